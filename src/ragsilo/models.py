@@ -39,7 +39,9 @@ class Chunk:
     """One unit of retrieval: a piece of a document with its provenance.
 
     ``id`` is a content hash of the document id, position and text, so the same
-    chunk of the same file always has the same primary key.
+    chunk of the same file always has the same primary key. ``doc_chunks`` is
+    how many chunks the document version has; the store uses it to tell a
+    complete document from one whose write was interrupted.
     """
 
     id: str
@@ -53,6 +55,7 @@ class Chunk:
     chunk_index: int
     text: str
     metadata: dict[str, Any] = field(default_factory=dict)
+    doc_chunks: int = 0
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,136 @@
+"""How the CLI shows results to a person (JSON output is produced in main.py)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from types import TracebackType
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ragsilo.models import CollectionStats, FileResult, Hit, IngestReport, ServerInfo
+from ragsilo.silo import DoctorReport
+
+SNIPPET_CHARS = 240
+
+
+class IngestProgress:
+    """A progress bar on stderr while files are ingested (only on a terminal)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self._progress: Progress | None = None
+        self._task: int | None = None
+        if enabled:
+            self._progress = Progress(
+                TextColumn("ingesting"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.fields[last]}"),
+                console=Console(stderr=True),
+                transient=True,
+            )
+
+    def __enter__(self) -> IngestProgress:
+        if self._progress is not None:
+            self._progress.start()
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def start(self, total: int) -> None:
+        if self._progress is not None:
+            self._task = self._progress.add_task("ingest", total=total, last="")
+
+    def advance(self, result: FileResult) -> None:
+        if self._progress is not None and self._task is not None and result.status != "removed":
+            self._progress.update(self._task, advance=1, last=escape(Path(result.path).name))
+
+
+def display_path(path: str) -> str:
+    """A path relative to the working directory when it is inside it."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return path
+    finally:
+        pass
+
+
+def _short(path: str) -> str:
+    rel = display_path(path)
+    return rel if not rel.startswith("..") else path
+
+
+def print_ingest_report(con: Console, report: IngestReport) -> None:
+    for f in report.failures:
+        con.print(f"[red]failed[/red]  {escape(_short(f.path))}: {escape(f.message or '')}")
+    for f in report.files:
+        if f.status == "removed":
+            con.print(f"[yellow]removed[/yellow] {escape(_short(f.path))} ({f.chunks} chunks)")
+    con.print(
+        f"files: {report.ingested} ingested, {report.skipped} unchanged, {report.failed} failed"
+        + (f", {report.removed} removed" if report.removed else "")
+        + f" | chunks written: {report.chunks_written}, deleted: {report.chunks_deleted}"
+        + f" | {report.seconds:.1f}s"
+    )
+
+
+def print_hits(con: Console, query: str, hits: list[Hit]) -> None:
+    if not hits:
+        con.print(f"no hits for {escape(query)!s}")
+        return
+    for rank, h in enumerate(hits, 1):
+        where = []
+        if h.page:
+            where.append(f"p.{h.page}")
+        if h.section:
+            where.append(h.section)
+        loc = f" ({escape(' · '.join(where))})" if where else ""
+        con.print(f"[bold]{rank}.[/bold] [cyan]{h.score:.3f}[/cyan]  {escape(_short(h.source))}{loc}")
+        snippet = " ".join(h.text.split())
+        if len(snippet) > SNIPPET_CHARS:
+            snippet = snippet[: SNIPPET_CHARS - 1].rsplit(" ", 1)[0] + "…"
+        con.print(f"   {escape(snippet)}")
+
+
+def print_stats(con: Console, s: CollectionStats, info: ServerInfo) -> None:
+    t = Table(show_header=False, box=None)
+    t.add_row("milvus", f"{info.kind} {info.version} at {escape(info.uri)}")
+    t.add_row("collection", s.name)
+    t.add_row("chunks", str(s.rows))
+    t.add_row("documents", str(s.documents))
+    t.add_row("dimension", str(s.dimension))
+    t.add_row("index", f"{s.index_type} / {s.metric_type}")
+    t.add_row("consistency", s.consistency_level)
+    t.add_row("load state", s.load_state)
+    con.print(t)
+
+
+def print_doctor(con: Console, report: DoctorReport) -> None:
+    if report.info is not None:
+        i = report.info
+        con.print(f"milvus: {i.kind} {i.version} at {escape(i.uri)}")
+        caps = ", ".join(
+            f"{name} {'yes' if ok else 'no'}"
+            for name, ok in (
+                ("bm25", i.bm25),
+                ("sparse", i.sparse),
+                ("hybrid search", i.hybrid_search),
+                ("rbac", i.rbac),
+            )
+        )
+        con.print(f"capabilities: {caps}")
+        con.print(f"index types: {', '.join(i.index_types)}")
+    for s in report.steps:
+        mark = "[green]ok[/green]  " if s.ok else "[red]FAIL[/red]"
+        detail = f"  {escape(s.detail)}" if s.detail else ""
+        con.print(f"{mark} {s.name:<18} {s.seconds * 1000:8.1f} ms{detail}")
+    con.print("[green]all checks passed[/green]" if report.ok else "[red]some checks failed[/red]")

@@ -1,0 +1,393 @@
+"""``Silo``: the one public facade. The CLI and the HTTP service are thin layers over it."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ragsilo.chunking import Chunker, create_chunker
+from ragsilo.embedding import Embedder, create_embedder
+from ragsilo.errors import (
+    CollectionNotFoundError,
+    ConfigError,
+    InputError,
+    RagsiloError,
+    StoreError,
+)
+from ragsilo.ingest import Ingestor, ProgressCallback
+from ragsilo.models import CollectionStats, Hit, IngestReport, ServerInfo
+from ragsilo.settings import Settings, load_settings
+from ragsilo.store import DEFAULT_OUTPUT_FIELDS, MilvusStore, RetryPolicy, build_filter, plan_index
+from ragsilo.store.indexes import IndexPlan
+from ragsilo.store.schema import SCALAR_FIELD_NAMES
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DoctorStep:
+    """One step of the ``doctor`` round trip."""
+
+    name: str
+    ok: bool
+    seconds: float
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class DoctorReport:
+    info: ServerInfo | None
+    steps: tuple[DoctorStep, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(s.ok for s in self.steps)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "server": self.info.to_dict() if self.info else None,
+            "steps": [
+                {"name": s.name, "ok": s.ok, "ms": round(s.seconds * 1000, 1), "detail": s.detail}
+                for s in self.steps
+            ],
+        }
+
+
+class Silo:
+    """A retrieval silo: one Milvus collection of chunks, with its embedder and chunker.
+
+    >>> silo = Silo.open()                      # ./ragsilo.db, the defaults
+    >>> report = silo.ingest(["samples/"])
+    >>> hits = silo.search("how hot should a compost pile get?", k=3)
+    >>> silo.close()
+
+    The constructor does no I/O; :meth:`open` connects. The embedding model is
+    loaded on first use.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store: MilvusStore | None = None,
+        embedder: Embedder | None = None,
+    ) -> None:
+        self.settings = settings
+        self._store = store
+        self._embedder = embedder
+        self._chunker: Chunker | None = None
+        self._plan: IndexPlan | None = None
+        self._ready = False
+
+    # ------------------------------------------------------------------ lifecycle
+    @classmethod
+    def open(
+        cls,
+        settings: Settings | None = None,
+        *,
+        config_file: str | Path | None = None,
+        embedder: Embedder | None = None,
+        **overrides: Any,
+    ) -> Silo:
+        """Connect to Milvus as the settings say.
+
+        ``overrides`` are nested section dicts, e.g. ``milvus={"uri": "x.db"}``.
+        """
+        if settings is None:
+            settings = load_settings(config_file, overrides or None)
+        elif overrides or config_file:
+            raise ConfigError("give either a Settings object or config_file/overrides, not both")
+        ingest = settings.ingest
+        store = MilvusStore.connect(
+            settings.milvus, RetryPolicy(ingest.retries, ingest.backoff_seconds)
+        )
+        return cls(settings, store=store, embedder=embedder)
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+    def __enter__(self) -> Silo:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ----------------------------------------------------------------- properties
+    @property
+    def store(self) -> MilvusStore:
+        if self._store is None:
+            raise StoreError("this Silo is not connected; use Silo.open()")
+        return self._store
+
+    @property
+    def info(self) -> ServerInfo:
+        return self.store.info
+
+    @property
+    def collection(self) -> str:
+        return self.settings.collection.name
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = create_embedder(self.settings.embedding)
+        return self._embedder
+
+    @property
+    def chunker(self) -> Chunker:
+        if self._chunker is None:
+            self._chunker = create_chunker(self.settings.chunking, self.embedder.count_tokens)
+        return self._chunker
+
+    @property
+    def index_plan(self) -> IndexPlan:
+        if self._plan is None:
+            self._plan = plan_index(self.settings.index, self.info, self.embedder.dimension)
+        return self._plan
+
+    def _ensure_collection(self, *, create: bool) -> None:
+        if self._ready:
+            return
+        if not create and not self.store.has_collection(self.collection):
+            raise CollectionNotFoundError(
+                f"collection {self.collection!r} does not exist at {self.settings.milvus.uri}",
+                hint="ingest documents first: ragsilo ingest PATH",
+            )
+        c = self.settings.collection
+        self.store.ensure_collection(
+            self.collection,
+            dimension=self.embedder.dimension,
+            plan=self.index_plan,
+            consistency_level=c.consistency_level,
+            shards=c.shards,
+            description=c.description,
+        )
+        self._ready = True
+
+    # ---------------------------------------------------------------------- ingest
+    def ingest(
+        self,
+        paths: Sequence[str | Path],
+        *,
+        prune: bool = False,
+        workers: int | None = None,
+        progress: ProgressCallback | None = None,
+        on_total: Any = None,
+    ) -> IngestReport:
+        """Ingest files and folders; unchanged files are skipped, changed ones replaced.
+
+        With ``prune``, documents that were ingested from inside the given
+        folders but no longer exist on disk are removed.
+        """
+        if not paths:
+            raise InputError("nothing to ingest: give at least one file or folder")
+        self._ensure_collection(create=True)
+        ingest_settings = self.settings.ingest
+        if workers is not None:
+            ingest_settings = ingest_settings.model_copy(update={"workers": workers})
+            if not 1 <= workers <= 64:
+                raise InputError(f"workers must be between 1 and 64, not {workers}")
+        ingestor = Ingestor(
+            self.store,
+            self.collection,
+            self.embedder,
+            self.chunker,
+            ingest_settings,
+            embed_batch=self.settings.embedding.batch_size,
+        )
+        return ingestor.run(paths, prune=prune, progress=progress, on_total=on_total)
+
+    # ---------------------------------------------------------------------- search
+    def search(
+        self,
+        query: str,
+        *,
+        k: int | None = None,
+        where: Mapping[str, object] | None = None,
+        filter: str | None = None,
+        output_fields: Sequence[str] | None = None,
+        consistency_level: str | None = None,
+    ) -> list[Hit]:
+        """Dense top-``k`` search with optional equality filters and a raw Milvus expression."""
+        vector = self.embed_query(query)
+        return self.search_vector(
+            vector,
+            k=k,
+            where=where,
+            filter=filter,
+            output_fields=output_fields,
+            consistency_level=consistency_level,
+        )
+
+    def embed_query(self, query: str) -> np.ndarray:
+        if not isinstance(query, str) or not query.strip():
+            raise InputError("the query is empty")
+        limit = self.settings.search.max_query_chars
+        if len(query) > limit:
+            raise InputError(
+                f"the query is {len(query)} characters; the limit is {limit} (search.max_query_chars)"
+            )
+        return self.embedder.embed([query])[0]
+
+    def search_vector(
+        self,
+        vector: np.ndarray,
+        *,
+        k: int | None = None,
+        where: Mapping[str, object] | None = None,
+        filter: str | None = None,
+        output_fields: Sequence[str] | None = None,
+        consistency_level: str | None = None,
+    ) -> list[Hit]:
+        """Search with a vector you embedded yourself (see :meth:`embed_query`)."""
+        k = self.settings.search.top_k if k is None else k
+        max_k = self.settings.search.max_k
+        if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= max_k:
+            raise InputError(f"k must be a whole number from 1 to {max_k} (search.max_k), not {k!r}")
+        if consistency_level is not None and consistency_level not in (
+            "Strong", "Bounded", "Session", "Eventually",
+        ):
+            raise InputError(
+                f"consistency level {consistency_level!r} is unknown; "
+                "use Strong, Bounded, Session or Eventually"
+            )
+        fields = self._output_fields(output_fields)
+        expr = build_filter(where, filter)
+        self._ensure_collection(create=False)
+        rows = self.store.search(
+            self.collection,
+            np.asarray([vector], dtype=np.float32),
+            k=k,
+            filter=expr,
+            output_fields=fields,
+            consistency_level=consistency_level,
+        )[0]
+        return [_to_hit(r, fields) for r in rows]
+
+    @staticmethod
+    def _output_fields(requested: Sequence[str] | None) -> list[str]:
+        fields = list(DEFAULT_OUTPUT_FIELDS)
+        for f in requested or ():
+            if f not in SCALAR_FIELD_NAMES:
+                raise InputError(
+                    f"unknown output field {f!r}; choose from {', '.join(SCALAR_FIELD_NAMES)}"
+                )
+            if f not in fields:
+                fields.append(f)
+        return fields
+
+    # ------------------------------------------------------------- administration
+    def stats(self) -> CollectionStats:
+        return self.store.stats(self.collection)
+
+    def collections(self) -> list[str]:
+        return self.store.list_collections()
+
+    def drop_collection(self, name: str | None = None) -> bool:
+        """Drop a collection (this silo's when ``name`` is None); False when absent."""
+        target = name or self.collection
+        dropped = self.store.drop_collection(target)
+        if target == self.collection:
+            self._ready = False
+        return dropped
+
+    def delete(
+        self, *, where: Mapping[str, object] | None = None, filter: str | None = None
+    ) -> int:
+        """Delete the chunks matching the filter; returns how many were removed."""
+        expr = build_filter(where, filter)
+        if not expr:
+            raise InputError("delete needs a filter; to remove everything drop the collection")
+        self._ensure_collection(create=False)
+        ids = [r["id"] for r in self.store.iter_rows(self.collection, expr, ["id"])]
+        n = self.store.delete_ids(self.collection, ids)
+        if n:
+            self.store.flush(self.collection)
+        return n
+
+    def doctor(self) -> DoctorReport:
+        """Check the deployment: probe, then create-insert-index-load-search-drop on a scratch
+        collection (like Milvus's hello_milvus)."""
+        return run_doctor(self.store)
+
+
+def _to_hit(row: dict[str, Any], fields: list[str]) -> Hit:
+    page = int(row.get("page") or 0)
+    extra = {f: row[f] for f in fields if f not in DEFAULT_OUTPUT_FIELDS and f in row}
+    return Hit(
+        id=str(row["id"]),
+        score=float(row["distance"]),
+        text=str(row.get("text", "")),
+        source=str(row.get("source", "")),
+        title=str(row.get("title", "")),
+        page=page or None,
+        section=row.get("section") or None,
+        chunk_index=int(row.get("chunk_index") or 0),
+        doc_id=str(row.get("doc_id", "")),
+        metadata=dict(row.get("metadata") or {}),
+        fields=extra,
+    )
+
+
+def run_doctor(store: MilvusStore, *, rows: int = 200, dim: int = 16) -> DoctorReport:
+    """The round trip behind :meth:`Silo.doctor`; the scratch collection is always dropped."""
+    from ragsilo.models import Chunk
+    from ragsilo.settings import IndexSettings
+
+    steps: list[DoctorStep] = []
+    name = f"ragsilo_doctor_{int(time.time() * 1000)}"
+
+    def step(label: str, fn: Any) -> Any:
+        t = time.perf_counter()
+        try:
+            out = fn()
+        except RagsiloError as e:
+            steps.append(DoctorStep(label, False, time.perf_counter() - t, str(e)))
+            raise
+        detail = out if isinstance(out, str) else ""
+        steps.append(DoctorStep(label, True, time.perf_counter() - t, detail))
+        return out
+
+    rng = np.random.default_rng(7)
+    vectors = rng.normal(size=(rows, dim)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    chunks = [
+        Chunk(f"doctor-{i}", "doctor", "doctor", "-", "text/plain", "doctor", None, None, i,
+              f"row {i}", {}, rows)
+        for i in range(rows)
+    ]
+    try:
+        plan = plan_index(IndexSettings(type="FLAT"), store.info, dim)
+        step("create collection", lambda: store.ensure_collection(
+            name, dimension=dim, plan=plan, consistency_level="Strong"
+        ) and f"{name}, FLAT/COSINE, dim {dim}")
+        step("insert", lambda: f"{store.upsert_chunks(name, chunks, vectors, batch_bytes=1 << 20)} rows")
+        step("flush", lambda: store.flush(name))
+        step("load", lambda: store.ensure_loaded(name))
+
+        def _search() -> str:
+            hits = store.search(name, vectors[:5], k=3, output_fields=["chunk_index"])
+            wrong = [i for i, h in enumerate(hits) if not h or h[0]["id"] != f"doctor-{i}"]
+            if wrong:
+                raise StoreError(f"search returned the wrong nearest neighbour for queries {wrong}")
+            return "5 queries, each found itself first"
+
+        step("search", _search)
+        step("count", lambda: f"{store.count(name)} rows")
+    except RagsiloError:
+        pass
+    finally:
+        try:
+            dropped = store.drop_collection(name)
+            steps.append(DoctorStep("drop collection", dropped, 0.0, name))
+        except RagsiloError as e:
+            steps.append(DoctorStep("drop collection", False, 0.0, str(e)))
+    return DoctorReport(store.info, tuple(steps))

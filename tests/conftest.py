@@ -1,0 +1,134 @@
+"""Shared fixtures: Milvus Lite files, the real Milvus server (one per test session), the embedder."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+SERVER_URI = "http://127.0.0.1:19530"
+SERVER_HEALTH = "http://127.0.0.1:9091/healthz"
+SERVER_LOGIN = "root:Milvus"
+SERVER_START_SECONDS = 120
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _quiet_pymilvus() -> None:
+    # pymilvus logs each failed RPC with a traceback; the tests check the errors themselves.
+    logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _healthy() -> bool:
+    try:
+        with urllib.request.urlopen(SERVER_HEALTH, timeout=2) as r:  # noqa: S310 - loopback only
+            return r.status == 200
+    except OSError:
+        return False
+
+
+class MilvusServer:
+    """A real Milvus 2.3 standalone server (PyPI ``milvus``) with authentication on."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.uri = SERVER_URI
+        self.token = SERVER_LOGIN
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = data_dir / "server.log"
+
+    def start(self) -> None:
+        exe = shutil.which("milvus-server")
+        if exe is None:
+            raise RuntimeError('milvus-server is not installed: pip install "ragsilo[server]"')
+        if _port_open(19530):
+            raise RuntimeError(
+                "port 19530 is already in use; stop that server or set RAGSILO_TEST_MILVUS_URI"
+            )
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [exe, "--data", str(self.data_dir / "data"),
+             "--extra-config", "common.security.authorizationEnabled=true"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so stop() reaches the child too
+        )
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"milvus-server exited early; see {self.log_path}")
+            if _healthy() and _port_open(19530):
+                return
+            time.sleep(0.5)
+        self.stop()
+        raise RuntimeError(f"milvus-server was not healthy after {SERVER_START_SECONDS}s")
+
+    def stop(self) -> None:
+        """Stop the server's process group by its PID (never by name)."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        pgid = os.getpgid(self.proc.pid)
+        os.killpg(pgid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(pgid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+        # the wrapper's child (the milvus binary) shares the group; make sure it is gone
+        deadline = time.monotonic() + 20
+        while _port_open(19530) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if _port_open(19530):
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+@pytest.fixture(scope="session")
+def milvus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MilvusServer]:
+    """The real server: started once per session, or taken from RAGSILO_TEST_MILVUS_URI."""
+    existing = os.environ.get("RAGSILO_TEST_MILVUS_URI")
+    if existing:
+        server = MilvusServer(tmp_path_factory.mktemp("milvus"))
+        server.uri = existing
+        server.token = os.environ.get("RAGSILO_TEST_MILVUS_TOKEN", SERVER_LOGIN)
+        yield server
+        return
+    server = MilvusServer(tmp_path_factory.mktemp("milvus"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def lite_uri(tmp_path: Path) -> str:
+    return str(tmp_path / "test.db")
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The real default embedder (all-MiniLM-L6-v2, ONNX int8), loaded once."""
+    from ragsilo.embedding import create_embedder
+    from ragsilo.settings import EmbeddingSettings
+
+    e = create_embedder(EmbeddingSettings(threads=2))
+    e.embed(["warm up"])
+    return e

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import pytest
+
+from ragsilo.errors import FilterError
+from ragsilo.store.filters import build_filter, parse_where, quote
+
+
+def test_quote_escapes_quotes_and_backslashes() -> None:
+    assert quote('a"b\\c') == '"a\\"b\\\\c"'
+
+
+def test_injection_stays_inside_the_literal() -> None:
+    expr = build_filter({"source": 'x" or 1==1 or "'})
+    assert expr == 'source == "x\\" or 1==1 or \\""'
+
+
+def test_multiple_values_become_in_and_fields_are_anded() -> None:
+    expr = build_filter({"source": ["a", "b"], "page": "3"}, "chunk_index > 2")
+    assert expr == 'source in ["a", "b"] and page == 3 and (chunk_index > 2)'
+
+
+def test_int_fields_reject_non_numbers() -> None:
+    with pytest.raises(FilterError, match="whole number"):
+        build_filter({"page": "2 or 1==1"})
+
+
+def test_unknown_field_lists_the_filterable_ones() -> None:
+    with pytest.raises(FilterError, match="filterable fields are"):
+        build_filter({"vector": "1"})
+
+
+def test_metadata_keys_are_checked() -> None:
+    with pytest.raises(FilterError, match="metadata key"):
+        build_filter({'metadata.a"]) or (1==1': "x"})
+    assert build_filter({"metadata.year": "2020"}) == (
+        '(metadata["year"] == "2020" or metadata["year"] == 2020)'
+    )
+
+
+def test_control_characters_refused() -> None:
+    with pytest.raises(FilterError, match="control characters"):
+        build_filter({"title": "a\nb"})
+
+
+def test_parse_where() -> None:
+    assert parse_where(["a=1", "a=2", "b=x=y"]) == {"a": ["1", "2"], "b": ["x=y"]}
+    with pytest.raises(FilterError, match="field=value"):
+        parse_where(["novalue"])
+
+
+def test_empty_means_no_filter() -> None:
+    assert build_filter(None, None) == ""
+    assert build_filter({}, "  ") == ""
