@@ -123,8 +123,10 @@ def _configure_logging(verbose: bool) -> None:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    # pymilvus logs every failed RPC with a traceback; ragsilo reports errors itself.
+    # pymilvus logs every failed RPC with a traceback, and Milvus Lite's in-process gRPC
+    # server logs the calls it does not implement; ragsilo reports errors itself.
     logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
+    logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
 
 
 def _state(ctx: typer.Context) -> _State:

@@ -1,0 +1,72 @@
+"""ragsilo: a production-grade retrieval layer for RAG on Milvus.
+
+Everything the CLI does is available here, through one facade::
+
+    import ragsilo
+
+    with ragsilo.Silo.open(milvus={"uri": "./ragsilo.db"}) as silo:
+        silo.ingest(["samples/"])
+        for hit in silo.search("what makes a compost pile heat up?", k=3):
+            print(hit.score, hit.source, hit.text[:80])
+"""
+
+from ragsilo.errors import (
+    AuthenticationError,
+    CapabilityError,
+    CollectionNotFoundError,
+    ConfigError,
+    ConnectionFailedError,
+    DimensionMismatchError,
+    DocumentError,
+    EmbeddingError,
+    FilterError,
+    InputError,
+    MissingDependencyError,
+    RagsiloError,
+    SchemaMismatchError,
+    StoreError,
+)
+from ragsilo.models import (
+    Chunk,
+    CollectionStats,
+    FileResult,
+    Hit,
+    IngestReport,
+    ParsedDocument,
+    Section,
+    ServerInfo,
+)
+from ragsilo.settings import Settings, load_settings
+from ragsilo.silo import DoctorReport, Silo
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AuthenticationError",
+    "CapabilityError",
+    "Chunk",
+    "CollectionNotFoundError",
+    "CollectionStats",
+    "ConfigError",
+    "ConnectionFailedError",
+    "DimensionMismatchError",
+    "DocumentError",
+    "DoctorReport",
+    "EmbeddingError",
+    "FileResult",
+    "FilterError",
+    "Hit",
+    "IngestReport",
+    "InputError",
+    "MissingDependencyError",
+    "ParsedDocument",
+    "RagsiloError",
+    "SchemaMismatchError",
+    "Section",
+    "ServerInfo",
+    "Settings",
+    "Silo",
+    "StoreError",
+    "__version__",
+    "load_settings",
+]
