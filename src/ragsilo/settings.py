@@ -67,7 +67,9 @@ class MilvusSettings(_Section):
     def _check_uri(cls, v: str) -> str:
         v = v.strip()
         if not v:
-            raise ValueError("milvus.uri is empty; use a file path ending in .db or http://host:19530")
+            raise ValueError(
+                "milvus.uri is empty; use a file path ending in .db or http://host:19530"
+            )
         if "://" in v and not v.startswith(("http://", "https://", "tcp://", "unix://", "grpc://")):
             raise ValueError(
                 f"milvus.uri scheme of {v.split('://')[0]!r} is not supported; "
@@ -161,7 +163,9 @@ class IndexSettings(_Section):
             return "auto"
         known = CPU_INDEX_TYPES + GPU_INDEX_TYPES
         if u not in known:
-            raise ValueError(f"index.type {v!r} is unknown; choose auto or one of {', '.join(known)}")
+            raise ValueError(
+                f"index.type {v!r} is unknown; choose auto or one of {', '.join(known)}"
+            )
         return u
 
 

@@ -16,6 +16,7 @@ back the rows it added, and never touches other files.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import queue
 import threading
@@ -34,7 +35,7 @@ from ragsilo.errors import RagsiloError
 from ragsilo.models import Chunk, FileResult, IngestReport
 from ragsilo.parsers import parse_bytes
 from ragsilo.settings import IngestSettings
-from ragsilo.sources import SourceEntry, file_sha256, iter_source_files, read_limited
+from ragsilo.sources import SourceEntry, iter_source_files, read_limited
 from ragsilo.store import MilvusStore, quote
 
 log = logging.getLogger(__name__)
@@ -161,7 +162,7 @@ class Ingestor:
                 raise entry.error
             max_bytes = int(self._settings.max_file_mb * 1024 * 1024)
             data = read_limited(entry.path, max_bytes)
-            sha = file_sha256(entry.path)
+            sha = hashlib.sha256(data).hexdigest()
             doc_id = make_doc_id(path)
             stored = self._store.query(
                 self._collection, f"doc_id == {quote(doc_id)}", ["id", "file_sha256", "doc_chunks"]
