@@ -1,0 +1,188 @@
+"""Ingest on Milvus Lite with the real embedder: idempotence, replacement, pruning, bad input."""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import pytest
+
+from ragsilo.chunking import make_doc_id
+from ragsilo.errors import RetriableStoreError, SchemaMismatchError
+from ragsilo.store import MilvusStore, quote
+
+pytestmark = [pytest.mark.lite, pytest.mark.embed]
+
+
+def _rows_of(silo, path: Path) -> list[dict]:
+    return silo.store.query(
+        silo.collection, f"doc_id == {quote(make_doc_id(str(path.resolve())))}", ["id", "text"]
+    )
+
+
+def test_ingest_then_search_finds_the_right_document(make_silo, docs: Path) -> None:
+    silo = make_silo()
+    report = silo.ingest([docs])
+    assert (report.ingested, report.failed, report.skipped) == (3, 0, 0)
+    assert report.chunks_written == silo.stats().rows >= 5  # 2 csv records + sections
+    hit = silo.search("how do bees communicate where flowers are?", k=1)[0]
+    assert hit.source.endswith("bees.md") and hit.section == "Honey bees > Foraging"
+    csv_hit = silo.search("yellow fruit", k=1, where={"mime_type": "text/csv"})[0]
+    assert csv_hit.metadata.get("item") == "banana"
+
+
+def test_second_ingest_writes_nothing(make_silo, docs: Path) -> None:
+    silo = make_silo()
+    first = silo.ingest([docs])
+    again = silo.ingest([docs])
+    assert (again.skipped, again.ingested, again.chunks_written) == (3, 0, 0)
+    assert silo.stats().rows == first.chunks_written
+
+
+def test_changed_file_replaces_its_old_chunks(make_silo, docs: Path) -> None:
+    silo = make_silo()
+    silo.ingest([docs])
+    target = docs / "volcano.txt"
+    target.write_text("Glaciers are slow rivers of ice that carve valleys.\n", encoding="utf-8")
+    report = silo.ingest([docs])
+    assert (report.ingested, report.skipped) == (1, 2)
+    rows = _rows_of(silo, target)
+    assert len(rows) == 1 and "Glaciers" in rows[0]["text"]
+    assert report.chunks_deleted >= 1
+    assert all("molten" not in h.text for h in silo.search("molten rock and ash", k=10))
+
+
+def test_prune_removes_vanished_files_only_inside_the_folder(make_silo, docs: Path, tmp_path: Path) -> None:
+    silo = make_silo()
+    outside = tmp_path / "outside.txt"
+    outside.write_text("An unrelated note about tea.", encoding="utf-8")
+    silo.ingest([docs, outside])
+    (docs / "prices.csv").unlink()
+    kept_before = len(_rows_of(silo, outside))
+    report = silo.ingest([docs], prune=True)
+    assert [Path(f.path).name for f in report.files if f.status == "removed"] == ["prices.csv"]
+    assert _rows_of(silo, docs / "prices.csv") == []
+    assert len(_rows_of(silo, outside)) == kept_before == 1
+
+
+def test_interrupted_write_is_completed_on_the_next_run(make_silo, docs: Path) -> None:
+    silo = make_silo()
+    silo.ingest([docs])
+    target = docs / "bees.md"
+    rows = _rows_of(silo, target)
+    assert len(rows) >= 2
+    # a crash after part of the file was written leaves fewer rows than doc_chunks
+    silo.store.delete_ids(silo.collection, [rows[0]["id"]])
+    silo.store.flush(silo.collection)
+    report = silo.ingest([docs])
+    assert report.ingested == 1 and report.skipped == 2
+    assert len(_rows_of(silo, target)) == len(rows)
+
+
+def test_failed_write_rolls_back_and_spares_other_files(make_silo, docs: Path, monkeypatch) -> None:
+    silo = make_silo(ingest={"retries": 0})
+    real = MilvusStore.upsert_chunks
+
+    def flaky(self, name, chunks, vectors, *, batch_bytes):
+        if chunks and chunks[0].source.endswith("volcano.txt"):
+            real(self, name, chunks[:1], vectors[:1], batch_bytes=batch_bytes)  # half-written
+            raise RetriableStoreError("upsert: Milvus is unavailable")
+        return real(self, name, chunks, vectors, batch_bytes=batch_bytes)
+
+    monkeypatch.setattr(MilvusStore, "upsert_chunks", flaky)
+    report = silo.ingest([docs])
+    failed = {Path(f.path).name: f for f in report.failures}
+    assert list(failed) == ["volcano.txt"] and failed["volcano.txt"].error_code == "store_unavailable"
+    assert report.ingested == 2
+    silo.store.flush(silo.collection)
+    assert _rows_of(silo, docs / "volcano.txt") == []  # no partial chunks left behind
+    monkeypatch.undo()
+    retry = silo.ingest([docs])
+    assert (retry.ingested, retry.skipped) == (1, 2)
+
+
+def test_bad_inputs_each_get_a_clear_error_and_nothing_stored_is_lost(
+    make_silo, docs: Path, tmp_path: Path
+) -> None:
+    silo = make_silo(ingest={"max_file_mb": 1})
+    silo.ingest([docs])
+    rows_before = silo.stats().rows
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "truncated.pdf").write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog")
+    (bad / "random.txt").write_bytes(random.Random(1).randbytes(4096))
+    (bad / "empty.md").write_bytes(b"")
+    (bad / "utf16.txt").write_bytes("Zürich café naïve — façade".encode("utf-16"))
+    (bad / "latin1.txt").write_bytes("Crème brûlée à la française, où est le garçon?".encode("latin-1"))
+    (bad / "notword.docx").write_text("just text pretending", encoding="utf-8")
+    (bad / "fake.png").write_text("not an image at all", encoding="utf-8")
+    (bad / "big.txt").write_text("word " * 300_000, encoding="utf-8")  # 1.5 MB > 1 MB limit
+    os.symlink(bad / "does-not-exist.txt", bad / "dangling.txt")
+    report = silo.ingest([bad])
+    by_name = {Path(f.path).name: f for f in report.files}
+    expected_failures = {
+        "truncated.pdf": "parse_error",
+        "random.txt": "unsupported_format",
+        "empty.md": "parse_error",
+        "notword.docx": "parse_error",
+        "fake.png": "parse_error",
+        "big.txt": "file_too_large",
+    }
+    for name, code in expected_failures.items():
+        assert by_name[name].status == "failed", name
+        assert by_name[name].error_code == code, (name, by_name[name])
+        assert by_name[name].message
+    assert by_name["utf16.txt"].status == "ingested"
+    assert by_name["latin1.txt"].status == "ingested"
+    assert "dangling.txt" not in by_name or by_name["dangling.txt"].status == "failed"
+    assert silo.stats().rows == rows_before + 2
+    assert "brûlée" in silo.search("crème brûlée", k=1)[0].text
+
+
+def test_other_dimension_is_refused_and_data_kept(make_silo, docs: Path, lite_uri: str) -> None:
+    silo = make_silo()
+    silo.ingest([docs])
+    rows = silo.stats().rows
+    from ragsilo.settings import load_settings
+    from ragsilo.silo import Silo
+
+    class EightDims:
+        name = "eight"
+        dimension = 8
+
+        def embed(self, texts):
+            import numpy as np
+
+            v = np.ones((len(texts), 8), dtype=np.float32)
+            return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+        def count_tokens(self, text: str) -> int:
+            return len(text.split())
+
+    other = Silo.open(load_settings(None, {"milvus": {"uri": lite_uri}}), embedder=EightDims())
+    try:
+        with pytest.raises(SchemaMismatchError, match="dimension is 384 but the embedding model gives 8"):
+            other.ingest([docs])
+        with pytest.raises(SchemaMismatchError):
+            other.search("bees")
+    finally:
+        other.close()
+    assert silo.stats().rows == rows
+
+
+def test_filters_cannot_be_injected(make_silo, docs: Path) -> None:
+    silo = make_silo()
+    silo.ingest([docs])
+    assert silo.search("bees", where={"title": 'x" or 1==1 or title == "'}) == []
+    src = str((docs / "bees.md").resolve())
+    hits = silo.search("volcano", k=10, where={"source": src})
+    assert hits and all(h.source == src for h in hits)
+
+
+def test_delete_by_filter(make_silo, docs: Path) -> None:
+    silo = make_silo()
+    silo.ingest([docs])
+    n = silo.delete(where={"mime_type": "text/csv"})
+    assert n == 2
+    assert silo.search("banana", k=5, where={"mime_type": "text/csv"}) == []
