@@ -1,0 +1,141 @@
+"""Pieces shared by the embedders: the shipped tokenizer, normalisation, checks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ragsilo.errors import DimensionMismatchError, EmbeddingError, InputError
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
+
+_ASSET_PACKAGE = "ragsilo.embedding"
+_TOKENIZER_ASSET = "assets/minilm-tokenizer.json"
+
+
+def read_tokenizer_json(tokenizer_path: str | Path | None = None) -> str:
+    """The text of a ``tokenizer.json``: the given file (or a directory holding
+    one), else the MiniLM tokenizer shipped with ragsilo."""
+    if tokenizer_path is None:
+        try:
+            return (
+                resources.files(_ASSET_PACKAGE)
+                .joinpath(_TOKENIZER_ASSET)
+                .read_text(encoding="utf-8")
+            )
+        except (OSError, ModuleNotFoundError) as e:  # a broken installation
+            raise EmbeddingError(
+                "the MiniLM tokenizer shipped with ragsilo is missing",
+                hint="reinstall ragsilo, or set embedding.tokenizer_path",
+            ) from e
+    path = Path(tokenizer_path)
+    if path.is_dir():
+        path = path / "tokenizer.json"
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise EmbeddingError(
+            f"tokenizer file {str(path)!r} cannot be read ({type(e).__name__})",
+            hint="embedding.tokenizer_path must name a Hugging Face tokenizer.json",
+        ) from e
+
+
+def load_tokenizer(
+    tokenizer_path: str | Path | None = None, *, max_tokens: int | None = None
+) -> Tokenizer:
+    """A fast tokenizer without padding, truncating to ``max_tokens`` (special
+    tokens included) when given, else never truncating."""
+    from tokenizers import Tokenizer
+
+    text = read_tokenizer_json(tokenizer_path)
+    try:
+        tokenizer = Tokenizer.from_str(text)
+    except Exception as e:  # tokenizers raises a bare Exception on bad JSON
+        where = "the shipped tokenizer" if tokenizer_path is None else repr(str(tokenizer_path))
+        raise EmbeddingError(f"{where} is not a valid tokenizer.json: {first_line(e)}") from e
+    tokenizer.no_padding()
+    if max_tokens is None:
+        tokenizer.no_truncation()
+    else:
+        tokenizer.enable_truncation(max_length=max_tokens)
+    return tokenizer
+
+
+# Steps that look at one character or one pre-token at a time, so that they keep
+# a count over texts joined by whitespace equal to the sum of their counts.
+_LOCAL_NORMALIZERS = frozenset(
+    {"BertNormalizer", "Lowercase", "NFC", "NFD", "NFKC", "NFKD", "StripAccents"}
+)
+_WHITESPACE_PRE_TOKENIZERS = frozenset({"BertPreTokenizer", "Whitespace", "WhitespaceSplit"})
+
+
+class TokenCounter:
+    """``count(text) -> int``: tokens of ``text`` by a fast tokenizer, without
+    special tokens and without truncation.
+
+    ``tokens_additive`` is true when the tokenizer cuts text at whitespace
+    before anything else, so that the count of texts joined by whitespace is
+    exactly the sum of their counts; a chunker then need not recount whole
+    chunks.
+    """
+
+    def __init__(self, tokenizer: Tokenizer) -> None:
+        self._tokenizer = tokenizer
+        normalizer = tokenizer.normalizer
+        local = normalizer is None or type(normalizer).__name__ in _LOCAL_NORMALIZERS
+        splits = type(tokenizer.pre_tokenizer).__name__ in _WHITESPACE_PRE_TOKENIZERS
+        self.tokens_additive = local and splits
+
+    def __call__(self, text: str) -> int:
+        return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
+
+
+def load_tokenizer_counter(tokenizer_path: str | Path | None = None) -> TokenCounter:
+    """A ``count_tokens(text) -> int`` function for chunking.
+
+    It counts the tokens of ``text`` without special tokens and without
+    truncation, using the given ``tokenizer.json`` (or a directory holding
+    one) or, by default, the MiniLM tokenizer shipped with ragsilo (the one
+    the default embedder uses). The tokenizer loads here, once.
+    """
+    return TokenCounter(load_tokenizer(tokenizer_path))
+
+
+def check_texts(texts: Sequence[str]) -> list[str]:
+    """``texts`` as a list, refusing a bare string and non-string items."""
+    if isinstance(texts, str):
+        raise InputError("embed() takes a sequence of texts, not a single string")
+    out = list(texts)
+    for i, t in enumerate(out):
+        if not isinstance(t, str):
+            raise InputError(f"text number {i} to embed is a {type(t).__name__}, not a string")
+    return out
+
+
+def l2_normalise(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length, as float32; all-zero rows stay zero."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    out = np.zeros_like(vectors)
+    np.divide(vectors, norms, out=out, where=norms > 0)
+    return out
+
+
+def check_dimension(expected: int | None, actual: int, model: str) -> None:
+    """Refuse a model whose vectors are not ``embedding.dimension`` long."""
+    if expected is not None and expected != actual:
+        raise DimensionMismatchError(
+            f"embedding model {model!r} makes vectors of dimension {actual}, "
+            f"but embedding.dimension is {expected}",
+            hint=f"set embedding.dimension to {actual} or leave it unset",
+        )
+
+
+def first_line(e: BaseException) -> str:
+    text = str(e).strip().splitlines()
+    return text[0][:300] if text else type(e).__name__
