@@ -21,7 +21,9 @@ should answer with, the CLI exit code, and whether retrying can help::
     │   ├── SchemaMismatchError       code=schema_mismatch  http=409
     │   ├── CollectionNotFoundError   code=collection_not_found http=404
     │   └── RetriableStoreError       code=store_unavailable http=503 (retriable)
-    └── NotFoundError                 code=not_found        http=404 exit=6
+    ├── NotFoundError                 code=not_found        http=404 exit=6
+    ├── AnswerError                   code=answer_error     http=502 exit=7
+    └── RerankError                   code=rerank_error     http=500 exit=8
 
 Messages are written for the person at the keyboard: they say what went wrong
 and what to do. They never contain secrets.
@@ -183,3 +185,19 @@ class NotFoundError(RagsiloError):
     code = "not_found"
     http_status = 404
     exit_code = 6
+
+
+class AnswerError(RagsiloError):
+    """The language model behind ``ask`` could not be reached or gave no usable answer."""
+
+    code = "answer_error"
+    http_status = 502
+    exit_code = 7
+
+
+class RerankError(RagsiloError):
+    """A reranker plugged in by the user raised, or gave back something other than the hits."""
+
+    code = "rerank_error"
+    http_status = 500
+    exit_code = 8

@@ -32,6 +32,7 @@ from pydantic_settings import (
 )
 
 from ragsilo.errors import ConfigError
+from ragsilo.service.settings_sections import LlmSettings, ServiceSettings
 
 CPU_INDEX_TYPES = ("AUTOINDEX", "FLAT", "IVF_FLAT", "IVF_SQ8", "IVF_PQ", "HNSW", "DISKANN", "SCANN")
 GPU_INDEX_TYPES = ("GPU_CAGRA", "GPU_IVF_FLAT", "GPU_IVF_PQ", "GPU_BRUTE_FORCE")
@@ -231,6 +232,103 @@ class SearchSettings(_Section):
     max_query_chars: int = Field(default=4000, ge=1)
 
 
+ANALYZER_NAMES = ("english", "chinese", "standard")
+SEARCH_MODES = ("dense", "bm25", "hybrid")
+
+
+class RetrievalSettings(_Section):
+    """How a query is answered: search mode, fusion, reranking and routing to clusters.
+
+    ``mode`` is the default search mode (``dense``, ``bm25`` or ``hybrid``);
+    ``hybrid`` fuses a dense and a BM25 result list by reciprocal rank
+    (``fusion: rrf``, constant ``rrf_k``) or by min-max normalised scores
+    (``fusion: weighted`` with ``weights``). ``analyzer`` is how the BM25 field
+    cuts text into terms (``english``, ``chinese``, ``standard``, or Milvus
+    ``analyzer_params`` as a mapping); it is fixed when the collection is
+    created. ``rerank`` is the default reranker (``none``, ``cluster_distance``,
+    ``cluster_size``, ``centroid_query``, ``mmr``, ``custom:module:callable``
+    or an entry point of the group ``ragsilo.rerankers``); it reorders the top
+    ``candidates`` hits. ``route_clusters`` > 0 searches only the nearest N
+    clusters (0: search everything).
+    """
+
+    mode: Literal["dense", "bm25", "hybrid"] = "dense"
+    fusion: Literal["rrf", "weighted"] = "rrf"
+    rrf_k: int = Field(default=60, ge=1, le=100_000)
+    weights: dict[str, float] = Field(default_factory=lambda: {"dense": 0.5, "bm25": 0.5})
+    analyzer: str | dict[str, Any] = "english"
+    bm25_k1: float = Field(default=1.2, gt=0, le=10)
+    bm25_b: float = Field(default=0.75, ge=0, le=1)
+    rerank: str = "none"
+    mmr_lambda: float = Field(default=0.7, ge=0, le=1)
+    candidates: int = Field(default=50, ge=1, le=16384)
+    route_clusters: int = Field(default=0, ge=0, le=4096)
+
+    @field_validator("weights")
+    @classmethod
+    def _check_weights(cls, v: dict[str, float]) -> dict[str, float]:
+        if set(v) != {"dense", "bm25"}:
+            raise ValueError(
+                f"retrieval.weights needs exactly the keys dense and bm25, not {sorted(v)}"
+            )
+        if any(w < 0 for w in v.values()) or sum(v.values()) <= 0:
+            raise ValueError("retrieval.weights must be non-negative and not both zero")
+        return v
+
+    @field_validator("analyzer")
+    @classmethod
+    def _check_analyzer(cls, v: str | dict[str, Any]) -> str | dict[str, Any]:
+        if isinstance(v, str) and v not in ANALYZER_NAMES:
+            raise ValueError(
+                f"retrieval.analyzer {v!r} is unknown; choose {', '.join(ANALYZER_NAMES)} "
+                "or give Milvus analyzer_params as a mapping"
+            )
+        if isinstance(v, dict) and not v:
+            raise ValueError("retrieval.analyzer is an empty mapping")
+        return v
+
+    @field_validator("rerank")
+    @classmethod
+    def _check_rerank(cls, v: str) -> str:
+        from ragsilo.rerank.registry import check_reranker_name
+
+        check_reranker_name(v, where="retrieval.rerank")
+        return v
+
+
+class ClusteringSettings(_Section):
+    """k-means over the chunk vectors: centroids stored with the silo, a cluster id per chunk.
+
+    ``k: auto`` picks about the square root of the number of chunks. Fitting
+    uses at most ``sample_size`` vectors (mini-batches of ``batch_size`` when
+    there are more than ``full_batch_max``), seeded by ``seed`` so the same data
+    gives the same clusters. New chunks get the nearest centroid's id at ingest
+    (``assign_on_ingest``). ``partitions`` stores each cluster in its own
+    partition, which makes routed queries fast (``auto``: when
+    ``retrieval.route_clusters`` > 0).
+    """
+
+    k: int | Literal["auto"] = "auto"
+    max_k: int = Field(default=1024, ge=1, le=4000)
+    seed: int = Field(default=0, ge=0)
+    sample_size: int = Field(default=100_000, ge=10)
+    max_iter: int = Field(default=100, ge=1, le=10_000)
+    tol: float = Field(default=1e-4, ge=0)
+    batch_size: int = Field(default=2048, ge=16, le=1_000_000)
+    full_batch_max: int = Field(default=30_000, ge=1)
+    assign_on_ingest: bool = True
+    partitions: bool | Literal["auto"] = "auto"
+    keywords: int = Field(default=6, ge=0, le=50)
+    representatives: int = Field(default=3, ge=0, le=50)
+
+    @field_validator("k")
+    @classmethod
+    def _check_k(cls, v: int | str) -> int | str:
+        if isinstance(v, int) and not 1 <= v <= 4000:
+            raise ValueError(f"clustering.k must be auto or a whole number from 1 to 4000, not {v}")
+        return v
+
+
 class Settings(BaseSettings):
     """All of ragsilo's settings."""
 
@@ -248,6 +346,10 @@ class Settings(BaseSettings):
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     search: SearchSettings = Field(default_factory=SearchSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    clustering: ClusteringSettings = Field(default_factory=ClusteringSettings)
+    service: ServiceSettings = Field(default_factory=ServiceSettings)
+    llm: LlmSettings = Field(default_factory=LlmSettings)
 
     @model_validator(mode="after")
     def _check_cross(self) -> Settings:

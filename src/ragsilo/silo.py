@@ -11,23 +11,41 @@ from typing import Any
 
 import numpy as np
 
+from ragsilo.answer import Answer, create_answerer
 from ragsilo.chunking import Chunker, create_chunker
+from ragsilo.cluster.model import ClusterModel
+from ragsilo.cluster.recluster import (
+    ClusterSummary,
+    ReclusterReport,
+    describe_clusters,
+    finish_interrupted_rebuild,
+)
+from ragsilo.cluster.recluster import recluster as run_recluster
 from ragsilo.embedding import Embedder, create_embedder
 from ragsilo.errors import (
     CollectionNotFoundError,
     ConfigError,
     InputError,
+    NotFoundError,
     RagsiloError,
     StoreError,
 )
 from ragsilo.ingest import Ingestor, ProgressCallback
+from ragsilo.ingest.texts import text_sources
 from ragsilo.models import CollectionStats, Hit, IngestReport, ServerInfo
+from ragsilo.rerank.groups import HitGroup, group_by_cluster
+from ragsilo.retrieval import Retriever, SearchOptions, SearchResult, check_mode
+from ragsilo.retrieval.modes import needs_text_index, needs_vector
 from ragsilo.settings import Settings, load_settings
 from ragsilo.store import DEFAULT_OUTPUT_FIELDS, MilvusStore, RetryPolicy, build_filter, plan_index
+from ragsilo.store.centroids import CentroidStore
 from ragsilo.store.indexes import IndexPlan
 from ragsilo.store.schema import SCALAR_FIELD_NAMES
 
 log = logging.getLogger(__name__)
+
+# rerankers that use no query vector: a bm25 query with them is not embedded
+_VECTORLESS_RERANKERS = ("none", "mmr", "cluster_size", "cluster_distance")
 
 
 @dataclass(frozen=True)
@@ -85,6 +103,8 @@ class Silo:
         self._chunker: Chunker | None = None
         self._plan: IndexPlan | None = None
         self._ready = False
+        self._clusters: ClusterModel | None = None
+        self._clusters_loaded = False
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
@@ -156,6 +176,7 @@ class Silo:
     def _ensure_collection(self, *, create: bool) -> None:
         if self._ready:
             return
+        finish_interrupted_rebuild(self.store, self.collection)
         if not create and not self.store.has_collection(self.collection):
             raise CollectionNotFoundError(
                 f"collection {self.collection!r} does not exist at {self.settings.milvus.uri}",
@@ -169,8 +190,18 @@ class Silo:
             consistency_level=c.consistency_level,
             shards=c.shards,
             description=c.description,
+            bm25=self._bm25_spec(),
         )
         self._ready = True
+
+    def _bm25_spec(self) -> Any:
+        """The BM25 field a new collection gets, or ``None`` where Milvus has no BM25."""
+        from ragsilo.store.schema import BM25Spec, analyzer_params
+
+        if not self.info.bm25:
+            return None
+        r = self.settings.retrieval
+        return BM25Spec(analyzer_params(r.analyzer, self.info), k1=r.bm25_k1, b=r.bm25_b)
 
     # ---------------------------------------------------------------------- ingest
     def ingest(
@@ -181,14 +212,22 @@ class Silo:
         workers: int | None = None,
         progress: ProgressCallback | None = None,
         on_total: Any = None,
+        source_names: Mapping[str | Path, str] | None = None,
     ) -> IngestReport:
         """Ingest files and folders; unchanged files are skipped, changed ones replaced.
 
         With ``prune``, documents that were ingested from inside the given
-        folders but no longer exist on disk are removed.
+        folders but no longer exist on disk are removed. ``source_names`` gives
+        files a source name other than their path (``{"/tmp/x/a.md":
+        "upload://a.md"}``); documents are stored, found again and reported
+        under that name.
         """
         if not paths:
             raise InputError("nothing to ingest: give at least one file or folder")
+        if source_names and prune:
+            raise InputError(
+                "prune works on paths on disk; it cannot be combined with source_names"
+            )
         self._ensure_collection(create=True)
         ingest_settings = self.settings.ingest
         if workers is not None:
@@ -202,8 +241,12 @@ class Silo:
             self.chunker,
             ingest_settings,
             embed_batch=self.settings.embedding.batch_size,
+            cluster_assigner=self._cluster_assigner(),
         )
-        return ingestor.run(paths, prune=prune, progress=progress, on_total=on_total)
+        names = {Path(p).expanduser().resolve(): n for p, n in (source_names or {}).items()}
+        return ingestor.run(
+            paths, prune=prune, progress=progress, on_total=on_total, source_names=names
+        )
 
     # ---------------------------------------------------------------------- search
     def search(
@@ -215,27 +258,126 @@ class Silo:
         filter: str | None = None,
         output_fields: Sequence[str] | None = None,
         consistency_level: str | None = None,
+        mode: str | None = None,
+        rerank: str | None = None,
+        route: int | None = None,
+        query_vector: np.ndarray | None = None,
     ) -> list[Hit]:
-        """Dense top-``k`` search with optional equality filters and a raw Milvus expression."""
-        vector = self.embed_query(query)
-        return self.search_vector(
-            vector,
+        """Top-``k`` hits for ``query``, with optional equality filters and a raw Milvus expression.
+
+        ``mode`` is ``dense``, ``bm25`` or ``hybrid`` (default ``retrieval.mode``);
+        ``rerank`` names a reranker (default ``retrieval.rerank``); ``route`` = N
+        searches only the N clusters nearest the query (default
+        ``retrieval.route_clusters``; 0 searches everything). ``query_vector`` is
+        the query's embedding when you already have it.
+        """
+        return self.retrieve(
+            query,
             k=k,
             where=where,
             filter=filter,
             output_fields=output_fields,
             consistency_level=consistency_level,
+            mode=mode,
+            rerank=rerank,
+            route=route,
+            query_vector=query_vector,
+        ).hits
+
+    def retrieve(
+        self,
+        query: str,
+        *,
+        k: int | None = None,
+        where: Mapping[str, object] | None = None,
+        filter: str | None = None,
+        output_fields: Sequence[str] | None = None,
+        consistency_level: str | None = None,
+        mode: str | None = None,
+        rerank: str | None = None,
+        route: int | None = None,
+        query_vector: np.ndarray | None = None,
+    ) -> SearchResult:
+        """Like :meth:`search`, with each hit's cluster id and what was done (mode,
+        reranker, clusters routed to)."""
+        r = self.settings.retrieval
+        chosen_mode = check_mode(r.mode if mode is None else mode)
+        rerank_name = r.rerank if rerank is None else rerank
+        route_n = r.route_clusters if route is None else route
+        if not isinstance(route_n, int) or isinstance(route_n, bool) or route_n < 0:
+            raise InputError(f"route must be a whole number of clusters (0: all), not {route_n!r}")
+        k = self._check_k(k)
+        self._check_consistency(consistency_level)
+        fields = self._output_fields(output_fields)
+        expr = build_filter(where, filter)
+        if needs_text_index(chosen_mode) or query_vector is None:
+            self._check_query(query)
+        self._ensure_collection(create=False)
+        vector = query_vector
+        if vector is None and (
+            needs_vector(chosen_mode) or route_n > 0 or rerank_name not in _VECTORLESS_RERANKERS
+        ):
+            vector = self.embed_query(query)
+        retriever = Retriever(
+            self.store,
+            self.collection,
+            r,
+            metric=self.index_plan.metric,
+            clusters=self.cluster_model,
+            to_hit=_to_hit,
+        )
+        return retriever.search(
+            query,
+            None if vector is None else np.asarray(vector, dtype=np.float32),
+            SearchOptions(
+                k=k,
+                mode=chosen_mode,
+                rerank=rerank_name,
+                route=route_n,
+                filter=expr,
+                output_fields=tuple(fields),
+                consistency_level=consistency_level,
+                rerank_given=rerank is not None,
+                route_given=route is not None,
+            ),
         )
 
+    def search_groups(self, query: str, **kwargs: Any) -> list[HitGroup]:
+        """:meth:`search`'s hits grouped by cluster (groups in the order of their best hit),
+        with each cluster's keywords: a view for assembling RAG context by topic."""
+        result = self.retrieve(query, **kwargs)
+        return group_by_cluster(result.hits, result.cluster_ids, self.cluster_model())
+
     def embed_query(self, query: str) -> np.ndarray:
+        self._check_query(query)
+        return self.embedder.embed([query])[0]
+
+    def _check_query(self, query: str) -> None:
         if not isinstance(query, str) or not query.strip():
             raise InputError("the query is empty")
         limit = self.settings.search.max_query_chars
         if len(query) > limit:
             raise InputError(
-                f"the query is {len(query)} characters; the limit is {limit} (search.max_query_chars)"
+                f"the query is {len(query)} characters; "
+                f"the limit is {limit} (search.max_query_chars)"
             )
-        return self.embedder.embed([query])[0]
+
+    def _check_k(self, k: int | None) -> int:
+        k = self.settings.search.top_k if k is None else k
+        max_k = self.settings.search.max_k
+        if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= max_k:
+            raise InputError(
+                f"k must be a whole number from 1 to {max_k} (search.max_k), not {k!r}"
+            )
+        return k
+
+    @staticmethod
+    def _check_consistency(level: str | None) -> None:
+        if level is not None and level not in ("Strong", "Bounded", "Session", "Eventually"):
+            raise InputError(
+                f"consistency level {level!r} is unknown; "
+                "use Strong, Bounded, Session or Eventually"
+            )
 
     def search_vector(
         self,
@@ -246,31 +388,22 @@ class Silo:
         filter: str | None = None,
         output_fields: Sequence[str] | None = None,
         consistency_level: str | None = None,
+        rerank: str | None = None,
+        route: int | None = None,
     ) -> list[Hit]:
-        """Search with a vector you embedded yourself (see :meth:`embed_query`)."""
-        k = self.settings.search.top_k if k is None else k
-        max_k = self.settings.search.max_k
-        if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= max_k:
-            raise InputError(f"k must be a whole number from 1 to {max_k} (search.max_k), not {k!r}")
-        if consistency_level is not None and consistency_level not in (
-            "Strong", "Bounded", "Session", "Eventually",
-        ):
-            raise InputError(
-                f"consistency level {consistency_level!r} is unknown; "
-                "use Strong, Bounded, Session or Eventually"
-            )
-        fields = self._output_fields(output_fields)
-        expr = build_filter(where, filter)
-        self._ensure_collection(create=False)
-        rows = self.store.search(
-            self.collection,
-            np.asarray([vector], dtype=np.float32),
+        """Dense search with a vector you embedded yourself (see :meth:`embed_query`)."""
+        return self.retrieve(
+            "",
             k=k,
-            filter=expr,
-            output_fields=fields,
+            where=where,
+            filter=filter,
+            output_fields=output_fields,
             consistency_level=consistency_level,
-        )[0]
-        return [_to_hit(r, fields) for r in rows]
+            mode="dense",
+            rerank=rerank,
+            route=route,
+            query_vector=vector,
+        ).hits
 
     @staticmethod
     def _output_fields(requested: Sequence[str] | None) -> list[str]:
@@ -295,8 +428,11 @@ class Silo:
         """Drop a collection (this silo's when ``name`` is None); False when absent."""
         target = name or self.collection
         dropped = self.store.drop_collection(target)
+        if dropped:
+            CentroidStore(self.store).drop(target)  # its clusters go with it
         if target == self.collection:
             self._ready = False
+            self._clusters, self._clusters_loaded = None, False
         return dropped
 
     def delete(
@@ -313,10 +449,127 @@ class Silo:
             self.store.flush(self.collection)
         return n
 
+    # ----------------------------------------------------------------- clusters
+    def recluster(
+        self, *, k: int | None = None, progress: Any = None
+    ) -> ReclusterReport:
+        """Fit k-means to every chunk's vector (``k`` default: ``clustering.k``) and reassign
+        each chunk's cluster id, rewriting by primary key; nothing is added or lost (checked
+        at the end). Stores the centroids in ``<collection>_centroids``.
+
+        ``progress`` is called as ``progress(stage, done, total)``.
+        """
+        if k is not None and (not isinstance(k, int) or isinstance(k, bool) or k < 1):
+            raise InputError(f"k must be a whole number of clusters, at least 1, not {k!r}")
+        self._ensure_collection(create=False)
+        c = self.settings.clustering
+        partitioned = (
+            c.partitions
+            if isinstance(c.partitions, bool)
+            else self.settings.retrieval.route_clusters > 0
+        )
+        model, report = run_recluster(
+            self.store,
+            self.collection,
+            c,
+            metric=self.index_plan.metric,
+            partitioned=partitioned,
+            create_like=self._create_like,
+            k=k,
+            progress=progress,
+        )
+        self._clusters, self._clusters_loaded = model, True
+        return report
+
+    def _create_like(self, name: str) -> None:
+        """An empty collection with this silo's schema and index (for a recluster rebuild)."""
+        c = self.settings.collection
+        self.store.ensure_collection(
+            name,
+            dimension=self.embedder.dimension,
+            plan=self.index_plan,
+            consistency_level=c.consistency_level,
+            shards=c.shards,
+            description=c.description,
+            bm25=self._bm25_spec() if self.store.has_bm25(self.collection) else None,
+        )
+
+    def cluster_model(self, *, refresh: bool = False) -> ClusterModel | None:
+        """The silo's clusters (``None`` before the first :meth:`recluster`), read once and
+        kept; ``refresh`` reads them again (after a recluster in another process)."""
+        if refresh or not self._clusters_loaded:
+            self._clusters = CentroidStore(self.store).read(self.collection)
+            self._clusters_loaded = True
+        return self._clusters
+
+    def clusters(self, *, samples: int | None = None) -> list[ClusterSummary]:
+        """Every cluster's size now, keywords and representative chunks (largest first)."""
+        self._ensure_collection(create=False)
+        model = self.cluster_model(refresh=True)
+        if model is None:
+            raise NotFoundError(
+                f"collection {self.collection!r} has no clusters yet",
+                hint="run `ragsilo recluster` first",
+            )
+        n = self.settings.clustering.representatives if samples is None else samples
+        return describe_clusters(self.store, self.collection, model, n)
+
+    def _cluster_assigner(self) -> ClusterModel | None:
+        """The clusters new chunks are assigned to at ingest, if any and if enabled."""
+        if not self.settings.clustering.assign_on_ingest:
+            return None
+        return self.cluster_model(refresh=True)
+
     def doctor(self) -> DoctorReport:
         """Check the deployment: probe, then create-insert-index-load-search-drop on a scratch
         collection (like Milvus's hello_milvus)."""
         return run_doctor(self.store)
+
+    def ingest_texts(
+        self,
+        texts: Sequence[tuple[str, dict[str, Any]]] | Sequence[str],
+        *,
+        source_prefix: str = "text://",
+    ) -> IngestReport:
+        """Ingest texts as documents; the report names each by its source.
+
+        A text's source is ``text://<name>`` when its fields carry a ``name``,
+        else ``text://`` and the first 16 hex digits of its sha256, so sending
+        the same text again writes nothing. ``title`` in the fields sets the
+        title; the other fields are metadata, filterable as ``metadata.<key>``.
+        """
+        documents = text_sources(texts, source_prefix=source_prefix)
+        if not documents:
+            raise InputError("nothing to ingest: give at least one text")
+        self._ensure_collection(create=True)
+        ingestor = Ingestor(
+            self.store,
+            self.collection,
+            self.embedder,
+            self.chunker,
+            self.settings.ingest,
+            embed_batch=self.settings.embedding.batch_size,
+            cluster_assigner=self._cluster_assigner(),
+        )
+        return ingestor.run_documents(documents)
+
+    def ask(
+        self,
+        question: str,
+        *,
+        k: int = 5,
+        where: Mapping[str, object] | None = None,
+        filter: str | None = None,
+    ) -> Answer:
+        """Answer ``question`` from the top-``k`` hits, citing them as ``[1]``, ``[2]`` ...
+
+        With ``llm.base_url`` and ``llm.model`` set, a language model writes the
+        answer; otherwise it is made of the hits' best sentences (offline).
+        """
+        vector = self.embed_query(question)
+        hits = self.search_vector(vector, k=k, where=where, filter=filter)
+        answerer = create_answerer(self.settings.llm, embed=self.embedder.embed)
+        return answerer.answer(question, hits, query_vector=vector)
 
 
 def _to_hit(row: dict[str, Any], fields: list[str]) -> Hit:

@@ -85,8 +85,10 @@ def test_failed_write_rolls_back_and_spares_other_files(make_silo, docs: Path, m
     real = MilvusStore.upsert_chunks
 
     def flaky(self, name, chunks, vectors, *, batch_bytes):
-        if chunks and chunks[0].source.endswith("volcano.txt"):
-            real(self, name, chunks[:1], vectors[:1], batch_bytes=batch_bytes)  # half-written
+        hit = [i for i, c in enumerate(chunks) if c.source.endswith("volcano.txt")]
+        if hit:  # any write that carries volcano.txt fails after writing part of it
+            i = hit[0]
+            real(self, name, chunks[i : i + 1], vectors[i : i + 1], batch_bytes=batch_bytes)
             raise RetriableStoreError("upsert: Milvus is unavailable")
         return real(self, name, chunks, vectors, batch_bytes=batch_bytes)
 

@@ -107,8 +107,10 @@ def test_filters_are_literal_and_safe(store: MilvusStore, collection: str) -> No
 
 def test_bad_raw_filter_is_a_filter_error(store: MilvusStore, collection: str) -> None:
     vecs = _fill(store, collection, n=3)
-    with pytest.raises(FilterError):
-        store.search(collection, vecs[:1], k=2, filter="page >")
+    for expr in ("page >", "page == (1", "title == 'a", "nofield == 1", "page = 1", "page in [1,"):
+        with pytest.raises(FilterError):
+            store.search(collection, vecs[:1], k=2, filter=expr)
+    assert store.count(collection) == 3
 
 
 def test_delete_and_iterate(store: MilvusStore, collection: str) -> None:

@@ -55,4 +55,24 @@ ingest:
 
 search:
   top_k: 5
+
+service:                 # ragsilo serve: the HTTP API and web page
+  host: 127.0.0.1
+  port: 8000
+  api_keys_file: ragsilo-keys.json   # managed with `ragsilo keys create|list|revoke`
+  require_api_key: false # once the key file holds keys, they are required anyway
+  max_body_mb: 100
+  max_upload_mb: 50
+  max_files: 20
+  max_k: 100
+  max_query_chars: 2000
+  cors_origins: []
+
+llm:                     # /ask with an OpenAI-compatible chat model; unset = extractive answers
+  # base_url: http://localhost:11434/v1
+  # model: llama3.1
+  # api_key: ...         # prefer RAGSILO_LLM__API_KEY
+  timeout: 60
+  max_context_tokens: 3000
+  temperature: 0.0
 """

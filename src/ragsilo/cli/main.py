@@ -18,6 +18,7 @@ from rich.console import Console
 from ragsilo.cli import output
 from ragsilo.cli.config_template import CONFIG_TEMPLATE
 from ragsilo.errors import InputError, RagsiloError
+from ragsilo.rerank import group_by_cluster
 from ragsilo.settings import Settings, load_settings
 from ragsilo.silo import Silo
 from ragsilo.store import parse_where
@@ -202,6 +203,25 @@ def search(
     consistency: Annotated[
         str | None, typer.Option(help="Consistency level for this query")
     ] = None,
+    mode: Annotated[
+        str | None, typer.Option(help="dense | bm25 | hybrid (default: retrieval.mode)")
+    ] = None,
+    rerank: Annotated[
+        str | None,
+        typer.Option(
+            help="none | cluster_distance | cluster_size | centroid_query | mmr | "
+            "custom:module:callable (default: retrieval.rerank)"
+        ),
+    ] = None,
+    route: Annotated[
+        int | None,
+        typer.Option(
+            help="Search only the N nearest clusters; 0 = all (default: retrieval.route_clusters)"
+        ),
+    ] = None,
+    group: Annotated[
+        bool, typer.Option("--group", help="Show the hits grouped by cluster")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print hits as JSON")] = False,
 ) -> None:
     """Search the collection and print the best hits with their sources."""
@@ -210,18 +230,35 @@ def search(
     def body() -> None:
         filters = parse_where(where or [])
         with state.silo() as silo:
-            hits = silo.search(
+            result = silo.retrieve(
                 query,
                 k=k,
                 where=filters,
                 filter=filter_expr,
                 output_fields=output_fields,
                 consistency_level=consistency,
+                mode=mode,
+                rerank=rerank,
+                route=route,
+            )
+            groups = (
+                group_by_cluster(result.hits, result.cluster_ids, silo.cluster_model())
+                if group
+                else None
             )
         if as_json:
-            _out_console().print_json(json.dumps([h.to_dict() for h in hits]))
+            data: object = (
+                [g.to_dict() for g in groups]
+                if groups is not None
+                else [h.to_dict() for h in result.hits]
+            )
+            _out_console().print_json(json.dumps(data))
+        elif groups is not None:
+            from ragsilo.cli.retrieval import print_groups
+
+            print_groups(_out_console(), query, groups)
         else:
-            output.print_hits(_out_console(), query, hits)
+            output.print_hits(_out_console(), query, result.hits)
 
     _run(body)
 
@@ -320,8 +357,14 @@ def doctor(
 
 def _register_optional_apps() -> None:
     from ragsilo.cli.deploy import deploy_app
+    from ragsilo.cli.serve import keys_app, serve
 
+    app.command("serve")(serve)
+    app.add_typer(keys_app, name="keys")
     app.add_typer(deploy_app, name="deploy")
+    from ragsilo.cli.retrieval import register_retrieval_commands
+
+    register_retrieval_commands(app)
 
 
 _register_optional_apps()

@@ -8,7 +8,14 @@ from types import TracebackType
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from ragsilo.models import CollectionStats, FileResult, Hit, IngestReport, ServerInfo
@@ -22,7 +29,7 @@ class IngestProgress:
 
     def __init__(self, enabled: bool) -> None:
         self._progress: Progress | None = None
-        self._task: int | None = None
+        self._task: TaskID | None = None
         if enabled:
             self._progress = Progress(
                 TextColumn("ingesting"),
@@ -60,8 +67,6 @@ def display_path(path: str) -> str:
         return os.path.relpath(path)
     except ValueError:
         return path
-    finally:
-        pass
 
 
 def _short(path: str) -> str:

@@ -88,15 +88,34 @@ def translate(
             f"authentication failed for {who} at {uri}",
             hint="check milvus.token or milvus.user/password",
         )
-    if (
-        "cannot parse expression" in low
-        or "expression" in low
-        and ("invalid" in low or "unexpected" in low or "cannot" in low or "mismatched" in low)
-    ):
+    if _is_filter_error(low):
         return FilterError(f"{op}: the filter expression is invalid: {text}")
     if _is_retriable(exc, code, low):
         return RetriableStoreError(f"{op}: Milvus is unavailable or busy: {text}")
     return StoreError(f"{op} failed: {text}")
+
+
+# How Milvus Lite and the servers word a malformed boolean expression.
+_FILTER_MARKERS = (
+    "cannot parse expression",
+    "unexpected character",
+    "unexpected end of expression",
+    "unterminated string",
+    "unknown field",
+    "list elements must be",
+    "mismatched input",
+    "extraneous input",
+    "no viable alternative",
+    "syntax error",
+    "expected ')'",
+    "expected ']'",
+)
+
+
+def _is_filter_error(low: str) -> bool:
+    if any(m in low for m in _FILTER_MARKERS):
+        return True
+    return "expression" in low and any(w in low for w in ("invalid", "unexpected", "cannot"))
 
 
 def _is_retriable(exc: BaseException, code: object, low: str) -> bool:

@@ -158,7 +158,7 @@ class MilvusStore:
             finally:
                 self._client = None
 
-    def _call(self, op: str, fn: Callable[[], T]) -> T:
+    def _call(self, op: str, fn: Callable[[], Any]) -> Any:
         return call_with_retry(
             fn, op, self._retry, uri=self._settings.uri, user=self._settings.login_user
         )
@@ -244,7 +244,8 @@ class MilvusStore:
             )
         if not self.has_bm25(name):
             raise CapabilityError(
-                f"{mode} search needs a BM25 field, and collection {name!r} was created without one",
+                f"{mode} search needs a BM25 field, and collection {name!r} was created "
+                "without one",
                 hint="drop the collection and ingest again to add it",
             )
 
@@ -311,9 +312,8 @@ class MilvusStore:
         """Upsert chunks with their vectors in batches of at most ``batch_bytes``.
 
         ``cluster_ids`` (one per chunk, default unassigned) is stored with each
-        row; with ``partitioned`` each row goes to its cluster's partition, and a
-        row with the same id stored in another partition is removed first so no
-        id is ever held twice.
+        row; with ``partitioned`` each row goes to its cluster's partition (an id
+        stored already keeps its partition, see :meth:`place_rows`).
         """
         if len(chunks) != len(vectors):
             raise InputError(f"{len(chunks)} chunks but {len(vectors)} vectors")
@@ -357,34 +357,46 @@ class MilvusStore:
         return written
 
     def place_rows(
-        self, name: str, rows: Sequence[dict[str, Any]], *, batch_bytes: int = GRPC_MESSAGE_CAP // 4
+        self,
+        name: str,
+        rows: Sequence[dict[str, Any]],
+        *,
+        batch_bytes: int = GRPC_MESSAGE_CAP // 4,
     ) -> int:
-        """Write rows into the partitions of their clusters (``cluster_id``).
+        """Upsert rows into the partitions of their clusters (``cluster_id``).
 
-        In this layout a stored row lives in the partition of its stored
-        ``cluster_id``. An upsert writes only into the partition it names, and
-        Milvus 2.3 keeps a row with the same id in another partition (Milvus Lite
-        hides it, yet still returns it from queries on that partition). So the
-        stored copy of each id is deleted from its partition first, then the new
-        row is inserted.
+        A row is never moved between partitions here: an id that is stored
+        already keeps its stored cluster id and partition (the id is a content
+        hash, so it is the same text and vector). Milvus keeps a primary key per
+        partition (an upsert into another partition leaves the old copy on
+        Milvus 2.3, and Milvus Lite goes on showing it in partition searches), so
+        changing a row's partition is left to a rebuild (see ``recluster``).
         """
+        rows = list(rows)
+        stored = {
+            str(r["id"]): int(r["cluster_id"])
+            for r in self.get_rows(name, [str(r["id"]) for r in rows], ["id", "cluster_id"])
+        }
         by_partition: dict[str, list[dict[str, Any]]] = {}
         for row in rows:
-            by_partition.setdefault(cluster_partition(int(row["cluster_id"])), []).append(row)
-        self.ensure_partitions(name, sorted(by_partition))
-        stale: dict[str, list[str]] = {}
-        for found in self.get_rows(name, [str(r["id"]) for r in rows], ["id", "cluster_id"]):
-            stale.setdefault(cluster_partition(int(found["cluster_id"])), []).append(
-                str(found["id"])
+            cid = stored.get(str(row["id"]), int(row["cluster_id"]))
+            by_partition.setdefault(cluster_partition(cid), []).append(
+                {**row, "cluster_id": cid}
             )
-        for part, ids in sorted(stale.items()):
-            self.delete_ids(name, ids, partition=part)
+        self.ensure_partitions(name, sorted(by_partition))
         written = 0
         for part, part_rows in sorted(by_partition.items()):
-            written += self.write_rows(
-                name, part_rows, batch_bytes=batch_bytes, partition=part, insert=True
-            )
+            written += self.write_rows(name, part_rows, batch_bytes=batch_bytes, partition=part)
         return written
+
+    def rename_collection(self, old: str, new: str) -> None:
+        self._call(
+            f"rename collection {old!r} to {new!r}",
+            lambda: self.client.rename_collection(old, new),
+        )
+        for cache in (self._plans, self._dims, self._bm25):
+            if old in cache:
+                cache[new] = cache.pop(old)  # type: ignore[assignment]
 
     # ------------------------------------------------------------------ partitions
     def list_partitions(self, name: str) -> list[str]:
@@ -403,7 +415,8 @@ class MilvusStore:
                 f"create partition {part!r} of {name!r}",
                 lambda p=part: self.client.create_partition(name, p),
             )
-        if created:
+        if created and self.info.kind == "server":
+            # Milvus Lite loads the whole collection, new partitions included
             self._call(
                 f"load partitions of {name!r}",
                 lambda: self.client.load_partitions(name, list(created)),

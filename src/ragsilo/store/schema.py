@@ -1,18 +1,30 @@
-"""The chunk collection's schema, and the check that an existing collection matches it."""
+"""The chunk collection's schema, and the check that an existing collection matches it.
+
+Two variants exist. Where the connected Milvus has the BM25 function (Milvus
+Lite, Milvus 2.5 and later), ``text`` is analysed and a BM25 function fills a
+sparse vector field (``sparse``) with an inverted index, so the collection can
+answer ``bm25`` and ``hybrid`` queries. Elsewhere (Milvus 2.3 and 2.4) the
+collection has no sparse field. Both variants carry ``cluster_id``.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
-from pymilvus import DataType, MilvusClient
+from pymilvus import DataType, Function, FunctionType, MilvusClient
 from pymilvus.milvus_client import IndexParams
 
-from ragsilo.errors import SchemaMismatchError
+from ragsilo.errors import MissingDependencyError, SchemaMismatchError
 from ragsilo.models import ServerInfo
 from ragsilo.store.indexes import IndexPlan
 
 VECTOR_FIELD = "vector"
+SPARSE_FIELD = "sparse"
+BM25_FUNCTION = "text_bm25"
+#: ``cluster_id`` of a chunk that no clustering has assigned yet.
+UNASSIGNED = -1
 
 
 @dataclass(frozen=True)
@@ -36,14 +48,63 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("doc_chunks", DataType.INT64),
     FieldSpec("text", DataType.VARCHAR, 65535),
     FieldSpec("metadata", DataType.JSON),
+    FieldSpec("cluster_id", DataType.INT64),
 )
 SCALAR_FIELD_NAMES = tuple(f.name for f in FIELDS)
 MAX_LENGTHS = {f.name: f.max_length for f in FIELDS if f.max_length}
 # Fields that filters and idempotency checks hit often.
 SCALAR_INDEXED = ("doc_id", "source")
 
+# Lucene's English stop words, which Milvus's ``english`` analyzer removes too.
+ENGLISH_STOP_WORDS = (
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is",
+    "it", "no", "not", "of", "on", "or", "such", "that", "the", "their", "then", "there",
+    "these", "they", "this", "to", "was", "will", "with",
+)
 
-def build_schema(dimension: int, description: str) -> Any:
+
+@dataclass(frozen=True)
+class BM25Spec:
+    """The BM25 pieces of a collection: the analyzer and the scoring constants."""
+
+    analyzer_params: dict[str, Any]
+    k1: float = 1.2
+    b: float = 0.75
+
+
+def analyzer_params(analyzer: str | dict[str, Any], info: ServerInfo) -> dict[str, Any]:
+    """Milvus ``analyzer_params`` for an analyzer name on this kind of Milvus.
+
+    A Milvus server (2.5+) has the built-in ``english`` (standard tokenizer,
+    lowercase, English stemmer, stop words) and ``chinese`` (jieba) analyzers.
+    Milvus Lite knows only the ``standard`` and ``jieba`` tokenizers with stop
+    word filters: ``english`` there is the standard tokenizer (which lowercases)
+    with the English stop words and no stemming, and ``chinese`` is jieba, which
+    needs the ``jieba`` package. A mapping is taken as Milvus ``analyzer_params``.
+    """
+    if isinstance(analyzer, dict):
+        return dict(analyzer)
+    if analyzer == "standard":
+        return {"tokenizer": "standard"}
+    if info.kind == "server":
+        return {"type": analyzer}
+    if analyzer == "english":
+        return {
+            "tokenizer": "standard",
+            "filter": ["lowercase", {"type": "stop", "stop_words": list(ENGLISH_STOP_WORDS)}],
+        }
+    if analyzer == "chinese":
+        try:
+            import jieba  # noqa: F401
+        except ImportError:
+            raise MissingDependencyError(
+                "jieba", "chinese", "the chinese analyzer on Milvus Lite"
+            ) from None
+        return {"tokenizer": "jieba"}
+    raise SchemaMismatchError(f"analyzer {analyzer!r} is unknown")
+
+
+def build_schema(dimension: int, description: str, bm25: BM25Spec | None = None) -> Any:
     schema = MilvusClient.create_schema(
         auto_id=False, enable_dynamic_field=False, description=description
     )
@@ -51,27 +112,76 @@ def build_schema(dimension: int, description: str) -> Any:
         kwargs: dict[str, Any] = {}
         if f.max_length:
             kwargs["max_length"] = f.max_length
+        if f.name == "text" and bm25 is not None:
+            kwargs["enable_analyzer"] = True
+            kwargs["analyzer_params"] = bm25.analyzer_params
         schema.add_field(f.name, f.dtype, is_primary=(f.name == "id"), **kwargs)
     schema.add_field(VECTOR_FIELD, DataType.FLOAT_VECTOR, dim=dimension)
+    if bm25 is not None:
+        schema.add_field(SPARSE_FIELD, DataType.SPARSE_FLOAT_VECTOR)
+        schema.add_function(
+            Function(
+                name=BM25_FUNCTION,
+                function_type=FunctionType.BM25,
+                input_field_names=["text"],
+                output_field_names=[SPARSE_FIELD],
+            )
+        )
     return schema
 
 
-def build_index_params(plan: IndexPlan, info: ServerInfo) -> IndexParams:
+def build_index_params(
+    plan: IndexPlan, info: ServerInfo, bm25: BM25Spec | None = None
+) -> IndexParams:
     params = MilvusClient.prepare_index_params()
     params.add_index(
         field_name=VECTOR_FIELD,
         index_type=plan.type,
         metric_type=plan.metric,
-        params=dict(plan.build),
+        params=_build_params(dict(plan.build), info),
     )
     scalar_type = "INVERTED" if info.inverted_index else "Trie"
     for name in SCALAR_INDEXED:
         params.add_index(field_name=name, index_type=scalar_type, index_name=f"{name}_idx")
+    if bm25 is not None:
+        params.add_index(
+            field_name=SPARSE_FIELD,
+            index_type="SPARSE_INVERTED_INDEX",
+            metric_type="BM25",
+            params=_build_params({"bm25_k1": bm25.k1, "bm25_b": bm25.b}, info),
+        )
     return params
 
 
-def check_schema(name: str, described: dict[str, Any], dimension: int) -> None:
-    """Raise :class:`SchemaMismatchError` naming every difference from the expected schema."""
+def _build_params(build: dict[str, Any], info: ServerInfo) -> dict[str, Any]:
+    """Index build parameters as this Milvus reads them.
+
+    pymilvus sends each parameter as its own key; Milvus Lite reads only a JSON
+    ``params`` key and would silently build with its defaults (for BM25, k1 = 1.5
+    whatever ``retrieval.bm25_k1`` says), so on Lite they are nested under it.
+    """
+    if info.kind == "lite" and build:
+        return {"params": build}
+    return build
+
+
+def has_bm25(described: dict[str, Any]) -> bool:
+    """Whether a described collection has the BM25 sparse field."""
+    return any(f["name"] == SPARSE_FIELD for f in described.get("fields", []))
+
+
+def check_schema(
+    name: str,
+    described: dict[str, Any],
+    dimension: int,
+    bm25: BM25Spec | None = None,
+) -> None:
+    """Raise :class:`SchemaMismatchError` naming every difference from the expected schema.
+
+    A collection with or without the BM25 field is accepted either way (one made
+    on Milvus 2.3 has none); when it has one and ``bm25`` is given, the analyzer
+    must be the one the settings ask for, because the terms were cut with it.
+    """
     have = {f["name"]: f for f in described.get("fields", [])}
     problems: list[str] = []
     for f in FIELDS:
@@ -91,7 +201,22 @@ def check_schema(name: str, described: dict[str, Any], dimension: int) -> None:
             problems.append(
                 f"vector dimension is {got_dim} but the embedding model gives {dimension}"
             )
-    extra = sorted(set(have) - set(SCALAR_FIELD_NAMES) - {VECTOR_FIELD})
+    sparse = have.get(SPARSE_FIELD)
+    if sparse is not None:
+        if sparse.get("type") != DataType.SPARSE_FLOAT_VECTOR:
+            problems.append(
+                f"field {SPARSE_FIELD!r} is {_type_name(sparse.get('type'))}, "
+                "expected SPARSE_FLOAT_VECTOR"
+            )
+        elif bm25 is not None and "text" in have:
+            stored = _stored_analyzer(have["text"])
+            if stored is not None and stored != bm25.analyzer_params:
+                problems.append(
+                    f"the BM25 analyzer is {json.dumps(stored, sort_keys=True)} but the settings "
+                    f"ask for {json.dumps(bm25.analyzer_params, sort_keys=True)} "
+                    "(retrieval.analyzer)"
+                )
+    extra = sorted(set(have) - set(SCALAR_FIELD_NAMES) - {VECTOR_FIELD, SPARSE_FIELD})
     if extra and not problems:
         problems.append(f"unexpected fields {extra}")
     if problems:
@@ -102,6 +227,19 @@ def check_schema(name: str, described: dict[str, Any], dimension: int) -> None:
                 f"`ragsilo collections drop {name}` and ingest again"
             ),
         )
+
+
+def _stored_analyzer(text_field: dict[str, Any]) -> dict[str, Any] | None:
+    raw = text_field.get("params", {}).get("analyzer_params")
+    if raw is None:
+        return None
+    if isinstance(raw, dict):
+        return raw
+    try:
+        value = json.loads(raw)
+    except (TypeError, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def _type_name(t: Any) -> str:

@@ -1,0 +1,147 @@
+"""Reading a dataset in BEIR layout: ``corpus.jsonl``, ``queries.jsonl``, ``qrels/<split>.tsv``.
+
+``corpus.jsonl`` holds ``{"_id", "title", "text"}`` per line, ``queries.jsonl``
+``{"_id", "text"}``, and the qrels file ``query-id<TAB>corpus-id<TAB>score`` with
+a header line. Only queries with at least one judged document are kept.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ragsilo.errors import InputError
+
+
+@dataclass(frozen=True)
+class BeirDataset:
+    """A BEIR dataset (or a slice of one) in memory."""
+
+    name: str
+    path: Path
+    corpus: dict[str, tuple[str, str]]  # doc id → (title, text)
+    queries: dict[str, str]  # query id → text
+    qrels: dict[str, dict[str, int]]  # query id → {doc id: relevance}
+
+    @property
+    def judged_pairs(self) -> int:
+        return sum(len(d) for d in self.qrels.values())
+
+
+def load_beir(
+    path: str | Path,
+    *,
+    split: str = "test",
+    limit_docs: int | None = None,
+    limit_queries: int | None = None,
+) -> BeirDataset:
+    """Load a BEIR dataset folder, optionally a slice of it.
+
+    ``limit_queries`` keeps the first N judged queries. ``limit_docs`` keeps N
+    documents: first every document judged for the kept queries, then others in
+    file order; judgements of documents left out are dropped, and so are queries
+    left with none. Raises :class:`InputError` naming what is missing or malformed.
+    """
+    root = Path(path).expanduser()
+    if not root.is_dir():
+        raise InputError(f"dataset folder {str(root)!r} does not exist")
+    corpus_file = root / "corpus.jsonl"
+    queries_file = root / "queries.jsonl"
+    qrels_file = root / "qrels" / f"{split}.tsv"
+    for f in (corpus_file, queries_file, qrels_file):
+        if not f.is_file():
+            raise InputError(
+                f"{str(f)!r} is missing: a BEIR dataset has corpus.jsonl, queries.jsonl "
+                f"and qrels/{split}.tsv"
+            )
+    corpus: dict[str, tuple[str, str]] = {}
+    for n, rec in _jsonl(corpus_file):
+        doc_id = _field(rec, "_id", corpus_file, n)
+        text = rec.get("text")
+        if not isinstance(text, str):
+            raise InputError(f"{corpus_file}:{n}: 'text' is missing or not a string")
+        title = rec.get("title") or ""
+        corpus[doc_id] = (str(title), text)
+    if not corpus:
+        raise InputError(f"{str(corpus_file)!r} holds no documents")
+    queries = {
+        _field(rec, "_id", queries_file, n): _field(rec, "text", queries_file, n)
+        for n, rec in _jsonl(queries_file)
+    }
+    qrels = _read_qrels(qrels_file)
+
+    kept = [q for q in qrels if q in queries]
+    if limit_queries is not None:
+        if limit_queries < 1:
+            raise InputError(f"limit_queries must be at least 1, not {limit_queries}")
+        kept = kept[:limit_queries]
+    if limit_docs is not None:
+        if limit_docs < 1:
+            raise InputError(f"limit_docs must be at least 1, not {limit_docs}")
+        chosen: dict[str, None] = {}
+        for q in kept:
+            for d in qrels[q]:
+                if d in corpus and len(chosen) < limit_docs:
+                    chosen[d] = None
+        for d in corpus:
+            if len(chosen) >= limit_docs:
+                break
+            chosen.setdefault(d, None)
+        corpus = {d: corpus[d] for d in chosen}
+    final_qrels: dict[str, dict[str, int]] = {}
+    for q in kept:
+        judged = {d: r for d, r in qrels[q].items() if d in corpus and r > 0}
+        if judged:
+            final_qrels[q] = judged
+    if not final_qrels:
+        raise InputError(f"no query of {str(root)!r} has a judged document in the corpus")
+    return BeirDataset(
+        name=root.name,
+        path=root,
+        corpus=corpus,
+        queries={q: queries[q] for q in final_qrels},
+        qrels=final_qrels,
+    )
+
+
+def _jsonl(path: Path) -> list[tuple[int, dict[str, object]]]:
+    out = []
+    with path.open(encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise InputError(f"{path}:{n}: not valid JSON ({e.msg})") from None
+            if not isinstance(rec, dict):
+                raise InputError(f"{path}:{n}: each line must be a JSON object")
+            out.append((n, rec))
+    return out
+
+
+def _field(rec: dict[str, object], key: str, path: Path, n: int) -> str:
+    value = rec.get(key)
+    if not isinstance(value, (str, int)) or (isinstance(value, str) and not value.strip()):
+        raise InputError(f"{path}:{n}: {key!r} is missing or empty")
+    return str(value)
+
+
+def _read_qrels(path: Path) -> dict[str, dict[str, int]]:
+    qrels: dict[str, dict[str, int]] = {}
+    with path.open(encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            parts = line.rstrip("\r\n").split("\t")
+            if n == 1 and parts and not parts[-1].lstrip("-").isdigit():
+                continue  # the header
+            if not line.strip():
+                continue
+            if len(parts) != 3:
+                raise InputError(f"{path}:{n}: expected query-id, corpus-id and score")
+            try:
+                score = int(parts[2])
+            except ValueError:
+                raise InputError(f"{path}:{n}: score {parts[2]!r} is not a whole number") from None
+            qrels.setdefault(parts[0], {})[parts[1]] = score
+    return qrels

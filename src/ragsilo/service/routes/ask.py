@@ -1,0 +1,90 @@
+"""``POST /ask``: an answer with numbered citations, whole or streamed as server-sent events."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import StreamingResponse
+
+from ragsilo.answer import create_answerer
+from ragsilo.errors import RagsiloError
+from ragsilo.service.auth import Principal
+from ragsilo.service.context import ServiceContext, get_context, require, silo_for
+from ragsilo.service.routes.search import ERRORS, blame_raw_filter
+from ragsilo.service.schemas import AskRequest, AskResponse
+from ragsilo.silo import Silo
+
+router = APIRouter(tags=["ask"])
+
+_STREAM_DOC = {
+    "content": {
+        "text/event-stream": {
+            "schema": {"type": "string"},
+            "example": 'event: citations\ndata: {"citations": [...]}\n\n'
+            'data: {"delta": "Compost heats up [1]"}\n\nevent: done\ndata: {"answer": "..."}\n\n',
+        }
+    }
+}
+
+
+def _event(data: dict[str, Any], event: str | None = None) -> str:
+    head = f"event: {event}\n" if event else ""
+    return f"{head}data: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+@router.post(
+    "/ask",
+    response_model=AskResponse,
+    responses={**ERRORS, 200: _STREAM_DOC},
+    summary="Answer a question from the collection, citing the hits",
+)
+def ask(
+    body: AskRequest,
+    ctx: ServiceContext = Depends(get_context),
+    _: Principal = Depends(require("read")),
+    silo: Silo = Depends(silo_for),
+) -> Any:
+    ctx.limits.check_text(body.question, "question")
+    ctx.limits.check_k(body.k)
+    if not body.stream:
+        with blame_raw_filter(body.filter):
+            answer = silo.ask(body.question, k=body.k, where=body.where, filter=body.filter)
+        return answer.to_dict()
+    vector = silo.embed_query(body.question)
+    with blame_raw_filter(body.filter):
+        hits = silo.search_vector(vector, k=body.k, where=body.where, filter=body.filter)
+    answerer = create_answerer(silo.settings.llm, embed=silo.embedder.embed)
+    citations, pieces = answerer.stream(body.question, hits, query_vector=vector)
+    # The first piece is fetched here, so that an unreachable model is a clean
+    # JSON error rather than a stream that breaks off.
+    first = next(pieces, "")
+    model = getattr(getattr(answerer, "client", None), "model", None)
+
+    def events() -> Iterator[str]:
+        yield _event(
+            {
+                "question": body.question,
+                "mode": answerer.mode,
+                "model": model,
+                "citations": [{"n": i, **h.to_dict()} for i, h in enumerate(citations, 1)],
+            },
+            "citations",
+        )
+        text = [first]
+        if first:
+            yield _event({"delta": first})
+        try:
+            for piece in pieces:
+                text.append(piece)
+                yield _event({"delta": piece})
+        except RagsiloError as e:
+            yield _event(e.to_dict(), "error")
+            return
+        yield _event({"answer": "".join(text)}, "done")
+
+    return StreamingResponse(
+        events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+    )

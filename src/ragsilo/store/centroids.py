@@ -1,0 +1,120 @@
+"""Storage of a silo's clusters in a collection of their own, ``<collection>_centroids``.
+
+One row per cluster: its id (the primary key), centroid vector, size at the
+last fit, ``detail`` (``{"keywords": [...], "representatives": [chunk ids]}``;
+a JSON object, as Milvus 2.3 takes no top-level JSON arrays), and the fit's
+description (``info``, the same on every row). Written by upserting every cluster and then
+deleting ids beyond the new ``k``, so there is never a moment without centroids.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from pymilvus import DataType, MilvusClient
+
+from ragsilo.cluster.model import ClusterModel
+from ragsilo.errors import StoreError
+from ragsilo.store.milvus import MilvusStore
+
+CENTROID_SUFFIX = "_centroids"
+_FIELDS = ("cluster_id", "vector", "size", "detail", "info")
+
+
+def centroid_collection(collection: str) -> str:
+    """The name of the collection that holds ``collection``'s centroids."""
+    return f"{collection}{CENTROID_SUFFIX}"
+
+
+class CentroidStore:
+    """Reads and writes :class:`ClusterModel` objects through a :class:`MilvusStore`."""
+
+    def __init__(self, store: MilvusStore) -> None:
+        self._store = store
+
+    def read(self, collection: str) -> ClusterModel | None:
+        """The stored clusters of ``collection``, or ``None`` when it was never clustered."""
+        name = centroid_collection(collection)
+        if not self._store.has_collection(name):
+            return None
+        self._store.ensure_loaded(name)
+        rows = self._store.query(name, "cluster_id >= 0", list(_FIELDS))
+        if not rows:
+            return None
+        rows.sort(key=lambda r: int(r["cluster_id"]))
+        ids = [int(r["cluster_id"]) for r in rows]
+        if ids != list(range(len(rows))):
+            raise StoreError(
+                f"the centroids in {name!r} are incomplete (cluster ids {ids[:5]}...)",
+                hint="run `ragsilo recluster` to fit them again",
+            )
+        info = dict(rows[0].get("info") or {})
+        return ClusterModel(
+            centroids=np.asarray([r["vector"] for r in rows], dtype=np.float32),
+            sizes=np.asarray([int(r["size"]) for r in rows], dtype=np.int64),
+            metric=str(info.get("metric", "COSINE")),
+            partitioned=bool(info.get("partitioned", False)),
+            keywords=tuple(tuple((r.get("detail") or {}).get("keywords") or ()) for r in rows),
+            representatives=tuple(
+                tuple((r.get("detail") or {}).get("representatives") or ()) for r in rows
+            ),
+            info=info,
+        )
+
+    def write(self, collection: str, model: ClusterModel) -> None:
+        """Store ``model`` as ``collection``'s clusters, replacing any earlier ones."""
+        name = centroid_collection(collection)
+        if self._store.has_collection(name):
+            dim = self._store.dimension_of(name)
+            if dim != model.dimension:
+                self._store.drop_collection(name)
+        if not self._store.has_collection(name):
+            self._create(name, model.dimension, model.metric)
+        info = {**model.info, "metric": model.metric, "partitioned": model.partitioned}
+        rows: list[dict[str, Any]] = []
+        for i in range(model.k):
+            rows.append(
+                {
+                    "cluster_id": i,
+                    "vector": model.centroids[i].astype(np.float32).tolist(),
+                    "size": int(model.sizes[i]),
+                    "detail": {
+                        "keywords": list(model.keywords[i]) if i < len(model.keywords) else [],
+                        "representatives": (
+                            list(model.representatives[i])
+                            if i < len(model.representatives)
+                            else []
+                        ),
+                    },
+                    "info": info,
+                }
+            )
+        self._store.write_rows(name, rows)
+        self._store._call(
+            f"delete old centroids from {name!r}",
+            lambda: self._store.client.delete(name, filter=f"cluster_id >= {model.k}"),
+        )
+        self._store.flush(name)
+
+    def drop(self, collection: str) -> bool:
+        return self._store.drop_collection(centroid_collection(collection))
+
+    def _create(self, name: str, dimension: int, metric: str) -> None:
+        schema = MilvusClient.create_schema(
+            auto_id=False, enable_dynamic_field=False, description="ragsilo cluster centroids"
+        )
+        schema.add_field("cluster_id", DataType.INT64, is_primary=True)
+        schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
+        schema.add_field("size", DataType.INT64)
+        schema.add_field("detail", DataType.JSON)
+        schema.add_field("info", DataType.JSON)
+        params = MilvusClient.prepare_index_params()
+        params.add_index(field_name="vector", index_type="FLAT", metric_type=metric)
+        self._store._call(
+            f"create collection {name!r}",
+            lambda: self._store.client.create_collection(
+                name, schema=schema, index_params=params, consistency_level="Strong"
+            ),
+        )
+        self._store.ensure_loaded(name)
