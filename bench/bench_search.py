@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -82,7 +83,7 @@ def overhead(docs: int, n_queries: int, corpus: Path) -> None:
 
 def lite_latency(sizes: list[int], index_types: list[str], n_queries: int, dim: int) -> None:
     rng = np.random.default_rng(0)
-    print("| chunks | index | write+flush (s) | index settle (s) | p50 (ms) | p95 (ms) |")
+    print("| chunks | index | write+flush (s) | background index build (s) | p50 (ms) | p95 (ms) |")
     print("|---:|---|---:|---:|---:|---:|")
     for size in sizes:
         vectors = rng.normal(size=(size, dim)).astype(np.float32)
@@ -120,7 +121,7 @@ def lite_latency(sizes: list[int], index_types: list[str], n_queries: int, dim: 
                 store.flush("lat")
                 store.ensure_loaded("lat")
                 build_s = time.perf_counter() - t
-                settle_s = _settle(store, queries)
+                settle_s = _wait_for_index(str(Path(tmp) / "lat.db"), "lat")
                 times = []
                 for q in queries:
                     t = time.perf_counter()
@@ -134,27 +135,16 @@ def lite_latency(sizes: list[int], index_types: list[str], n_queries: int, dim: 
             )
 
 
-def _settle(store: MilvusStore, queries: np.ndarray, limit_s: float = 180.0) -> float:
-    """Milvus Lite builds indexes in the background after a flush, and searches are slow
-    until it is done: search in rounds until the best median stops improving for three
-    rounds (and at least 10 s have passed)."""
+def _wait_for_index(db_path: str, collection: str, limit_s: float = 1800.0) -> float:
+    """Milvus Lite compacts and builds indexes on a background thread after a flush, and
+    searches scan unindexed segments until it is done. pymilvus has no call that says when
+    that is, so this benchmark waits on Milvus Lite's own background queue (a private hook
+    of the embedded engine, used here only to time the steady state honestly)."""
+    from milvus_lite.server_manager import server_manager_instance
+
     start = time.perf_counter()
-    best = float("inf")
-    stable = 0
-    while time.perf_counter() - start < limit_s:
-        times = []
-        for q in queries[:10]:
-            t = time.perf_counter()
-            store.search("lat", q[None, :], k=10, output_fields=[])
-            times.append(time.perf_counter() - t)
-        median = percentile(times, 50)
-        if median < best * 0.9:
-            best, stable = median, 0
-        else:
-            stable += 1
-        if stable >= 3 and time.perf_counter() - start >= 10:
-            break
-        time.sleep(1.0)
+    _, db, _ = server_manager_instance._servers[os.path.abspath(db_path)]
+    db.get_collection(collection)._wait_for_bg(timeout=limit_s)
     return time.perf_counter() - start
 
 
