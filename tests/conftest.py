@@ -144,3 +144,33 @@ def embedder():
     e = create_embedder(EmbeddingSettings(threads=2))
     e.embed(["warm up"])
     return e
+
+
+class HashEmbedder:
+    """A fast stand-in embedder: each text's vector is seeded by its hash, so equal texts get
+    equal vectors and different texts unrelated ones (for tests of mechanics, not meaning)."""
+
+    name = "hash"
+
+    def __init__(self, dimension: int = 16) -> None:
+        self.dimension = dimension
+
+    def embed(self, texts):
+        import hashlib
+
+        import numpy as np
+
+        out = []
+        for t in texts:
+            seed = int.from_bytes(hashlib.sha256(t.encode("utf-8")).digest()[:8], "little")
+            v = np.random.default_rng(seed).normal(size=self.dimension)
+            out.append(v / np.linalg.norm(v))
+        return np.asarray(out, dtype=np.float32)
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+
+@pytest.fixture
+def hash_embedder() -> HashEmbedder:
+    return HashEmbedder()

@@ -11,6 +11,9 @@ EXPECTED = {
     "IngestReport", "InputError", "MissingDependencyError", "ParsedDocument", "RagsiloError",
     "SchemaMismatchError", "Section", "ServerInfo", "Settings", "Silo", "StoreError",
     "__version__", "load_settings",
+    # retrieval quality: clusters, reranking, search results
+    "ClusterModel", "ClusterSummary", "HitGroup", "ReclusterReport", "RerankContext",
+    "RerankError", "Reranker", "SearchResult",
 }
 
 
@@ -22,7 +25,8 @@ def test_public_names() -> None:
 
 def test_facade_has_the_verbs_the_cli_uses() -> None:
     for verb in ("open", "ingest", "search", "stats", "collections", "drop_collection",
-                 "delete", "doctor", "close"):
+                 "delete", "doctor", "close", "recluster", "clusters", "retrieve",
+                 "search_groups"):
         assert callable(getattr(ragsilo.Silo, verb)), verb
 
 

@@ -84,3 +84,25 @@ def test_init_template_is_valid_and_complete(tmp_path: Path) -> None:
     assert s.milvus.uri == "./ragsilo.db"
     for section in ("milvus:", "collection:", "index:", "embedding:", "chunking:", "ingest:"):
         assert section in CONFIG_TEMPLATE
+
+
+def test_retrieval_and_clustering_sections_check_their_values(tmp_path: Path) -> None:
+    s = load_settings(_yaml(tmp_path, CONFIG_TEMPLATE))
+    r = s.retrieval
+    assert (r.mode, r.rerank, r.route_clusters) == ("dense", "none", 0)
+    assert s.clustering.k == "auto" and s.clustering.partitions == "auto"
+    assert "retrieval:" in CONFIG_TEMPLATE and "clustering:" in CONFIG_TEMPLATE
+    s = load_settings(None, {"clustering": {"k": "12", "partitions": "true"}})
+    assert s.clustering.k == 12 and s.clustering.partitions is True
+    bad = {
+        "retrieval": {"mode": "fuzzy", "rerank": "bogus", "weights": {"dense": 1.0},
+                      "analyzer": "klingon", "rrf_k": 0},
+        "clustering": {"k": 0},
+    }
+    with pytest.raises(ConfigError) as e:
+        load_settings(None, bad)
+    text = str(e.value)
+    for needle in ("retrieval.mode", "reranker 'bogus' is unknown", "keys dense and bm25",
+                   "analyzer 'klingon' is unknown", "retrieval.rrf_k", "clustering.k"):
+        assert needle in text, needle
+    assert load_settings(None, {"retrieval": {"rerank": "custom:pkg.mod:fn"}}).retrieval.rerank

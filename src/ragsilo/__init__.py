@@ -23,6 +23,7 @@ from ragsilo.errors import (
     InputError,
     MissingDependencyError,
     RagsiloError,
+    RerankError,
     SchemaMismatchError,
     StoreError,
 )
@@ -36,6 +37,10 @@ from ragsilo.models import (
     Section,
     ServerInfo,
 )
+from ragsilo.cluster import ClusterModel
+from ragsilo.cluster.recluster import ClusterSummary, ReclusterReport
+from ragsilo.rerank import HitGroup, RerankContext, Reranker
+from ragsilo.retrieval import SearchResult
 from ragsilo.settings import Settings, load_settings
 from ragsilo.silo import DoctorReport, Silo
 
@@ -45,6 +50,8 @@ __all__ = [
     "AuthenticationError",
     "CapabilityError",
     "Chunk",
+    "ClusterModel",
+    "ClusterSummary",
     "CollectionNotFoundError",
     "CollectionStats",
     "ConfigError",
@@ -56,12 +63,18 @@ __all__ = [
     "FileResult",
     "FilterError",
     "Hit",
+    "HitGroup",
     "IngestReport",
     "InputError",
     "MissingDependencyError",
     "ParsedDocument",
     "RagsiloError",
+    "ReclusterReport",
+    "RerankContext",
+    "RerankError",
+    "Reranker",
     "SchemaMismatchError",
+    "SearchResult",
     "Section",
     "ServerInfo",
     "Settings",

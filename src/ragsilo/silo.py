@@ -128,6 +128,7 @@ class Silo:
         store = MilvusStore.connect(
             settings.milvus, RetryPolicy(ingest.retries, ingest.backoff_seconds)
         )
+        finish_interrupted_rebuild(store, settings.collection.name)
         return cls(settings, store=store, embedder=embedder)
 
     def close(self) -> None:
@@ -196,12 +197,12 @@ class Silo:
 
     def _bm25_spec(self) -> Any:
         """The BM25 field a new collection gets, or ``None`` where Milvus has no BM25."""
-        from ragsilo.store.schema import BM25Spec, analyzer_params
+        from ragsilo.store.schema import bm25_spec
 
         if not self.info.bm25:
             return None
         r = self.settings.retrieval
-        return BM25Spec(analyzer_params(r.analyzer, self.info), k1=r.bm25_k1, b=r.bm25_b)
+        return bm25_spec(r.analyzer, self.info, k1=r.bm25_k1, b=r.bm25_b)
 
     # ---------------------------------------------------------------------- ingest
     def ingest(
@@ -312,6 +313,8 @@ class Silo:
         expr = build_filter(where, filter)
         if needs_text_index(chosen_mode) or query_vector is None:
             self._check_query(query)
+        if needs_text_index(chosen_mode) and not self.info.bm25:
+            self.store.require_bm25(self.collection, chosen_mode)  # refused before any work
         self._ensure_collection(create=False)
         vector = query_vector
         if vector is None and (

@@ -163,7 +163,8 @@ def test_entry_point_rerankers_are_found_by_name(monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr(registry_module, "entry_points", fake_entry_points)
     assert reranker_name_problem("flip") is None
-    out = create_reranker("flip").rerank([hit("a", 1), hit("b", 0.5)], ctx([(1, 0), (0, 1)], [0, 1]))
+    two = [hit("a", 1), hit("b", 0.5)]
+    out = create_reranker("flip").rerank(two, ctx([(1, 0), (0, 1)], [0, 1]))
     assert ids(out) == ["b", "a"]
 
 

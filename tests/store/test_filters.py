@@ -52,3 +52,9 @@ def test_parse_where() -> None:
 def test_empty_means_no_filter() -> None:
     assert build_filter(None, None) == ""
     assert build_filter({}, "  ") == ""
+
+
+def test_cluster_id_is_filterable_as_a_whole_number() -> None:
+    assert build_filter({"cluster_id": ["3", 4]}) == "cluster_id in [3, 4]"
+    with pytest.raises(FilterError):
+        build_filter({"cluster_id": "three"})

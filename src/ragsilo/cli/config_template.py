@@ -56,6 +56,37 @@ ingest:
 search:
   top_k: 5
 
+retrieval:
+  mode: dense            # dense | bm25 | hybrid (bm25, hybrid: Milvus Lite or Milvus >= 2.5)
+  fusion: rrf            # hybrid: rrf (reciprocal rank) | weighted (min-max normalised scores)
+  rrf_k: 60              # the RRF constant: score = sum of weight / (rrf_k + rank)
+  weights: {dense: 0.5, bm25: 0.5}   # the two lists' weights, for either fusion
+  analyzer: english      # english | chinese (jieba on Milvus Lite) | standard
+                         # | {Milvus analyzer_params}; fixed when the collection is created
+  bm25_k1: 1.2           # BM25 term-frequency saturation
+  bm25_b: 0.75           # BM25 length normalisation
+  rerank: none           # none | cluster_distance | cluster_size | centroid_query | mmr
+                         # | custom:package.module:function
+                         # | an entry point of the group ragsilo.rerankers
+  mmr_lambda: 0.7        # mmr: 1 = relevance only, 0 = diversity only
+  candidates: 50         # hits a reranker reorders (and each hybrid list brings)
+  route_clusters: 0      # search only the N clusters nearest the query; 0 = search everything
+
+clustering:
+  k: auto                # number of clusters, or auto (about the square root of the chunk count)
+  max_k: 1024            # the most clusters auto picks
+  seed: 0                # the same seed and data give the same clusters
+  sample_size: 100000    # fit on at most this many vectors
+  max_iter: 100
+  tol: 0.0001
+  batch_size: 2048       # mini-batch size when fitting more than full_batch_max vectors
+  full_batch_max: 30000
+  assign_on_ingest: true # new chunks get their nearest centroid's cluster id
+  partitions: auto       # one partition per cluster (fast routing);
+                         # auto = when retrieval.route_clusters > 0
+  keywords: 6            # keywords kept per cluster
+  representatives: 3     # chunks nearest each centre kept per cluster
+
 service:                 # ragsilo serve: the HTTP API and web page
   host: 127.0.0.1
   port: 8000

@@ -43,7 +43,7 @@ from ragsilo.settings import ClusteringSettings
 from ragsilo.store import MilvusStore
 from ragsilo.store.centroids import CentroidStore
 from ragsilo.store.milvus import cluster_partition
-from ragsilo.store.schema import SCALAR_FIELD_NAMES, UNASSIGNED, VECTOR_FIELD
+from ragsilo.store.schema import UNASSIGNED, VECTOR_FIELD
 
 log = logging.getLogger(__name__)
 
@@ -211,7 +211,9 @@ def recluster(
     if rebuilt:
         moved = _rebuild(store, collection, new_labels, partitioned, create_like, step)
     else:
-        moved = _rewrite(store, collection, [ids[i] for i in changed], labels[changed], step)
+        moved = _rewrite(
+            store, collection, [ids[i] for i in changed], labels[changed], step, total=n
+        )
     keywords = _keywords(store, collection, new_labels, chosen, settings.keywords, step)
     reps = _representatives(ids, labels, dist, chosen, settings.representatives)
     model = ClusterModel(
@@ -297,29 +299,57 @@ def _rewrite(
     ids: list[str],
     labels: np.ndarray,
     step: ProgressFn,
+    *,
+    total: int,
 ) -> int:
-    """Upsert the chunks whose cluster changed with their new cluster id, by primary key."""
-    fields = [*SCALAR_FIELD_NAMES, VECTOR_FIELD]
+    """Upsert the chunks whose cluster changed with their new cluster id, by primary key.
+
+    Few changes are fetched by id; many (the first clustering changes every chunk)
+    are picked out of one pass over the collection.
+    """
+    fields = store.row_fields(collection)
     new = dict(zip(ids, labels.tolist(), strict=True))
+    if not new:
+        return 0
     done = 0
-    for start in range(0, len(ids), MOVE_BATCH):
-        batch = ids[start : start + MOVE_BATCH]
-        rows = {str(r["id"]): r for r in store.get_rows(collection, batch, fields)}
-        missing = set(batch) - set(rows)
-        if missing:
-            raise StoreError(
-                f"{len(missing)} chunks of {collection!r} disappeared during the recluster "
-                f"(e.g. {sorted(missing)[0]!r})",
-                hint="do not ingest or delete while reclustering; run recluster again",
-            )
-        out = [
-            {**{f: row[f] for f in fields if f in row}, "cluster_id": int(new[rid])}
-            for rid, row in rows.items()
-        ]
-        store.write_rows(collection, out)
-        done += len(out)
-        step("reassign", done, len(ids))
+    if len(new) * 10 < total:
+        pages = (
+            store.get_rows(collection, ids[start : start + MOVE_BATCH], fields)
+            for start in range(0, len(ids), MOVE_BATCH)
+        )
+    else:
+        pages = _pages(store.iter_rows(collection, "", fields, batch_size=MOVE_BATCH))
+    seen: set[str] = set()
+    for page in pages:
+        out = []
+        for row in page:
+            rid = str(row["id"])
+            if rid in new and rid not in seen:
+                seen.add(rid)
+                out.append({**{f: row[f] for f in fields if f in row}, "cluster_id": new[rid]})
+        if out:
+            store.write_rows(collection, out)
+            done += len(out)
+            step("reassign", done, len(new))
+    missing = set(new) - seen
+    if missing:
+        raise StoreError(
+            f"{len(missing)} chunks of {collection!r} disappeared during the recluster "
+            f"(e.g. {sorted(missing)[0]!r}); the others have their new cluster ids",
+            hint="do not ingest or delete while reclustering; run recluster again",
+        )
     return done
+
+
+def _pages(rows: Any, size: int = MOVE_BATCH) -> Any:
+    page: list[dict[str, Any]] = []
+    for row in rows:
+        page.append(row)
+        if len(page) >= size:
+            yield page
+            page = []
+    if page:
+        yield page
 
 
 def _rebuild(
@@ -339,7 +369,7 @@ def _rebuild(
         store.ensure_partitions(
             scratch, [cluster_partition(c) for c in sorted(set(labels.values()))]
         )
-    fields = [*SCALAR_FIELD_NAMES, VECTOR_FIELD]
+    fields = store.row_fields(collection)
     done = 0
     seen: set[str] = set()
     try:

@@ -3,8 +3,10 @@
 The corpus goes into a collection of its own (``eval_<dataset>`` unless named),
 through the ordinary ingest: each document is its title, a blank line and its
 text, stored as ``beir://<dataset>/<doc id>``. Ingest is idempotent, so a second
-run re-embeds nothing. When a reranker or routing needs clusters and the
-collection has none (or has grown since), it is reclustered first.
+run re-embeds nothing. The collection is then clustered (``clustering.k``) if it
+has no clusters or has changed since, so every run scores the same layout
+(Milvus Lite keeps BM25 statistics per segment, and a recluster rewrites the
+rows).
 
 Each query is embedded once; then for every (mode, reranker) the silo is
 searched for ``depth`` × 3 chunks, which are turned into a document ranking by
@@ -92,9 +94,10 @@ class EvalReport:
         }
 
 
-def ingest_dataset(silo: Any, data: BeirDataset, *, batch: int = 500,
+def ingest_dataset(silo: Any, data: BeirDataset, *, batch: int = 10_000,
                    progress: ProgressFn | None = None) -> tuple[int, float]:
-    """Ingest the corpus (idempotent); returns (chunks written, seconds)."""
+    """Ingest the corpus (idempotent) in batches of ``batch`` documents; returns (chunks
+    written, seconds)."""
     started = time.perf_counter()
     written = 0
     items = list(data.corpus.items())
@@ -139,9 +142,8 @@ def run_eval(
     step = progress or (lambda stage, done, total: None)
     written, ingest_seconds = ingest_dataset(silo, data, progress=step)
     chunks = silo.stats().rows
-    needs_clusters = route > 0 or any(create_reranker(r).needs_clusters for r in rerankers)
     model = silo.cluster_model(refresh=True)
-    if needs_clusters and (model is None or model.info.get("rows") != chunks):
+    if model is None or model.info.get("rows") != chunks or written:
         step("recluster", 0, 1)
         silo.recluster()
         model = silo.cluster_model()

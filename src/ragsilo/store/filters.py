@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from ragsilo.errors import FilterError
 
 STRING_FIELDS = ("id", "doc_id", "source", "file_sha256", "mime_type", "title", "section")
-INT_FIELDS = ("page", "chunk_index", "doc_chunks")
+INT_FIELDS = ("page", "chunk_index", "doc_chunks", "cluster_id")
 JSON_FIELD = "metadata"
 
 _KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]{0,127}$")

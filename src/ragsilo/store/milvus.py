@@ -25,6 +25,7 @@ from ragsilo.errors import (
 )
 from ragsilo.models import Chunk, CollectionStats, ServerInfo
 from ragsilo.settings import MilvusSettings
+from ragsilo.store.analysis import EnglishTerms
 from ragsilo.store.capabilities import capabilities_for
 from ragsilo.store.errors import RetryPolicy, call_with_retry, connection_error
 from ragsilo.store.indexes import IndexPlan
@@ -32,6 +33,7 @@ from ragsilo.store.schema import (
     MAX_LENGTHS,
     SCALAR_FIELD_NAMES,
     SPARSE_FIELD,
+    TERMS_FIELD,
     UNASSIGNED,
     VECTOR_FIELD,
     BM25Spec,
@@ -39,6 +41,7 @@ from ragsilo.store.schema import (
     build_schema,
     check_schema,
     has_bm25,
+    has_terms_field,
 )
 
 log = logging.getLogger(__name__)
@@ -86,6 +89,8 @@ class MilvusStore:
         self._plans: dict[str, IndexPlan] = {}
         self._dims: dict[str, int] = {}
         self._bm25: dict[str, bool] = {}
+        self._terms: dict[str, bool] = {}
+        self._english: EnglishTerms | None = None
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
@@ -180,6 +185,7 @@ class MilvusStore:
         self._plans.pop(name, None)
         self._dims.pop(name, None)
         self._bm25.pop(name, None)
+        self._terms.pop(name, None)
         return True
 
     def ensure_collection(
@@ -207,6 +213,7 @@ class MilvusStore:
             check_schema(name, described, dimension, bm25)
             self._check_metric(name, plan)
             self._bm25[name] = has_bm25(described)
+            self._terms[name] = has_terms_field(described)
         else:
             spec = bm25 if self.info.bm25 else None
             schema = build_schema(dimension, description, spec)
@@ -223,6 +230,7 @@ class MilvusStore:
             )
             created = True
             self._bm25[name] = spec is not None
+            self._terms[name] = spec is not None and spec.input_field == TERMS_FIELD
         self._plans[name] = plan
         self._dims[name] = dimension
         self.ensure_loaded(name)
@@ -233,6 +241,23 @@ class MilvusStore:
         if name not in self._bm25:
             self._bm25[name] = has_bm25(self.describe(name))
         return self._bm25[name]
+
+    def has_terms(self, name: str) -> bool:
+        """Whether ``name`` keeps ragsilo-made BM25 terms (English on Milvus Lite)."""
+        if name not in self._terms:
+            self._terms[name] = has_terms_field(self.describe(name))
+        return self._terms[name]
+
+    def row_fields(self, name: str) -> list[str]:
+        """Every field a whole row of ``name`` is written with (the vector included)."""
+        extra = [TERMS_FIELD] if self.has_terms(name) else []
+        return [*SCALAR_FIELD_NAMES, *extra, VECTOR_FIELD]
+
+    def bm25_terms(self, text: str) -> str:
+        """``text`` as the English BM25 terms ragsilo stores in ``bm25_text``."""
+        if self._english is None:
+            self._english = EnglishTerms()
+        return self._english(text)
 
     def require_bm25(self, name: str, mode: str) -> None:
         """Raise :class:`CapabilityError` unless ``name`` can answer a ``mode`` query."""
@@ -330,6 +355,9 @@ class MilvusStore:
             )
         ids = [UNASSIGNED] * len(chunks) if cluster_ids is None else [int(c) for c in cluster_ids]
         rows = [chunk_row(c, v, cid) for c, v, cid in zip(chunks, vectors, ids, strict=True)]
+        if self.has_terms(name):
+            for row in rows:
+                row[TERMS_FIELD] = truncate_utf8(self.bm25_terms(row["text"]), MAX_LENGTHS["text"])
         if partitioned:
             return self.place_rows(name, rows, batch_bytes=batch_bytes)
         return self.write_rows(name, rows, batch_bytes=batch_bytes)
@@ -394,7 +422,7 @@ class MilvusStore:
             f"rename collection {old!r} to {new!r}",
             lambda: self.client.rename_collection(old, new),
         )
-        for cache in (self._plans, self._dims, self._bm25):
+        for cache in (self._plans, self._dims, self._bm25, self._terms):
             if old in cache:
                 cache[new] = cache.pop(old)  # type: ignore[assignment]
 
@@ -589,6 +617,11 @@ class MilvusStore:
         Raises :class:`CapabilityError` where the server or collection has no BM25.
         """
         self.require_bm25(name, "bm25")
+        if self.has_terms(name):
+            texts = [self.bm25_terms(t) for t in texts]
+        if not all(t.strip() for t in texts):
+            # nothing left to match (only stop words): no hits, as Milvus would give
+            return [[] for _ in texts]
         kwargs: dict[str, Any] = {}
         if consistency_level:
             kwargs["consistency_level"] = consistency_level

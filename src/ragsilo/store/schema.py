@@ -1,10 +1,13 @@
 """The chunk collection's schema, and the check that an existing collection matches it.
 
 Two variants exist. Where the connected Milvus has the BM25 function (Milvus
-Lite, Milvus 2.5 and later), ``text`` is analysed and a BM25 function fills a
+Lite, Milvus 2.5 and later), a BM25 function turns the analysed text into a
 sparse vector field (``sparse``) with an inverted index, so the collection can
-answer ``bm25`` and ``hybrid`` queries. Elsewhere (Milvus 2.3 and 2.4) the
-collection has no sparse field. Both variants carry ``cluster_id``.
+answer ``bm25`` and ``hybrid`` queries. The function reads ``text`` with
+Milvus's own analyzer, or, for English on Milvus Lite (which cannot stem), a
+hidden ``bm25_text`` field that ragsilo fills with the stemmed terms (see
+:mod:`ragsilo.store.analysis`). Elsewhere (Milvus 2.3 and 2.4) the collection
+has no sparse field. Both variants carry ``cluster_id``.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from ragsilo.store.indexes import IndexPlan
 
 VECTOR_FIELD = "vector"
 SPARSE_FIELD = "sparse"
+TERMS_FIELD = "bm25_text"
 BM25_FUNCTION = "text_bm25"
 #: ``cluster_id`` of a chunk that no clustering has assigned yet.
 UNASSIGNED = -1
@@ -55,44 +59,38 @@ MAX_LENGTHS = {f.name: f.max_length for f in FIELDS if f.max_length}
 # Fields that filters and idempotency checks hit often.
 SCALAR_INDEXED = ("doc_id", "source")
 
-# Lucene's English stop words, which Milvus's ``english`` analyzer removes too.
-ENGLISH_STOP_WORDS = (
-    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is",
-    "it", "no", "not", "of", "on", "or", "such", "that", "the", "their", "then", "there",
-    "these", "they", "this", "to", "was", "will", "with",
-)
-
-
 @dataclass(frozen=True)
 class BM25Spec:
-    """The BM25 pieces of a collection: the analyzer and the scoring constants."""
+    """The BM25 pieces of a collection: which field the BM25 function reads, with which
+    Milvus analyzer, and the scoring constants."""
 
     analyzer_params: dict[str, Any]
     k1: float = 1.2
     b: float = 0.75
+    input_field: str = "text"
 
 
-def analyzer_params(analyzer: str | dict[str, Any], info: ServerInfo) -> dict[str, Any]:
-    """Milvus ``analyzer_params`` for an analyzer name on this kind of Milvus.
+def bm25_spec(
+    analyzer: str | dict[str, Any], info: ServerInfo, *, k1: float = 1.2, b: float = 0.75
+) -> BM25Spec:
+    """The BM25 field for an analyzer name on this kind of Milvus.
 
     A Milvus server (2.5+) has the built-in ``english`` (standard tokenizer,
-    lowercase, English stemmer, stop words) and ``chinese`` (jieba) analyzers.
-    Milvus Lite knows only the ``standard`` and ``jieba`` tokenizers with stop
-    word filters: ``english`` there is the standard tokenizer (which lowercases)
-    with the English stop words and no stemming, and ``chinese`` is jieba, which
-    needs the ``jieba`` package. A mapping is taken as Milvus ``analyzer_params``.
+    lowercase, English stop words, Snowball stemmer) and ``chinese`` (jieba)
+    analyzers, used on ``text``. Milvus Lite knows only the ``standard`` and
+    ``jieba`` tokenizers: ``english`` there means ragsilo's own analysis into
+    ``bm25_text`` (the same steps as Milvus's), and ``chinese`` is jieba, which
+    needs the ``jieba`` package. A mapping is taken as Milvus ``analyzer_params``
+    for ``text``.
     """
     if isinstance(analyzer, dict):
-        return dict(analyzer)
+        return BM25Spec(dict(analyzer), k1, b)
     if analyzer == "standard":
-        return {"tokenizer": "standard"}
+        return BM25Spec({"tokenizer": "standard"}, k1, b)
     if info.kind == "server":
-        return {"type": analyzer}
+        return BM25Spec({"type": analyzer}, k1, b)
     if analyzer == "english":
-        return {
-            "tokenizer": "standard",
-            "filter": ["lowercase", {"type": "stop", "stop_words": list(ENGLISH_STOP_WORDS)}],
-        }
+        return BM25Spec({"tokenizer": "standard"}, k1, b, input_field=TERMS_FIELD)
     if analyzer == "chinese":
         try:
             import jieba  # noqa: F401
@@ -100,7 +98,7 @@ def analyzer_params(analyzer: str | dict[str, Any], info: ServerInfo) -> dict[st
             raise MissingDependencyError(
                 "jieba", "chinese", "the chinese analyzer on Milvus Lite"
             ) from None
-        return {"tokenizer": "jieba"}
+        return BM25Spec({"tokenizer": "jieba"}, k1, b)
     raise SchemaMismatchError(f"analyzer {analyzer!r} is unknown")
 
 
@@ -112,18 +110,26 @@ def build_schema(dimension: int, description: str, bm25: BM25Spec | None = None)
         kwargs: dict[str, Any] = {}
         if f.max_length:
             kwargs["max_length"] = f.max_length
-        if f.name == "text" and bm25 is not None:
+        if bm25 is not None and f.name == bm25.input_field:
             kwargs["enable_analyzer"] = True
             kwargs["analyzer_params"] = bm25.analyzer_params
         schema.add_field(f.name, f.dtype, is_primary=(f.name == "id"), **kwargs)
     schema.add_field(VECTOR_FIELD, DataType.FLOAT_VECTOR, dim=dimension)
     if bm25 is not None:
+        if bm25.input_field == TERMS_FIELD:
+            schema.add_field(
+                TERMS_FIELD,
+                DataType.VARCHAR,
+                max_length=MAX_LENGTHS["text"],
+                enable_analyzer=True,
+                analyzer_params=bm25.analyzer_params,
+            )
         schema.add_field(SPARSE_FIELD, DataType.SPARSE_FLOAT_VECTOR)
         schema.add_function(
             Function(
                 name=BM25_FUNCTION,
                 function_type=FunctionType.BM25,
-                input_field_names=["text"],
+                input_field_names=[bm25.input_field],
                 output_field_names=[SPARSE_FIELD],
             )
         )
@@ -170,6 +176,11 @@ def has_bm25(described: dict[str, Any]) -> bool:
     return any(f["name"] == SPARSE_FIELD for f in described.get("fields", []))
 
 
+def has_terms_field(described: dict[str, Any]) -> bool:
+    """Whether a described collection keeps ragsilo-made BM25 terms in ``bm25_text``."""
+    return any(f["name"] == TERMS_FIELD for f in described.get("fields", []))
+
+
 def check_schema(
     name: str,
     described: dict[str, Any],
@@ -208,15 +219,20 @@ def check_schema(
                 f"field {SPARSE_FIELD!r} is {_type_name(sparse.get('type'))}, "
                 "expected SPARSE_FLOAT_VECTOR"
             )
-        elif bm25 is not None and "text" in have:
-            stored = _stored_analyzer(have["text"])
-            if stored is not None and stored != bm25.analyzer_params:
+        elif bm25 is not None:
+            source = TERMS_FIELD if TERMS_FIELD in have else "text"
+            stored = _stored_analyzer(have.get(source, {}))
+            if source != bm25.input_field or (
+                stored is not None and stored != bm25.analyzer_params
+            ):
                 problems.append(
-                    f"the BM25 analyzer is {json.dumps(stored, sort_keys=True)} but the settings "
-                    f"ask for {json.dumps(bm25.analyzer_params, sort_keys=True)} "
+                    f"the BM25 analyzer is {_describe_analyzer(source, stored)} but the settings "
+                    f"ask for {_describe_analyzer(bm25.input_field, bm25.analyzer_params)} "
                     "(retrieval.analyzer)"
                 )
-    extra = sorted(set(have) - set(SCALAR_FIELD_NAMES) - {VECTOR_FIELD, SPARSE_FIELD})
+    extra = sorted(
+        set(have) - set(SCALAR_FIELD_NAMES) - {VECTOR_FIELD, SPARSE_FIELD, TERMS_FIELD}
+    )
     if extra and not problems:
         problems.append(f"unexpected fields {extra}")
     if problems:
@@ -227,6 +243,13 @@ def check_schema(
                 f"`ragsilo collections drop {name}` and ingest again"
             ),
         )
+
+
+def _describe_analyzer(field: str, params: dict[str, Any] | None) -> str:
+    what = json.dumps(params, sort_keys=True) if params is not None else "unknown"
+    if field == TERMS_FIELD:
+        return f"ragsilo's english terms ({field}, {what})"
+    return f"{what} on {field}"
 
 
 def _stored_analyzer(text_field: dict[str, Any]) -> dict[str, Any] | None:
