@@ -1,4 +1,4 @@
-"""Benchmark corpora: real text from a BEIR corpus.jsonl written out as one .txt file per document."""
+"""Benchmark corpora: real text from a BEIR corpus.jsonl, one .txt file per document."""
 
 from __future__ import annotations
 

@@ -36,8 +36,11 @@ def table(title: str, rows: list[tuple[str, EvalRow]]) -> None:
     print("| setting | mode | rerank | nDCG@10 | Recall@100 | MRR@10 | p50 ms | p95 ms |")
     print("|---|---|---|---:|---:|---:|---:|---:|")
     for label, r in rows:
-        print(f"| {label} | {r.mode} | {r.rerank} | {r.ndcg_at_10:.4f} | {r.recall_at_100:.4f} "
-              f"| {r.mrr_at_10:.4f} | {r.p50_ms:.1f} | {r.p95_ms:.1f} |", flush=True)
+        print(
+            f"| {label} | {r.mode} | {r.rerank} | {r.ndcg_at_10:.4f} | {r.recall_at_100:.4f} "
+            f"| {r.mrr_at_10:.4f} | {r.p50_ms:.1f} | {r.p95_ms:.1f} |",
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -59,14 +62,21 @@ def main() -> None:
     name = args.collection or f"eval_{data.name}"
     settings = load_settings(None, {"milvus": {"uri": args.uri}, "collection": {"name": name}})
     with Silo.open(settings) as silo:
-        print(f"# {data.name}: {len(data.corpus)} docs, {len(data.qrels)} queries; "
-              f"{silo.info.kind} {silo.info.version}; {machine()}; load {os.getloadavg()}")
+        print(
+            f"# {data.name}: {len(data.corpus)} docs, {len(data.qrels)} queries; "
+            f"{silo.info.kind} {silo.info.version}; {machine()}; load {os.getloadavg()}"
+        )
         report = run_eval(silo, data, modes=args.modes, rerankers=args.rerankers)
-        print(f"# {report.chunks} chunks, {report.clusters} clusters, query embedding p50 "
-              f"{report.embed_p50_ms:.1f} ms")
+        print(
+            f"# {report.chunks} chunks, {report.clusters} clusters, query embedding p50 "
+            f"{report.embed_p50_ms:.1f} ms"
+        )
         r = silo.settings.retrieval
-        table(f"Every mode × reranker (candidates {r.candidates}, mmr_lambda {r.mmr_lambda}, "
-              f"fusion {r.fusion}, rrf_k {r.rrf_k})", [("defaults", x) for x in report.rows])
+        table(
+            f"Every mode × reranker (candidates {r.candidates}, mmr_lambda {r.mmr_lambda}, "
+            f"fusion {r.fusion}, rrf_k {r.rrf_k})",
+            [("defaults", x) for x in report.rows],
+        )
         sweeps = [
             ("candidates", args.sweep_candidates, ["dense", "hybrid"], RERANKERS[1:]),
             ("mmr_lambda", args.sweep_mmr, ["dense", "hybrid"], ["mmr"]),

@@ -50,9 +50,12 @@ from ragsilo.store.schema import VECTOR_FIELD  # noqa: E402
 def read_source(uri: str, collection: str) -> tuple[list[dict], np.ndarray]:
     settings = load_settings(None, {"milvus": {"uri": uri}, "collection": {"name": collection}})
     with Silo.open(settings) as silo:
+        silo.store.ensure_loaded(collection)
         rows = list(
             silo.store.iter_rows(
-                collection, "", ["id", "doc_id", "source", "title", "text", VECTOR_FIELD],
+                collection,
+                "",
+                ["id", "doc_id", "source", "title", "text", VECTOR_FIELD],
                 batch_size=2000,
             )
         )
@@ -80,9 +83,17 @@ def derive(rows: list[dict], vectors: np.ndarray, copies: int, seed: int):
 
 def _chunk(r: dict, cid: str, copy: int) -> Chunk:
     return Chunk(
-        id=cid, doc_id=r["doc_id"], source=r["source"] + (f"#v{copy}" if copy else ""),
-        file_sha256="derived", mime_type="text/plain", title=r["title"], page=None,
-        section=None, chunk_index=copy, text=r["text"], doc_chunks=1,
+        id=cid,
+        doc_id=r["doc_id"],
+        source=r["source"] + (f"#v{copy}" if copy else ""),
+        file_sha256="derived",
+        mime_type="text/plain",
+        title=r["title"],
+        page=None,
+        section=None,
+        chunk_index=copy,
+        text=r["text"],
+        doc_chunks=1,
     )
 
 
@@ -93,16 +104,21 @@ def build(settings_over: dict, chunks: list[Chunk], vectors: np.ndarray, embedde
     t = time.perf_counter()
     batch = 5000
     for i in range(0, len(chunks), batch):
-        silo.store.upsert_chunks(silo.collection, chunks[i : i + batch],
-                                 vectors[i : i + batch], batch_bytes=16 << 20)
+        silo.store.upsert_chunks(
+            silo.collection, chunks[i : i + batch], vectors[i : i + batch], batch_bytes=16 << 20
+        )
     silo.store.flush(silo.collection)
-    print(f"# {silo.collection}: {len(chunks)} rows written in {time.perf_counter() - t:.0f}s",
-          flush=True)
+    print(
+        f"# {silo.collection}: {len(chunks)} rows written in {time.perf_counter() - t:.0f}s",
+        flush=True,
+    )
     t = time.perf_counter()
     report = silo.recluster()
     layout = "partitions" if report.partitioned else "one partition"
-    print(f"# {silo.collection}: recluster k={report.k} ({layout}) "
-          f"in {time.perf_counter() - t:.0f}s", flush=True)
+    print(
+        f"# {silo.collection}: recluster k={report.k} ({layout}) in {time.perf_counter() - t:.0f}s",
+        flush=True,
+    )
     return silo
 
 
@@ -116,8 +132,9 @@ class PartitionKeyCollection:
     """The same rows in a raw pymilvus collection whose ``cluster_id`` is a partition key;
     answers ``search`` like a Silo (routing = a filter on the key, which Milvus prunes by)."""
 
-    def __init__(self, flat: Silo, parted: Silo, vectors: np.ndarray, chunks: list[Chunk],
-                 partitions: int) -> None:
+    def __init__(
+        self, flat: Silo, parted: Silo, vectors: np.ndarray, chunks: list[Chunk], partitions: int
+    ) -> None:
         from pymilvus import DataType, MilvusClient
 
         self.client = flat.store.client
@@ -133,20 +150,31 @@ class PartitionKeyCollection:
         schema.add_field(VECTOR_FIELD, DataType.FLOAT_VECTOR, dim=vectors.shape[1])
         params = MilvusClient.prepare_index_params()
         build = dict(self.plan.build)
-        params.add_index(field_name=VECTOR_FIELD, index_type=self.plan.type,
-                         metric_type=self.plan.metric,
-                         params={"params": build} if flat.info.kind == "lite" else build)
+        params.add_index(
+            field_name=VECTOR_FIELD,
+            index_type=self.plan.type,
+            metric_type=self.plan.metric,
+            params={"params": build} if flat.info.kind == "lite" else build,
+        )
         kwargs = {} if flat.info.kind == "lite" else {"num_partitions": partitions}
-        self.client.create_collection(self.name, schema=schema, index_params=params,
-                                      consistency_level="Strong", **kwargs)
+        self.client.create_collection(
+            self.name, schema=schema, index_params=params, consistency_level="Strong", **kwargs
+        )
         labels = self.model.assign(vectors)
         t = time.perf_counter()
         for i in range(0, len(chunks), 5000):
-            self.client.insert(self.name, [
-                {"id": c.id, "text": c.text, "cluster_id": int(lab), VECTOR_FIELD: v.tolist()}
-                for c, lab, v in zip(chunks[i : i + 5000], labels[i : i + 5000],
-                                     vectors[i : i + 5000], strict=True)
-            ])
+            self.client.insert(
+                self.name,
+                [
+                    {"id": c.id, "text": c.text, "cluster_id": int(lab), VECTOR_FIELD: v.tolist()}
+                    for c, lab, v in zip(
+                        chunks[i : i + 5000],
+                        labels[i : i + 5000],
+                        vectors[i : i + 5000],
+                        strict=True,
+                    )
+                ],
+            )
         self.client.flush(self.name)
         self.client.load_collection(self.name)
         print(f"# {self.name}: {len(chunks)} rows in {time.perf_counter() - t:.0f}s", flush=True)
@@ -155,9 +183,15 @@ class PartitionKeyCollection:
         expr = ""
         if route:
             expr = f"cluster_id in {self.model.nearest(query_vector, route)}"
-        res = self.client.search(self.name, data=[query_vector.tolist()], limit=k, filter=expr,
-                                 output_fields=["text"], anns_field=VECTOR_FIELD,
-                                 search_params=self.plan.search_params(k))
+        res = self.client.search(
+            self.name,
+            data=[query_vector.tolist()],
+            limit=k,
+            filter=expr,
+            output_fields=["text"],
+            anns_field=VECTOR_FIELD,
+            search_params=self.plan.search_params(k),
+        )
         return [_KeyHit(str(h["id"])) for h in res[0]]
 
     def drop(self) -> None:
@@ -195,8 +229,9 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=300)
     ap.add_argument("--index", default="auto")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--partition-key", action="store_true",
-                    help="also measure a partition key on cluster_id")
+    ap.add_argument(
+        "--partition-key", action="store_true", help="also measure a partition key on cluster_id"
+    )
     ap.add_argument("--key-partitions", type=int, default=64)
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = ap.parse_args()
@@ -216,10 +251,18 @@ def main() -> None:
 
     milvus = {"uri": args.uri, **({"token": args.token} if args.token else {})}
     common = {"milvus": milvus, "index": {"type": args.index}}
-    flat = build({**common, "collection": {"name": "routing_flat"},
-                  "clustering": {"partitions": False}}, chunks, vectors, embedder)
-    parted = build({**common, "collection": {"name": "routing_parts"},
-                    "clustering": {"partitions": True}}, chunks, vectors, embedder)
+    flat = build(
+        {**common, "collection": {"name": "routing_flat"}, "clustering": {"partitions": False}},
+        chunks,
+        vectors,
+        embedder,
+    )
+    parted = build(
+        {**common, "collection": {"name": "routing_parts"}, "clustering": {"partitions": True}},
+        chunks,
+        vectors,
+        embedder,
+    )
     index_type = flat.index_plan.type
     ids = np.asarray([c.id for c in chunks])
     exact = [list(ids[np.argsort(-(vectors @ q))[:10]]) for q in qvecs]
@@ -239,19 +282,26 @@ def main() -> None:
             if base is not None:
                 rec_full.append(len(set(hits) & set(base[i])) / 10)
         row = {
-            "search": label, "route": route,
-            "p50_ms": percentile(lat, 50) * 1000, "p95_ms": percentile(lat, 95) * 1000,
+            "search": label,
+            "route": route,
+            "p50_ms": percentile(lat, 50) * 1000,
+            "p95_ms": percentile(lat, 95) * 1000,
             "recall_vs_full": float(np.mean(rec_full)) if rec_full else 1.0,
             "recall_vs_exact": float(np.mean(rec_exact)),
         }
         results.append(row)
-        print(f"| {label} | {route} | {row['p50_ms']:.1f} | {row['p95_ms']:.1f} | "
-              f"{row['recall_vs_full']:.3f} | {row['recall_vs_exact']:.3f} |", flush=True)
+        print(
+            f"| {label} | {route} | {row['p50_ms']:.1f} | {row['p95_ms']:.1f} | "
+            f"{row['recall_vs_full']:.3f} | {row['recall_vs_exact']:.3f} |",
+            flush=True,
+        )
         return got
 
     k = parted.cluster_model().k
-    print(f"\n# {flat.info.kind} {flat.info.version}, index {index_type}, {len(chunks)} rows, "
-          f"k={k}, {len(queries)} queries; {machine()}, load {os.getloadavg()}")
+    print(
+        f"\n# {flat.info.kind} {flat.info.version}, index {index_type}, {len(chunks)} rows, "
+        f"k={k}, {len(queries)} queries; {machine()}, load {os.getloadavg()}"
+    )
     print("| search | N clusters | p50 ms | p95 ms | recall@10 vs full | recall@10 vs exact |")
     print("|---|---:|---:|---:|---:|---:|")
     full = measure("full, one partition", flat, 0, None)
@@ -268,9 +318,18 @@ def main() -> None:
         keyed.drop()
     print(f"# load average after: {os.getloadavg()}")
     if args.json:
-        args.json.write_text(json.dumps({"rows": len(chunks), "k": k, "index": index_type,
-                                         "milvus": f"{flat.info.kind} {flat.info.version}",
-                                         "results": results}, indent=2))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "rows": len(chunks),
+                    "k": k,
+                    "index": index_type,
+                    "milvus": f"{flat.info.kind} {flat.info.version}",
+                    "results": results,
+                },
+                indent=2,
+            )
+        )
     flat.close()
     parted.close()
 

@@ -1,7 +1,8 @@
-"""Shared fixtures: Milvus Lite files, the real Milvus server (one per test session), the embedder."""
+"""Shared fixtures: Milvus Lite files, the real Milvus server (one per session), the embedder."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -66,14 +67,21 @@ class MilvusServer:
             if self._start_once(exe, data):
                 return
             self.stop()
-        raise RuntimeError(f"milvus-server did not become healthy in {attempts} tries; see {self.log_path}")
+        raise RuntimeError(
+            f"milvus-server did not become healthy in {attempts} tries; see {self.log_path}"
+        )
 
     def _start_once(self, exe: str, data: Path) -> bool:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [exe, "--data", str(data),
-             "--extra-config", "common.security.authorizationEnabled=true"],
+            [
+                exe,
+                "--data",
+                str(data),
+                "--extra-config",
+                "common.security.authorizationEnabled=true",
+            ],
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so stop() reaches the child too
@@ -106,10 +114,8 @@ class MilvusServer:
         while _port_open(19530) and time.monotonic() < deadline:
             time.sleep(0.2)
         if _port_open(19530):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(pgid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 @pytest.fixture(scope="session")

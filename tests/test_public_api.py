@@ -5,15 +5,42 @@ from __future__ import annotations
 import ragsilo
 
 EXPECTED = {
-    "AuthenticationError", "CapabilityError", "Chunk", "CollectionNotFoundError",
-    "CollectionStats", "ConfigError", "ConnectionFailedError", "DimensionMismatchError",
-    "DocumentError", "DoctorReport", "EmbeddingError", "FileResult", "FilterError", "Hit",
-    "IngestReport", "InputError", "MissingDependencyError", "ParsedDocument", "RagsiloError",
-    "SchemaMismatchError", "Section", "ServerInfo", "Settings", "Silo", "StoreError",
-    "__version__", "load_settings",
+    "AuthenticationError",
+    "CapabilityError",
+    "Chunk",
+    "CollectionNotFoundError",
+    "CollectionStats",
+    "ConfigError",
+    "ConnectionFailedError",
+    "DimensionMismatchError",
+    "DocumentError",
+    "DoctorReport",
+    "EmbeddingError",
+    "FileResult",
+    "FilterError",
+    "Hit",
+    "IngestReport",
+    "InputError",
+    "MissingDependencyError",
+    "ParsedDocument",
+    "RagsiloError",
+    "SchemaMismatchError",
+    "Section",
+    "ServerInfo",
+    "Settings",
+    "Silo",
+    "StoreError",
+    "__version__",
+    "load_settings",
     # retrieval quality: clusters, reranking, search results
-    "ClusterModel", "ClusterSummary", "HitGroup", "ReclusterReport", "RerankContext",
-    "RerankError", "Reranker", "SearchResult",
+    "ClusterModel",
+    "ClusterSummary",
+    "HitGroup",
+    "ReclusterReport",
+    "RerankContext",
+    "RerankError",
+    "Reranker",
+    "SearchResult",
 }
 
 
@@ -24,9 +51,21 @@ def test_public_names() -> None:
 
 
 def test_facade_has_the_verbs_the_cli_uses() -> None:
-    for verb in ("open", "ingest", "search", "stats", "collections", "drop_collection",
-                 "delete", "doctor", "close", "recluster", "clusters", "retrieve",
-                 "search_groups"):
+    for verb in (
+        "open",
+        "ingest",
+        "search",
+        "stats",
+        "collections",
+        "drop_collection",
+        "delete",
+        "doctor",
+        "close",
+        "recluster",
+        "clusters",
+        "retrieve",
+        "search_groups",
+    ):
         assert callable(getattr(ragsilo.Silo, verb)), verb
 
 

@@ -32,7 +32,9 @@ def test_precedence_cli_over_env_over_yaml(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_all_problems_reported_with_their_place(tmp_path: Path) -> None:
-    cfg = _yaml(tmp_path, "chunking:\n  size: 100\n  overlap: 100\nbogus: 1\nindex:\n  type: FANCY\n")
+    cfg = _yaml(
+        tmp_path, "chunking:\n  size: 100\n  overlap: 100\nbogus: 1\nindex:\n  type: FANCY\n"
+    )
     with pytest.raises(ConfigError) as e:
         load_settings(cfg)
     text = str(e.value)
@@ -53,7 +55,13 @@ def test_bad_yaml_and_missing_file(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("uri", "ok"),
-    [("./x.db", True), ("http://h:19530", True), ("https://h", True), ("ftp://h", False), ("x.txt", False)],
+    [
+        ("./x.db", True),
+        ("http://h:19530", True),
+        ("https://h", True),
+        ("ftp://h", False),
+        ("x.txt", False),
+    ],
 )
 def test_uri_checked(uri: str, ok: bool) -> None:
     if ok:
@@ -95,14 +103,25 @@ def test_retrieval_and_clustering_sections_check_their_values(tmp_path: Path) ->
     s = load_settings(None, {"clustering": {"k": "12", "partitions": "true"}})
     assert s.clustering.k == 12 and s.clustering.partitions is True
     bad = {
-        "retrieval": {"mode": "fuzzy", "rerank": "bogus", "weights": {"dense": 1.0},
-                      "analyzer": "klingon", "rrf_k": 0},
+        "retrieval": {
+            "mode": "fuzzy",
+            "rerank": "bogus",
+            "weights": {"dense": 1.0},
+            "analyzer": "klingon",
+            "rrf_k": 0,
+        },
         "clustering": {"k": 0},
     }
     with pytest.raises(ConfigError) as e:
         load_settings(None, bad)
     text = str(e.value)
-    for needle in ("retrieval.mode", "reranker 'bogus' is unknown", "keys dense and bm25",
-                   "analyzer 'klingon' is unknown", "retrieval.rrf_k", "clustering.k"):
+    for needle in (
+        "retrieval.mode",
+        "reranker 'bogus' is unknown",
+        "keys dense and bm25",
+        "analyzer 'klingon' is unknown",
+        "retrieval.rrf_k",
+        "clustering.k",
+    ):
         assert needle in text, needle
     assert load_settings(None, {"retrieval": {"rerank": "custom:pkg.mod:fn"}}).retrieval.rerank

@@ -10,6 +10,8 @@ Everything the CLI does is available here, through one facade::
             print(hit.score, hit.source, hit.text[:80])
 """
 
+from ragsilo.cluster import ClusterModel
+from ragsilo.cluster.recluster import ClusterSummary, ReclusterReport
 from ragsilo.errors import (
     AuthenticationError,
     CapabilityError,
@@ -37,8 +39,6 @@ from ragsilo.models import (
     Section,
     ServerInfo,
 )
-from ragsilo.cluster import ClusterModel
-from ragsilo.cluster.recluster import ClusterSummary, ReclusterReport
 from ragsilo.rerank import HitGroup, RerankContext, Reranker
 from ragsilo.retrieval import SearchResult
 from ragsilo.settings import Settings, load_settings

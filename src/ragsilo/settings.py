@@ -208,7 +208,8 @@ class ChunkingSettings(_Section):
     def _check_overlap(self) -> ChunkingSettings:
         if self.overlap >= self.size:
             raise ValueError(
-                f"chunking.overlap ({self.overlap}) must be smaller than chunking.size ({self.size})"
+                f"chunking.overlap ({self.overlap}) must be smaller than "
+                f"chunking.size ({self.size})"
             )
         return self
 

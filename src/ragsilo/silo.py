@@ -453,9 +453,7 @@ class Silo:
         return n
 
     # ----------------------------------------------------------------- clusters
-    def recluster(
-        self, *, k: int | None = None, progress: Any = None
-    ) -> ReclusterReport:
+    def recluster(self, *, k: int | None = None, progress: Any = None) -> ReclusterReport:
         """Fit k-means to every chunk's vector (``k`` default: ``clustering.k``) and reassign
         each chunk's cluster id, rewriting by primary key; nothing is added or lost (checked
         at the end). Stores the centroids in ``<collection>_centroids``.
@@ -616,16 +614,35 @@ def run_doctor(store: MilvusStore, *, rows: int = 200, dim: int = 16) -> DoctorR
     vectors = rng.normal(size=(rows, dim)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     chunks = [
-        Chunk(f"doctor-{i}", "doctor", "doctor", "-", "text/plain", "doctor", None, None, i,
-              f"row {i}", {}, rows)
+        Chunk(
+            f"doctor-{i}",
+            "doctor",
+            "doctor",
+            "-",
+            "text/plain",
+            "doctor",
+            None,
+            None,
+            i,
+            f"row {i}",
+            {},
+            rows,
+        )
         for i in range(rows)
     ]
     try:
         plan = plan_index(IndexSettings(type="FLAT"), store.info, dim)
-        step("create collection", lambda: store.ensure_collection(
-            name, dimension=dim, plan=plan, consistency_level="Strong"
-        ) and f"{name}, FLAT/COSINE, dim {dim}")
-        step("insert", lambda: f"{store.upsert_chunks(name, chunks, vectors, batch_bytes=1 << 20)} rows")
+        step(
+            "create collection",
+            lambda: (
+                store.ensure_collection(name, dimension=dim, plan=plan, consistency_level="Strong")
+                and f"{name}, FLAT/COSINE, dim {dim}"
+            ),
+        )
+        step(
+            "insert",
+            lambda: f"{store.upsert_chunks(name, chunks, vectors, batch_bytes=1 << 20)} rows",
+        )
         step("flush", lambda: store.flush(name))
         step("load", lambda: store.ensure_loaded(name))
 

@@ -31,7 +31,9 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 def ingested(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One Lite file with the bundled samples, shared by the read-only tests."""
     db = tmp_path_factory.mktemp("cli") / "samples.db"
-    res = CliRunner().invoke(app, ["--uri", str(db), "ingest", str(SAMPLES)], catch_exceptions=False)
+    res = CliRunner().invoke(
+        app, ["--uri", str(db), "ingest", str(SAMPLES)], catch_exceptions=False
+    )
     assert res.exit_code == 0, res.output
     return db
 
@@ -54,8 +56,17 @@ def test_search_prints_score_source_section_and_snippet(ingested: Path, run) -> 
 
 def test_search_json_with_where_and_output_fields(ingested: Path, run) -> None:
     res = run(
-        "--uri", str(ingested), "search", "brown materials rich in carbon",
-        "--where", "mime_type=text/csv", "-o", "file_sha256", "--json", "-k", "4",
+        "--uri",
+        str(ingested),
+        "search",
+        "brown materials rich in carbon",
+        "--where",
+        "mime_type=text/csv",
+        "-o",
+        "file_sha256",
+        "--json",
+        "-k",
+        "4",
     )
     hits = json.loads(res.output)
     assert res.exit_code == 0 and 1 <= len(hits) <= 4
@@ -63,8 +74,17 @@ def test_search_json_with_where_and_output_fields(ingested: Path, run) -> None:
 
 
 def test_search_pdf_hit_has_a_page(ingested: Path, run) -> None:
-    res = run("--uri", str(ingested), "search", "pile smells of ammonia", "--json",
-              "--where", "mime_type=application/pdf", "-k", "1")
+    res = run(
+        "--uri",
+        str(ingested),
+        "search",
+        "pile smells of ammonia",
+        "--json",
+        "--where",
+        "mime_type=application/pdf",
+        "-k",
+        "1",
+    )
     hit = json.loads(res.output)[0]
     assert hit["page"] >= 1
 
@@ -95,7 +115,15 @@ def test_doctor_round_trip_on_lite(tmp_path: Path, run) -> None:
     report = json.loads(res.output)
     assert res.exit_code == 0 and report["ok"]
     names = [s["name"] for s in report["steps"]]
-    assert names == ["create collection", "insert", "flush", "load", "search", "count", "drop collection"]
+    assert names == [
+        "create collection",
+        "insert",
+        "flush",
+        "load",
+        "search",
+        "count",
+        "drop collection",
+    ]
     assert report["server"]["kind"] == "lite"
 
 
@@ -109,7 +137,9 @@ def test_init_writes_a_valid_config_and_refuses_to_overwrite(tmp_path: Path, run
 
 def test_errors_are_one_line_with_exit_codes(tmp_path: Path, run) -> None:
     res = run("--uri", str(tmp_path / "none.db"), "search", "anything")
-    assert res.exit_code == 5 and res.output.startswith("error: collection 'ragsilo' does not exist")
+    assert res.exit_code == 5 and res.output.startswith(
+        "error: collection 'ragsilo' does not exist"
+    )
     assert "Traceback" not in res.output
     bad = tmp_path / "bad.yaml"
     bad.write_text("chunking:\n  size: 5\n", encoding="utf-8")

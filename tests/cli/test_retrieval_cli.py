@@ -22,8 +22,9 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> str:
     runner = CliRunner()
     res = runner.invoke(app, ["--uri", path, "ingest", str(SAMPLES)], catch_exceptions=False)
     assert res.exit_code == 0, res.output
-    res = runner.invoke(app, ["--uri", path, "recluster", "-k", "6", "--json"],
-                        catch_exceptions=False)
+    res = runner.invoke(
+        app, ["--uri", path, "recluster", "-k", "6", "--json"], catch_exceptions=False
+    )
     assert res.exit_code == 0, res.output
     report = json.loads(res.output)
     assert report["k"] == 6 and report["rows"] > 20 and not report["partitioned"]
@@ -40,16 +41,36 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 
 @pytest.mark.parametrize("mode", ["bm25", "hybrid"])
 def test_search_modes(db: str, run, mode: str) -> None:
-    res = run("--uri", db, "search", "how hot should a compost pile get", "--mode", mode,
-              "--json", "-k", "3")
+    res = run(
+        "--uri",
+        db,
+        "search",
+        "how hot should a compost pile get",
+        "--mode",
+        mode,
+        "--json",
+        "-k",
+        "3",
+    )
     assert res.exit_code == 0, res.output
     hits = json.loads(res.output)
     assert len(hits) == 3 and "compost" in hits[0]["text"].lower()
 
 
 def test_rerank_route_and_group(db: str, run) -> None:
-    res = run("--uri", db, "search", "worms eat kitchen scraps", "--rerank", "cluster_size",
-              "--route", "2", "--json", "-o", "cluster_id")
+    res = run(
+        "--uri",
+        db,
+        "search",
+        "worms eat kitchen scraps",
+        "--rerank",
+        "cluster_size",
+        "--route",
+        "2",
+        "--json",
+        "-o",
+        "cluster_id",
+    )
     assert res.exit_code == 0, res.output
     assert all(h["fields"]["cluster_id"] >= 0 for h in json.loads(res.output))
     res = run("--uri", db, "search", "worms eat kitchen scraps", "--group", "-k", "6")
@@ -62,8 +83,9 @@ def test_clusters_lists_sizes_keywords_and_representatives(db: str, run) -> None
     res = run("--uri", db, "clusters", "--json", "--samples", "1")
     assert res.exit_code == 0, res.output
     clusters = json.loads(res.output)
-    assert len(clusters) == 6 and all(c["keywords"] and len(c["representatives"]) == 1
-                                      for c in clusters)
+    assert len(clusters) == 6 and all(
+        c["keywords"] and len(c["representatives"]) == 1 for c in clusters
+    )
     text = run("--uri", db, "clusters", "--top", "2").output
     assert text.startswith("cluster ") and "4 smaller clusters not shown" in text
 
@@ -102,8 +124,21 @@ def test_eval_prints_a_table_and_json(tmp_path: Path, run) -> None:
 
     data = write_beir(tmp_path / "tiny", TINY_DOCS, TINY_QUERIES, TINY_QRELS)
     db = str(tmp_path / "e.db")
-    res = run("--uri", db, "eval", str(data), "--mode", "dense", "--mode", "hybrid",
-              "--rerank", "none", "--rerank", "mmr", "--json")
+    res = run(
+        "--uri",
+        db,
+        "eval",
+        str(data),
+        "--mode",
+        "dense",
+        "--mode",
+        "hybrid",
+        "--rerank",
+        "none",
+        "--rerank",
+        "mmr",
+        "--json",
+    )
     assert res.exit_code == 0, res.output
     report = json.loads(res.output)
     assert report["collection"] == "eval_tiny" and report["documents"] == 5

@@ -11,10 +11,14 @@ from ragsilo.store import MilvusStore
 
 pytestmark = pytest.mark.lite
 
-TEXTS = [f"note {i}: {w} and {v}" for i, (w, v) in enumerate(
-    (w, v) for w in ("apples", "rivers", "engines", "violins", "glaciers", "tax law")
-    for v in ("red", "blue", "green", "fast", "slow", "old", "new", "tiny", "huge", "odd")
-)]
+TEXTS = [
+    f"note {i}: {w} and {v}"
+    for i, (w, v) in enumerate(
+        (w, v)
+        for w in ("apples", "rivers", "engines", "violins", "glaciers", "tax law")
+        for v in ("red", "blue", "green", "fast", "slow", "old", "new", "tiny", "huge", "odd")
+    )
+]
 
 
 @pytest.fixture
@@ -63,8 +67,11 @@ def test_new_chunks_get_the_nearest_centroid_at_ingest(make, hash_embedder) -> N
     silo.ingest_texts(["a brand new note about violins"])
     model = silo.cluster_model()
     vec = hash_embedder.embed(["a brand new note about violins"])
-    new = [r for r in silo.store.iter_rows(silo.collection, "", ["text", "cluster_id"])
-           if r["text"] == "a brand new note about violins"]
+    new = [
+        r
+        for r in silo.store.iter_rows(silo.collection, "", ["text", "cluster_id"])
+        if r["text"] == "a brand new note about violins"
+    ]
     assert [r["cluster_id"] for r in new] == [int(model.assign(vec)[0])]
 
 

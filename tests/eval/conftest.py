@@ -8,8 +8,12 @@ import pytest
 SCIFACT = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "scifact"
 
 
-def write_beir(root: Path, docs: dict[str, tuple[str, str]], queries: dict[str, str],
-               qrels: list[tuple[str, str, int]]) -> Path:
+def write_beir(
+    root: Path,
+    docs: dict[str, tuple[str, str]],
+    queries: dict[str, str],
+    qrels: list[tuple[str, str, int]],
+) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     (root / "qrels").mkdir(exist_ok=True)
     (root / "corpus.jsonl").write_text(

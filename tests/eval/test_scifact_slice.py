@@ -20,12 +20,21 @@ def test_scifact_slice_scores_every_mode_and_reranker(tmp_path: Path, embedder) 
         pytest.skip(f"SciFact is not at {SCIFACT}")
     data = load_beir(SCIFACT, limit_docs=60, limit_queries=10)
     assert len(data.corpus) == 60 and len(data.qrels) == 10
-    settings = load_settings(None, {
-        "milvus": {"uri": str(tmp_path / "e.db")}, "collection": {"name": "eval_slice"},
-    })
+    settings = load_settings(
+        None,
+        {
+            "milvus": {"uri": str(tmp_path / "e.db")},
+            "collection": {"name": "eval_slice"},
+        },
+    )
     with Silo.open(settings, embedder=embedder) as silo:
-        report = run_eval(silo, data, modes=["dense", "bm25", "hybrid"],
-                          rerankers=["none", "cluster_size"], depth=20)
+        report = run_eval(
+            silo,
+            data,
+            modes=["dense", "bm25", "hybrid"],
+            rerankers=["none", "cluster_size"],
+            depth=20,
+        )
         assert report.documents == 60 and report.queries == 10 and report.clusters > 1
         assert report.chunks_written == report.chunks >= 60
         rows = {(r.mode, r.rerank): r for r in report.rows}

@@ -53,7 +53,9 @@ def test_changed_file_replaces_its_old_chunks(make_silo, docs: Path) -> None:
     assert all("molten" not in h.text for h in silo.search("molten rock and ash", k=10))
 
 
-def test_prune_removes_vanished_files_only_inside_the_folder(make_silo, docs: Path, tmp_path: Path) -> None:
+def test_prune_removes_vanished_files_only_inside_the_folder(
+    make_silo, docs: Path, tmp_path: Path
+) -> None:
     silo = make_silo()
     outside = tmp_path / "outside.txt"
     outside.write_text("An unrelated note about tea.", encoding="utf-8")
@@ -95,7 +97,9 @@ def test_failed_write_rolls_back_and_spares_other_files(make_silo, docs: Path, m
     monkeypatch.setattr(MilvusStore, "upsert_chunks", flaky)
     report = silo.ingest([docs])
     failed = {Path(f.path).name: f for f in report.failures}
-    assert list(failed) == ["volcano.txt"] and failed["volcano.txt"].error_code == "store_unavailable"
+    assert (
+        list(failed) == ["volcano.txt"] and failed["volcano.txt"].error_code == "store_unavailable"
+    )
     assert report.ingested == 2
     silo.store.flush(silo.collection)
     assert _rows_of(silo, docs / "volcano.txt") == []  # no partial chunks left behind
@@ -116,7 +120,9 @@ def test_bad_inputs_each_get_a_clear_error_and_nothing_stored_is_lost(
     (bad / "random.txt").write_bytes(random.Random(1).randbytes(4096))
     (bad / "empty.md").write_bytes(b"")
     (bad / "utf16.txt").write_bytes("Zürich café naïve — façade".encode("utf-16"))
-    (bad / "latin1.txt").write_bytes("Crème brûlée à la française, où est le garçon?".encode("latin-1"))
+    (bad / "latin1.txt").write_bytes(
+        "Crème brûlée à la française, où est le garçon?".encode("latin-1")
+    )
     (bad / "notword.docx").write_text("just text pretending", encoding="utf-8")
     (bad / "fake.png").write_text("not an image at all", encoding="utf-8")
     (bad / "big.txt").write_text("word " * 300_000, encoding="utf-8")  # 1.5 MB > 1 MB limit
@@ -164,7 +170,9 @@ def test_other_dimension_is_refused_and_data_kept(make_silo, docs: Path, lite_ur
 
     other = Silo.open(load_settings(None, {"milvus": {"uri": lite_uri}}), embedder=EightDims())
     try:
-        with pytest.raises(SchemaMismatchError, match="dimension is 384 but the embedding model gives 8"):
+        with pytest.raises(
+            SchemaMismatchError, match="dimension is 384 but the embedding model gives 8"
+        ):
             other.ingest([docs])
         with pytest.raises(SchemaMismatchError):
             other.search("bees")

@@ -19,8 +19,17 @@ from ragsilo.rerank import registry as registry_module
 
 
 def hit(i: str, score: float, text: str = "") -> Hit:
-    return Hit(id=i, score=score, text=text or i, source=f"/d/{i}", title="", page=None,
-               section=None, chunk_index=0, doc_id=i)
+    return Hit(
+        id=i,
+        score=score,
+        text=text or i,
+        source=f"/d/{i}",
+        title="",
+        page=None,
+        section=None,
+        chunk_index=0,
+        doc_id=i,
+    )
 
 
 def unit(*xs: float) -> np.ndarray:
@@ -82,11 +91,15 @@ def test_mmr_trades_relevance_for_diversity() -> None:
     hits = [hit("a", 0.90), hit("a2", 0.89), hit("b", 0.80)]
     vecs = [(1, 0), (1, 0.01), (0, 1)]
     assert ids(create_reranker("mmr").rerank(hits, ctx(vecs, [0, 0, 1], lam=0.5))) == [
-        "a", "b", "a2",
+        "a",
+        "b",
+        "a2",
     ]
     # λ = 1 is pure relevance: the search's order
     assert ids(create_reranker("mmr").rerank(hits, ctx(vecs, [0, 0, 1], lam=1.0))) == [
-        "a", "a2", "b",
+        "a",
+        "a2",
+        "b",
     ]
 
 
@@ -104,10 +117,14 @@ def test_custom_by_import_path_reorders_or_scores() -> None:
     hits = [hit("a", 0.9, "xx"), hit("b", 0.8, "xxxx"), hit("c", 0.7, "x")]
     c = ctx([(1, 0), (0, 1), (1, 1)], [0, 1, 0])
     assert ids(create_reranker("custom:tests.rerank.plugins:reverse").rerank(hits, c)) == [
-        "c", "b", "a",
+        "c",
+        "b",
+        "a",
     ]
     assert ids(create_reranker("custom:tests.rerank.plugins:by_length").rerank(hits, c)) == [
-        "b", "a", "c",
+        "b",
+        "a",
+        "c",
     ]
     plugged = create_reranker("custom:tests.rerank.plugins:NeedsClusters")
     assert plugged.needs_clusters
@@ -172,7 +189,9 @@ def test_group_by_cluster_orders_groups_by_their_best_hit() -> None:
     hits = [hit("a", 0.9), hit("b", 0.8), hit("c", 0.7), hit("d", 0.6)]
     groups = group_by_cluster(hits, [1, 0, 1, -1], MODEL)
     assert [(g.cluster_id, g.rank, ids(g.hits)) for g in groups] == [
-        (1, 1, ["a", "c"]), (0, 2, ["b"]), (-1, 4, ["d"]),
+        (1, 1, ["a", "c"]),
+        (0, 2, ["b"]),
+        (-1, 4, ["d"]),
     ]
     assert groups[0].keywords == ("beta",) and groups[2].keywords == ()
     with pytest.raises(InputError, match="cluster_id"):

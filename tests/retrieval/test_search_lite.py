@@ -50,10 +50,15 @@ def test_hybrid_fuses_both_lists_like_milvus_rrf(silo: Silo) -> None:
     # the same fusion as Milvus's own hybrid_search with an RRF ranker (k = 60)
     vec = silo.embed_query(query)
     reqs = [
-        AnnSearchRequest(data=[vec.tolist()], anns_field="vector",
-                         param={"metric_type": "COSINE"}, limit=50),
-        AnnSearchRequest(data=[silo.store.bm25_terms(query)], anns_field="sparse",
-                         param={"metric_type": "BM25"}, limit=50),
+        AnnSearchRequest(
+            data=[vec.tolist()], anns_field="vector", param={"metric_type": "COSINE"}, limit=50
+        ),
+        AnnSearchRequest(
+            data=[silo.store.bm25_terms(query)],
+            anns_field="sparse",
+            param={"metric_type": "BM25"},
+            limit=50,
+        ),
     ]
     theirs = silo.store.client.hybrid_search(silo.collection, reqs, ranker=RRFRanker(60), limit=5)
     assert [h.id for h in result.hits] == [str(h["id"]) for h in theirs[0]]
@@ -112,11 +117,13 @@ def test_chinese_text_with_the_chinese_analyzer(tmp_path: Path, embedder) -> Non
         None, {"milvus": {"uri": str(tmp_path / "zh.db")}, "retrieval": {"analyzer": "chinese"}}
     )
     with Silo.open(settings, embedder=embedder) as silo:
-        silo.ingest_texts([
-            ("北京是中华人民共和国的首都，也是政治和文化中心。", {"name": "beijing"}),
-            ("今天天气很好，我们去公园散步吧。", {"name": "park"}),
-            ("上海是中国最大的经济中心城市。", {"name": "shanghai"}),
-        ])
+        silo.ingest_texts(
+            [
+                ("北京是中华人民共和国的首都，也是政治和文化中心。", {"name": "beijing"}),
+                ("今天天气很好，我们去公园散步吧。", {"name": "park"}),
+                ("上海是中国最大的经济中心城市。", {"name": "shanghai"}),
+            ]
+        )
         assert names(silo.search("公园散步", mode="bm25", k=1)) == ["park"]
         assert names(silo.search("首都", mode="bm25", k=1)) == ["beijing"]
         assert names(silo.search("经济中心", mode="bm25", k=1)) == ["shanghai"]

@@ -13,17 +13,23 @@ from ragsilo.silo import Silo
 
 pytestmark = pytest.mark.server
 
-TEXTS = [f"server note {i} about {w}" for i, w in enumerate(
-    ["otters", "rivers", "engines", "violins", "glaciers", "tax law", "bees", "tea"] * 3
-)]
+TEXTS = [
+    f"server note {i} about {w}"
+    for i, w in enumerate(
+        ["otters", "rivers", "engines", "violins", "glaciers", "tax law", "bees", "tea"] * 3
+    )
+]
 
 
 def test_bm25_and_hybrid_are_refused_and_the_rest_works(milvus_server, hash_embedder) -> None:
-    settings = load_settings(None, {
-        "milvus": {"uri": milvus_server.uri, "token": milvus_server.token},
-        "collection": {"name": "server_capability"},
-        "clustering": {"partitions": True},
-    })
+    settings = load_settings(
+        None,
+        {
+            "milvus": {"uri": milvus_server.uri, "token": milvus_server.token},
+            "collection": {"name": "server_capability"},
+            "clustering": {"partitions": True},
+        },
+    )
     with Silo.open(settings, embedder=hash_embedder) as silo:
         silo.drop_collection()
         try:
@@ -36,10 +42,21 @@ def test_bm25_and_hybrid_are_refused_and_the_rest_works(milvus_server, hash_embe
             assert report.rebuilt and silo.stats().rows == len(TEXTS)
             routed = silo.retrieve(TEXTS[9], k=1, route=1)
             assert routed.hits[0].text == TEXTS[9] and len(routed.partitions) == 2
-            res = CliRunner().invoke(app, [
-                "--uri", milvus_server.uri, "--token", milvus_server.token,
-                "--collection", "server_capability", "search", "otters", "--mode", "hybrid",
-            ])
+            res = CliRunner().invoke(
+                app,
+                [
+                    "--uri",
+                    milvus_server.uri,
+                    "--token",
+                    milvus_server.token,
+                    "--collection",
+                    "server_capability",
+                    "search",
+                    "otters",
+                    "--mode",
+                    "hybrid",
+                ],
+            )
             assert res.exit_code == 5 and "came in Milvus 2.5" in res.output
             assert silo.stats().rows == len(TEXTS)
         finally:

@@ -34,7 +34,9 @@ def flat_plan(store: MilvusStore, dim: int):
     return plan_index(IndexSettings(type="FLAT"), store.info, dim)
 
 
-def make_chunks(n: int, *, doc: str = "d", source: str = "/docs/a.txt", start: int = 0) -> list[Chunk]:
+def make_chunks(
+    n: int, *, doc: str = "d", source: str = "/docs/a.txt", start: int = 0
+) -> list[Chunk]:
     return [
         Chunk(
             id=f"{doc}-{i}",

@@ -17,7 +17,9 @@ DIM = 32
 
 
 def _load(store: MilvusStore, name: str) -> None:
-    store.ensure_collection(name, dimension=DIM, plan=flat_plan(store, DIM), consistency_level="Strong")
+    store.ensure_collection(
+        name, dimension=DIM, plan=flat_plan(store, DIM), consistency_level="Strong"
+    )
     store.upsert_chunks(name, make_chunks(600), unit_vectors(600, DIM, seed=3), batch_bytes=1 << 20)
     store.flush(name)
 

@@ -20,7 +20,9 @@ DIM = 16
 
 
 def _fill(store: MilvusStore, name: str, n: int = 40, **kw) -> np.ndarray:
-    store.ensure_collection(name, dimension=DIM, plan=flat_plan(store, DIM), consistency_level="Strong")
+    store.ensure_collection(
+        name, dimension=DIM, plan=flat_plan(store, DIM), consistency_level="Strong"
+    )
     vecs = unit_vectors(n, DIM)
     assert store.upsert_chunks(name, make_chunks(n, **kw), vecs, batch_bytes=1 << 20) == n
     store.flush(name)
@@ -42,7 +44,9 @@ def test_create_is_loaded_and_idempotent(store: MilvusStore, collection: str) ->
     assert store.ensure_collection(collection, dimension=DIM, plan=plan, consistency_level="Strong")
     assert collection in store.list_collections()
     assert store._load_state(collection) == "Loaded"
-    assert not store.ensure_collection(collection, dimension=DIM, plan=plan, consistency_level="Strong")
+    assert not store.ensure_collection(
+        collection, dimension=DIM, plan=plan, consistency_level="Strong"
+    )
 
 
 def test_upsert_search_and_count(store: MilvusStore, collection: str) -> None:
@@ -63,7 +67,9 @@ def test_upsert_same_ids_does_not_duplicate(store: MilvusStore, collection: str)
 
 
 def test_byte_bounded_batches_write_everything(store: MilvusStore, collection: str) -> None:
-    store.ensure_collection(collection, dimension=DIM, plan=flat_plan(store, DIM), consistency_level="Strong")
+    store.ensure_collection(
+        collection, dimension=DIM, plan=flat_plan(store, DIM), consistency_level="Strong"
+    )
     vecs = unit_vectors(300, DIM)
     # ~200 bytes a row: a 2 KB budget forces dozens of batches
     assert store.upsert_chunks(collection, make_chunks(300), vecs, batch_bytes=2048) == 300
@@ -75,11 +81,16 @@ def test_dimension_mismatch_refused(store: MilvusStore, collection: str) -> None
     _fill(store, collection, n=5)
     with pytest.raises(SchemaMismatchError) as e:
         store.ensure_collection(
-            collection, dimension=DIM * 2, plan=flat_plan(store, DIM * 2), consistency_level="Strong"
+            collection,
+            dimension=DIM * 2,
+            plan=flat_plan(store, DIM * 2),
+            consistency_level="Strong",
         )
     assert f"vector dimension is {DIM}" in str(e.value) and str(DIM * 2) in str(e.value)
     with pytest.raises(DimensionMismatchError):
-        store.upsert_chunks(collection, make_chunks(2), unit_vectors(2, DIM * 2), batch_bytes=1 << 20)
+        store.upsert_chunks(
+            collection, make_chunks(2), unit_vectors(2, DIM * 2), batch_bytes=1 << 20
+        )
     assert store.count(collection) == 5  # nothing stored was lost
 
 
@@ -114,7 +125,9 @@ def test_bad_raw_filter_is_a_filter_error(store: MilvusStore, collection: str) -
 
 
 def test_delete_and_iterate(store: MilvusStore, collection: str) -> None:
-    store.ensure_collection(collection, dimension=DIM, plan=flat_plan(store, DIM), consistency_level="Strong")
+    store.ensure_collection(
+        collection, dimension=DIM, plan=flat_plan(store, DIM), consistency_level="Strong"
+    )
     store.upsert_chunks(collection, make_chunks(2100), unit_vectors(2100, DIM), batch_bytes=1 << 20)
     store.flush(collection)
     ids = [r["id"] for r in store.iter_rows(collection, "", ["id"], batch_size=500)]
@@ -128,7 +141,13 @@ def test_delete_and_iterate(store: MilvusStore, collection: str) -> None:
 def test_stats(store: MilvusStore, collection: str) -> None:
     _fill(store, collection, n=12)
     s = store.stats(collection)
-    assert (s.rows, s.documents, s.dimension, s.index_type, s.metric_type) == (12, 1, DIM, "FLAT", "COSINE")
+    assert (s.rows, s.documents, s.dimension, s.index_type, s.metric_type) == (
+        12,
+        1,
+        DIM,
+        "FLAT",
+        "COSINE",
+    )
     assert s.load_state == "Loaded"
 
 

@@ -14,10 +14,18 @@ from ragsilo.store.errors import RetryPolicy, call_with_retry, translate
 
 
 def test_translate_classifies_milvus_errors() -> None:
-    assert isinstance(translate(MilvusException(100, "collection not found[x]"), "op"), CollectionNotFoundError)
-    assert isinstance(translate(MilvusException(65535, "cannot parse expression: a =="), "op"), FilterError)
-    assert isinstance(translate(MilvusException(8, "rate limit exceeded"), "op"), RetriableStoreError)
-    assert isinstance(translate(MilvusException(1, "service unavailable"), "op"), RetriableStoreError)
+    assert isinstance(
+        translate(MilvusException(100, "collection not found[x]"), "op"), CollectionNotFoundError
+    )
+    assert isinstance(
+        translate(MilvusException(65535, "cannot parse expression: a =="), "op"), FilterError
+    )
+    assert isinstance(
+        translate(MilvusException(8, "rate limit exceeded"), "op"), RetriableStoreError
+    )
+    assert isinstance(
+        translate(MilvusException(1, "service unavailable"), "op"), RetriableStoreError
+    )
     assert isinstance(translate(TimeoutError("deadline"), "op"), RetriableStoreError)
     plain = translate(MilvusException(1100, "invalid parameter"), "create index")
     assert type(plain) is StoreError and "create index failed" in str(plain)
@@ -48,7 +56,9 @@ def test_gives_up_after_the_retries_and_says_so() -> None:
         raise MilvusException(1, "server unavailable")
 
     with pytest.raises(RetriableStoreError, match="gave up after 3 attempts"):
-        call_with_retry(down, "search", RetryPolicy(retries=2, base_delay=0.01), sleep=sleeps.append)
+        call_with_retry(
+            down, "search", RetryPolicy(retries=2, base_delay=0.01), sleep=sleeps.append
+        )
     assert len(sleeps) == 2
 
 

@@ -53,6 +53,8 @@ def test_pq_m_must_divide_dimension() -> None:
 
 
 def test_user_params_override_defaults() -> None:
-    plan = plan_index(IndexSettings(type="HNSW", params={"M": 32}, search_params={"ef": 128}), LITE, 8)
+    plan = plan_index(
+        IndexSettings(type="HNSW", params={"M": 32}, search_params={"ef": 128}), LITE, 8
+    )
     assert plan.build == {"M": 32, "efConstruction": 200}
     assert plan.search_params(10)["params"]["ef"] == 128

@@ -59,17 +59,27 @@ def test_rows_go_to_their_cluster_partitions_and_stay_there(
     chunks = make_chunks(9)
     vecs = unit_vectors(9, DIM, seed=5)
     ids = [i % 3 for i in range(9)]
-    assert store.upsert_chunks(
-        collection, chunks, vecs, batch_bytes=1 << 20, cluster_ids=ids, partitioned=True
-    ) == 9
+    assert (
+        store.upsert_chunks(
+            collection, chunks, vecs, batch_bytes=1 << 20, cluster_ids=ids, partitioned=True
+        )
+        == 9
+    )
     # the same ids again with other clusters: they keep their partitions, no copies appear
     store.upsert_chunks(
-        collection, chunks[:3], vecs[:3], batch_bytes=1 << 20, cluster_ids=[2, 2, 2],
+        collection,
+        chunks[:3],
+        vecs[:3],
+        batch_bytes=1 << 20,
+        cluster_ids=[2, 2, 2],
         partitioned=True,
     )
     store.flush(collection)
     assert set(store.list_partitions(collection)) == {
-        "_default", cluster_partition(0), cluster_partition(1), cluster_partition(2)
+        "_default",
+        cluster_partition(0),
+        cluster_partition(1),
+        cluster_partition(2),
     }
     assert store.count(collection) == 9
     hits = store.search(collection, vecs[:1], k=9, partitions=[cluster_partition(0)])[0]
@@ -97,8 +107,9 @@ def test_centroids_round_trip_and_shrink(store: MilvusStore, collection: str) ->
         assert np.allclose(back.centroids, model.centroids, atol=1e-6)
         assert back.sizes.tolist() == [4, 5, 6] and back.keywords == model.keywords
         assert back.representatives == model.representatives and back.info["k"] == 3
-        smaller = ClusterModel(centroids=model.centroids[:2], sizes=np.asarray([7, 8]),
-                               metric="COSINE")
+        smaller = ClusterModel(
+            centroids=model.centroids[:2], sizes=np.asarray([7, 8]), metric="COSINE"
+        )
         centroids.write(collection, smaller)
         again = centroids.read(collection)
         assert again is not None and again.k == 2 and not again.partitioned

@@ -23,7 +23,9 @@ def test_wrong_password_is_one_clear_line_without_the_password(milvus_server) ->
 
 def test_unknown_user_and_missing_login(milvus_server) -> None:
     with pytest.raises(AuthenticationError, match="user 'ghost'"):
-        MilvusStore.connect(MilvusSettings(uri=milvus_server.uri, user="ghost", password="Whatever12!"))
+        MilvusStore.connect(
+            MilvusSettings(uri=milvus_server.uri, user="ghost", password="Whatever12!")
+        )
     with pytest.raises(AuthenticationError, match="requires a login"):
         MilvusStore.connect(MilvusSettings(uri=milvus_server.uri))
 

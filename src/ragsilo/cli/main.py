@@ -160,7 +160,8 @@ def ingest(
     ctx: typer.Context,
     paths: Annotated[list[Path], typer.Argument(help="Files and folders to ingest")],
     prune: Annotated[
-        bool, typer.Option("--prune", help="Remove documents whose files disappeared from the folders")
+        bool,
+        typer.Option("--prune", help="Remove documents whose files disappeared from the folders"),
     ] = False,
     workers: Annotated[int | None, typer.Option(help="Parallel parse workers")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
@@ -169,11 +170,11 @@ def ingest(
     state = _state(ctx)
 
     def body() -> int:
-        with state.silo() as silo:
-            with output.IngestProgress(enabled=not as_json and sys.stderr.isatty()) as bar:
-                report = silo.ingest(
-                    paths, prune=prune, workers=workers, progress=bar.advance, on_total=bar.start
-                )
+        progress = output.IngestProgress(enabled=not as_json and sys.stderr.isatty())
+        with state.silo() as silo, progress as bar:
+            report = silo.ingest(
+                paths, prune=prune, workers=workers, progress=bar.advance, on_total=bar.start
+            )
         if as_json:
             _out_console().print_json(json.dumps(report.to_dict()))
         else:
@@ -320,7 +321,9 @@ def collections_drop(
     def body() -> None:
         if not yes:
             if not sys.stdin.isatty():
-                raise InputError(f"refusing to drop {name!r} without confirmation", hint="add --yes")
+                raise InputError(
+                    f"refusing to drop {name!r} without confirmation", hint="add --yes"
+                )
             typer.confirm(f"Drop collection {name!r} and all its data?", abort=True)
         with state.silo() as silo:
             dropped = silo.drop_collection(name)

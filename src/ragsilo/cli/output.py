@@ -99,7 +99,9 @@ def print_hits(con: Console, query: str, hits: list[Hit]) -> None:
         if h.section:
             where.append(h.section)
         loc = f" ({escape(' · '.join(where))})" if where else ""
-        con.print(f"[bold]{rank}.[/bold] [cyan]{h.score:.3f}[/cyan]  {escape(_short(h.source))}{loc}")
+        con.print(
+            f"[bold]{rank}.[/bold] [cyan]{h.score:.3f}[/cyan]  {escape(_short(h.source))}{loc}"
+        )
         snippet = " ".join(h.text.split())
         if len(snippet) > SNIPPET_CHARS:
             snippet = snippet[: SNIPPET_CHARS - 1].rsplit(" ", 1)[0] + "…"

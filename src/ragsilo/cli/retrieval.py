@@ -234,8 +234,14 @@ def print_eval(con: Console, report: EvalReport) -> None:
         t.add_column(col, justify="left" if col in ("mode", "rerank") else "right")
     for r in report.rows:
         t.add_row(
-            r.mode, escape(r.rerank), str(r.route), f"{r.ndcg_at_10:.4f}",
-            f"{r.recall_at_100:.4f}", f"{r.mrr_at_10:.4f}", f"{r.p50_ms:.1f}", f"{r.p95_ms:.1f}",
+            r.mode,
+            escape(r.rerank),
+            str(r.route),
+            f"{r.ndcg_at_10:.4f}",
+            f"{r.recall_at_100:.4f}",
+            f"{r.mrr_at_10:.4f}",
+            f"{r.p50_ms:.1f}",
+            f"{r.p95_ms:.1f}",
         )
     con.print(t)
     con.print(

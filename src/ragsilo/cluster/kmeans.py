@@ -37,8 +37,7 @@ class KMeansResult:
 class Clusterer(Protocol):
     """Fits centroids to vectors."""
 
-    def fit(self, vectors: np.ndarray, k: int) -> KMeansResult:
-        ...
+    def fit(self, vectors: np.ndarray, k: int) -> KMeansResult: ...
 
 
 class KMeansClusterer:
@@ -167,9 +166,7 @@ class KMeansClusterer:
             counts[hit] += batch_counts[hit]
             # per-centre learning rate 1/count: a running mean of the points it has seen
             rate = batch_counts[hit] / counts[hit]
-            centroids[hit] += rate[:, None] * (
-                sums[hit] / batch_counts[hit, None] - centroids[hit]
-            )
+            centroids[hit] += rate[:, None] * (sums[hit] / batch_counts[hit, None] - centroids[hit])
             if self.spherical:
                 centroids[hit] = normalise(centroids[hit])
             batch_inertia = float(dist.mean())
@@ -212,9 +209,7 @@ def similarity(x: np.ndarray, centroids: np.ndarray, metric: str) -> np.ndarray:
     )
 
 
-def assign(
-    x: np.ndarray, centroids: np.ndarray, metric: str
-) -> tuple[np.ndarray, np.ndarray]:
+def assign(x: np.ndarray, centroids: np.ndarray, metric: str) -> tuple[np.ndarray, np.ndarray]:
     """Nearest centroid of each vector and the distance to it (1 - cosine, or Euclidean)."""
     x = np.asarray(x, dtype=np.float32)
     labels = np.empty(x.shape[0], dtype=np.int64)
@@ -252,9 +247,7 @@ def kmeans_plus_plus(x: np.ndarray, k: int, rng: np.random.Generator) -> np.ndar
             continue
         candidates = np.searchsorted(np.cumsum(closest), rng.random(trials) * total)
         candidates = np.minimum(candidates, n - 1)
-        d = np.maximum(
-            sq[None, :] - 2.0 * (x[candidates] @ x.T) + sq[candidates, None], 0.0
-        )
+        d = np.maximum(sq[None, :] - 2.0 * (x[candidates] @ x.T) + sq[candidates, None], 0.0)
         options = np.minimum(closest[None, :], d)
         best = int(np.argmin(options.sum(axis=1)))
         centres[i] = x[candidates[best]]

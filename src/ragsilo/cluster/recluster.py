@@ -118,9 +118,11 @@ def describe_clusters(
         for r in store.iter_rows(collection, "", ["cluster_id"], batch_size=5000)
     )
     wanted = [rid for reps in model.representatives for rid in reps[: max(samples, 0)]]
-    found = {
-        str(r["id"]): r for r in store.get_rows(collection, wanted, ["id", "source", "text"])
-    } if wanted else {}
+    found = (
+        {str(r["id"]): r for r in store.get_rows(collection, wanted, ["id", "source", "text"])}
+        if wanted
+        else {}
+    )
     out: list[ClusterSummary] = []
     for c in range(model.k):
         reps = []
@@ -462,4 +464,3 @@ def _verify(store: MilvusStore, collection: str, expected: set[str], step: Progr
             hint="run recluster again; re-ingest the source files if chunks are missing",
         )
     step("verify", count, count)
-

@@ -18,6 +18,7 @@ own).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -96,17 +97,26 @@ class EvalReport:
 
 def ingest_dataset(silo: Any, data: BeirDataset, *, batch: int = 10_000,
                    progress: ProgressFn | None = None) -> tuple[int, float]:
-    """Ingest the corpus (idempotent) in batches of ``batch`` documents; returns (chunks
-    written, seconds)."""
+    """Ingest the corpus in batches of ``batch`` documents; returns (chunks written, seconds).
+
+    Documents the collection already holds whole and unchanged are found in one pass
+    over it and not sent again (the ingest itself would skip them too, one query each).
+    """
     started = time.perf_counter()
+    items = [
+        (f"{title}\n\n{text}".strip(), {"name": f"{data.name}/{doc_id}", "title": title})
+        for doc_id, (title, text) in data.corpus.items()
+    ]
+    held = _complete_documents(silo)
+    todo = [
+        it for it in items
+        if held.get(SOURCE_PREFIX + it[1]["name"]) != hashlib.sha256(
+            it[0].encode("utf-8", "surrogatepass")
+        ).hexdigest()
+    ]
     written = 0
-    items = list(data.corpus.items())
-    for start in range(0, len(items), batch):
-        texts = [
-            (f"{title}\n\n{text}".strip(), {"name": f"{data.name}/{doc_id}", "title": title})
-            for doc_id, (title, text) in items[start : start + batch]
-        ]
-        report = silo.ingest_texts(texts, source_prefix=SOURCE_PREFIX)
+    for start in range(0, len(todo), batch):
+        report = silo.ingest_texts(todo[start : start + batch], source_prefix=SOURCE_PREFIX)
         if report.failed:
             first = report.failures[0]
             raise InputError(
@@ -115,8 +125,27 @@ def ingest_dataset(silo: Any, data: BeirDataset, *, batch: int = 10_000,
             )
         written += report.chunks_written
         if progress is not None:
-            progress("ingest", min(start + batch, len(items)), len(items))
+            progress("ingest", min(start + batch, len(todo)), len(todo))
     return written, time.perf_counter() - started
+
+
+def _complete_documents(silo: Any) -> dict[str, str]:
+    """source → sha256 of every document the collection holds whole (as many rows as
+    ``doc_chunks``, all of one version)."""
+    if not silo.store.has_collection(silo.collection):
+        return {}
+    silo.store.ensure_loaded(silo.collection)
+    rows: dict[str, list[tuple[str, int]]] = {}
+    for r in silo.store.iter_rows(
+        silo.collection, "", ["source", "file_sha256", "doc_chunks"], batch_size=5000
+    ):
+        rows.setdefault(str(r["source"]), []).append((str(r["file_sha256"]), int(r["doc_chunks"])))
+    out = {}
+    for source, versions in rows.items():
+        shas = {v[0] for v in versions}
+        if len(shas) == 1 and all(v[1] == len(versions) for v in versions):
+            out[source] = shas.pop()
+    return out
 
 
 def run_eval(

@@ -297,9 +297,7 @@ class Ingestor:
             )
 
     # --------------------------------------------------------------------- prune
-    def _prune(
-        self, paths: Sequence[str | Path], seen: set[Path]
-    ) -> tuple[list[FileResult], int]:
+    def _prune(self, paths: Sequence[str | Path], seen: set[Path]) -> tuple[list[FileResult], int]:
         roots = [Path(p).expanduser().resolve() for p in paths]
         dirs = [r for r in roots if r.is_dir()]
         if not dirs:
@@ -453,8 +451,9 @@ class _Writer:
                 **self._clusters_of(vectors),
             )
         except RagsiloError as e:
-            log.warning("a grouped write of %d files failed (%s); writing them one by one",
-                        len(ready), e)
+            log.warning(
+                "a grouped write of %d files failed (%s); writing them one by one", len(ready), e
+            )
             return [self._write(j) for j in jobs]
         return [j.result if j.result is not None else self._replace_stale(j) for j in jobs]
 
@@ -493,7 +492,10 @@ class _Writer:
                 self.rows_deleted += self._store.delete_ids(self._collection, stale)
             except RagsiloError as e:
                 return FileResult(
-                    job.path, "failed", len(job.chunks), e.code,
+                    job.path,
+                    "failed",
+                    len(job.chunks),
+                    e.code,
                     f"new chunks written but {len(stale)} stale chunks remain: {e}; "
                     "ingest again to remove them",
                 )

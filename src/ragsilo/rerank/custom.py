@@ -38,17 +38,13 @@ class CustomReranker:
         try:
             out = self._fn(given, ctx)
         except Exception as e:  # noqa: BLE001 - a plug-in's failure is reported, not leaked
-            raise RerankError(
-                f"reranker {self.name!r} failed: {type(e).__name__}: {e}"
-            ) from e
+            raise RerankError(f"reranker {self.name!r} failed: {type(e).__name__}: {e}") from e
         return check_output(self.name, hits, out)
 
 
 def check_output(name: str, hits: Sequence[Hit], out: Any) -> list[Hit]:
     """``out`` as a list of hits, or a :class:`RerankError` saying what is wrong with it."""
-    expected = (
-        "expected a list of the hits it was given, or one number per hit"
-    )
+    expected = "expected a list of the hits it was given, or one number per hit"
     if isinstance(out, np.ndarray):
         out = out.tolist()
     if isinstance(out, (str, bytes)) or not isinstance(out, Sequence):

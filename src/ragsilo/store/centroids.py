@@ -82,9 +82,7 @@ class CentroidStore:
                     "detail": {
                         "keywords": list(model.keywords[i]) if i < len(model.keywords) else [],
                         "representatives": (
-                            list(model.representatives[i])
-                            if i < len(model.representatives)
-                            else []
+                            list(model.representatives[i]) if i < len(model.representatives) else []
                         ),
                     },
                     "info": info,

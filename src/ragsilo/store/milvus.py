@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import socket
@@ -106,7 +107,8 @@ class MilvusStore:
             parent = Path(s.uri).expanduser().resolve().parent
             if not parent.is_dir():
                 raise InputError(
-                    f"cannot create the Milvus Lite file {s.uri!r}: folder {str(parent)!r} does not exist"
+                    f"cannot create the Milvus Lite file {s.uri!r}: "
+                    f"folder {str(parent)!r} does not exist"
                 )
             kwargs["uri"] = str(Path(s.uri).expanduser())
         token = s.resolved_token()
@@ -408,9 +410,7 @@ class MilvusStore:
         by_partition: dict[str, list[dict[str, Any]]] = {}
         for row in rows:
             cid = stored.get(str(row["id"]), int(row["cluster_id"]))
-            by_partition.setdefault(cluster_partition(cid), []).append(
-                {**row, "cluster_id": cid}
-            )
+            by_partition.setdefault(cluster_partition(cid), []).append({**row, "cluster_id": cid})
         self.ensure_partitions(name, sorted(by_partition))
         written = 0
         for part, part_rows in sorted(by_partition.items()):
@@ -429,9 +429,7 @@ class MilvusStore:
     # ------------------------------------------------------------------ partitions
     def list_partitions(self, name: str) -> list[str]:
         return sorted(
-            self._call(
-                f"list partitions of {name!r}", lambda: self.client.list_partitions(name)
-            )
+            self._call(f"list partitions of {name!r}", lambda: self.client.list_partitions(name))
         )
 
     def ensure_partitions(self, name: str, partitions: Sequence[str]) -> list[str]:
@@ -534,18 +532,14 @@ class MilvusStore:
                     return
                 yield from page
         finally:
-            try:
+            with contextlib.suppress(Exception):  # closing a finished iterator may fail
                 it.close()
-            except Exception:  # noqa: BLE001 - closing a finished iterator may fail harmlessly
-                pass
 
     def count(self, name: str, filter: str = "", partitions: Sequence[str] | None = None) -> int:
         kwargs: dict[str, Any] = {"partition_names": list(partitions)} if partitions else {}
         res = self._call(
             f"count rows of {name!r}",
-            lambda: self.client.query(
-                name, filter=filter, output_fields=["count(*)"], **kwargs
-            ),
+            lambda: self.client.query(name, filter=filter, output_fields=["count(*)"], **kwargs),
         )
         return int(res[0]["count(*)"]) if res else 0
 
@@ -657,6 +651,7 @@ class MilvusStore:
             raise CollectionNotFoundError(
                 f"collection {name!r} does not exist", hint="ingest something first"
             )
+        self.ensure_loaded(name)  # Milvus Lite opens a collection released
         described = self.describe(name)
         dim = 0
         for f in described.get("fields", []):

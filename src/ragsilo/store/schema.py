@@ -59,6 +59,7 @@ MAX_LENGTHS = {f.name: f.max_length for f in FIELDS if f.max_length}
 # Fields that filters and idempotency checks hit often.
 SCALAR_INDEXED = ("doc_id", "source")
 
+
 @dataclass(frozen=True)
 class BM25Spec:
     """The BM25 pieces of a collection: which field the BM25 function reads, with which
@@ -230,9 +231,7 @@ def check_schema(
                     f"ask for {_describe_analyzer(bm25.input_field, bm25.analyzer_params)} "
                     "(retrieval.analyzer)"
                 )
-    extra = sorted(
-        set(have) - set(SCALAR_FIELD_NAMES) - {VECTOR_FIELD, SPARSE_FIELD, TERMS_FIELD}
-    )
+    extra = sorted(set(have) - set(SCALAR_FIELD_NAMES) - {VECTOR_FIELD, SPARSE_FIELD, TERMS_FIELD})
     if extra and not problems:
         problems.append(f"unexpected fields {extra}")
     if problems:
