@@ -49,6 +49,10 @@ log = logging.getLogger(__name__)
 
 #: Rows rewritten per round trip.
 MOVE_BATCH = 500
+#: Rows written between flushes during a rewrite.
+FLUSH_EVERY = 20_000
+#: Rows per page when the whole collection is read.
+SCAN_PAGE = 2000
 REBUILD_SUFFIX = "__rebuild"
 ProgressFn = Callable[[str, int, int], None]
 
@@ -210,13 +214,24 @@ def recluster(
     rebuilt = (partitioned or was_partitioned) and (
         partitioned != was_partitioned or changed.size > 0
     )
+    # the keywords are counted during a full pass over the rows when there is one anyway
+    counter = KeywordCounter(chosen) if settings.keywords > 0 else None
     if rebuilt:
-        moved = _rebuild(store, collection, new_labels, partitioned, create_like, step)
-    else:
-        moved = _rewrite(
-            store, collection, [ids[i] for i in changed], labels[changed], step, total=n
+        moved = _rebuild(
+            store, collection, new_labels, partitioned, create_like, step, counter=counter
         )
-    keywords = _keywords(store, collection, new_labels, chosen, settings.keywords, step)
+        scanned = True
+    else:
+        moved, scanned = _rewrite(
+            store, collection, [ids[i] for i in changed], labels[changed], step, total=n,
+            all_labels=new_labels, counter=counter,
+        )
+    if counter is None:
+        keywords: list[list[str]] = [[] for _ in range(chosen)]
+    elif scanned:
+        keywords = counter.top(settings.keywords)
+    else:
+        keywords = _keywords(store, collection, new_labels, chosen, settings.keywords, step)
     reps = _representatives(ids, labels, dist, chosen, settings.representatives)
     model = ClusterModel(
         centroids=fit.centroids,
@@ -303,8 +318,11 @@ def _rewrite(
     step: ProgressFn,
     *,
     total: int,
-) -> int:
-    """Upsert the chunks whose cluster changed with their new cluster id, by primary key.
+    all_labels: dict[str, int],
+    counter: KeywordCounter | None,
+) -> tuple[int, bool]:
+    """Upsert the chunks whose cluster changed with their new cluster id, by primary key;
+    returns (rows written, whether every row was read and fed to ``counter``).
 
     Few changes are fetched by id; many (the first clustering changes every chunk)
     are picked out of one pass over the collection.
@@ -312,20 +330,23 @@ def _rewrite(
     fields = store.row_fields(collection)
     new = dict(zip(ids, labels.tolist(), strict=True))
     if not new:
-        return 0
+        return 0, False
     done = 0
-    if len(new) * 10 < total:
+    scanning = len(new) * 10 >= total
+    if not scanning:
         pages = (
             store.get_rows(collection, ids[start : start + MOVE_BATCH], fields)
             for start in range(0, len(ids), MOVE_BATCH)
         )
     else:
-        pages = _pages(store.iter_rows(collection, "", fields, batch_size=MOVE_BATCH))
+        pages = _pages(store.iter_rows(collection, "", fields, batch_size=SCAN_PAGE), SCAN_PAGE)
     seen: set[str] = set()
     for page in pages:
         out = []
         for row in page:
             rid = str(row["id"])
+            if scanning and counter is not None and rid not in seen and rid in all_labels:
+                counter.add(all_labels[rid], str(row.get("text", "")))
             if rid in new and rid not in seen:
                 seen.add(rid)
                 out.append({**{f: row[f] for f in fields if f in row}, "cluster_id": new[rid]})
@@ -333,6 +354,9 @@ def _rewrite(
             store.write_rows(collection, out)
             done += len(out)
             step("reassign", done, len(new))
+            if done % FLUSH_EVERY < len(out):
+                # a large unflushed buffer makes every further page of the scan slower
+                store.flush(collection)
     missing = set(new) - seen
     if missing:
         raise StoreError(
@@ -340,7 +364,7 @@ def _rewrite(
             f"(e.g. {sorted(missing)[0]!r}); the others have their new cluster ids",
             hint="do not ingest or delete while reclustering; run recluster again",
         )
-    return done
+    return done, scanning
 
 
 def _pages(rows: Any, size: int = MOVE_BATCH) -> Any:
@@ -361,6 +385,8 @@ def _rebuild(
     partitioned: bool,
     create_like: Callable[[str], None],
     step: ProgressFn,
+    *,
+    counter: KeywordCounter | None = None,
 ) -> int:
     """Copy every chunk into a new collection laid out by ``labels``, check the copy, then
     put it in the old one's place."""
@@ -376,16 +402,20 @@ def _rebuild(
     seen: set[str] = set()
     try:
         batch: list[dict[str, Any]] = []
-        for row in store.iter_rows(collection, "", fields, batch_size=MOVE_BATCH):
+        for row in store.iter_rows(collection, "", fields, batch_size=SCAN_PAGE):
             rid = str(row["id"])
             if rid in seen or rid not in labels:
                 continue  # a second copy of one id, or a chunk added since the read
             seen.add(rid)
+            if counter is not None:
+                counter.add(labels[rid], str(row.get("text", "")))
             batch.append({**{f: row[f] for f in fields if f in row}, "cluster_id": labels[rid]})
             if len(batch) >= MOVE_BATCH:
                 done += _insert_placed(store, scratch, batch, partitioned)
                 batch = []
                 step("rebuild", done, len(labels))
+                if done % FLUSH_EVERY < MOVE_BATCH:
+                    store.flush(scratch)
         if batch:
             done += _insert_placed(store, scratch, batch, partitioned)
         step("rebuild", done, len(labels))
