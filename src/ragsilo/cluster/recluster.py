@@ -341,11 +341,13 @@ def _rewrite(
     else:
         pages = _pages(store.iter_rows(collection, "", fields, batch_size=SCAN_PAGE), SCAN_PAGE)
     seen: set[str] = set()
+    counted: set[str] = set()
     for page in pages:
         out = []
         for row in page:
             rid = str(row["id"])
-            if scanning and counter is not None and rid not in seen and rid in all_labels:
+            if scanning and counter is not None and rid not in counted and rid in all_labels:
+                counted.add(rid)
                 counter.add(all_labels[rid], str(row.get("text", "")))
             if rid in new and rid not in seen:
                 seen.add(rid)
