@@ -59,15 +59,68 @@ def test_search_filters(seeded) -> None:
 @pytest.mark.parametrize(
     ("extra", "code", "words"),
     [
-        ({"mode": "hybrid"}, "unsupported_mode", "available modes: dense"),
-        ({"reranker": "mmr"}, "unsupported_reranker", "available: none"),
+        ({"mode": "sparse"}, "unsupported_mode", "available modes: dense, bm25, hybrid"),
+        ({"reranker": "best"}, "unsupported_reranker", "available: none, cluster_distance"),
+        ({"reranker": "custom:os:system"}, "unsupported_reranker", "not available"),
         ({"tenant": "acme"}, "unsupported_tenant", "not available"),
     ],
 )
-def test_options_this_version_lacks_are_refused_clearly(seeded, extra, code, words) -> None:
+def test_options_the_service_lacks_are_refused_clearly(seeded, extra, code, words) -> None:
     r = seeded.client.post("/search", json={"query": "bees", **extra})
     assert r.status_code == 400
     assert r.json()["error"] == code and words in r.json()["message"]
+
+
+def test_route_must_be_a_whole_number(seeded) -> None:
+    r = seeded.client.post("/search", json={"query": "bees", "route": -1})
+    assert r.status_code == 422 and r.json()["error"] == "invalid_request"
+    assert "route" in r.json()["message"]
+
+
+@pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
+def test_every_mode_finds_the_right_document(seeded, mode) -> None:
+    r = seeded.client.post(
+        "/search", json={"query": "waggle dance of honey bees", "k": 2, "mode": mode}
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["mode"] == mode and body["reranker"] == "none"
+    assert body["hits"][0]["source"] == "text://bees"
+
+
+@pytest.mark.parametrize("reranker", ["none", "mmr"])
+def test_rerankers_pass_through(seeded, reranker) -> None:
+    r = seeded.client.post(
+        "/search", json={"query": "lava", "k": 3, "mode": "hybrid", "reranker": reranker}
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["reranker"] == reranker and len(body["hits"]) == 3
+    assert {h["source"] for h in body["hits"]} == {
+        "text://bees",
+        "text://volcano",
+        "text://compost",
+    }
+
+
+def test_cluster_rerankers_and_routing_over_http(start_service) -> None:
+    from .conftest import CORPUS
+
+    svc = start_service()
+    svc.silo.ingest_texts(CORPUS)
+    early = svc.client.post("/search", json={"query": "lava", "reranker": "cluster_size"})
+    assert early.status_code == 400 and "run `ragsilo recluster` first" in early.json()["message"]
+    svc.silo.recluster(k=2)
+    for reranker in ("cluster_distance", "cluster_size", "centroid_query"):
+        r = svc.client.post("/search", json={"query": "lava", "k": 3, "reranker": reranker})
+        assert r.status_code == 200, r.text
+        assert r.json()["reranker"] == reranker
+        assert all(h["cluster_id"] in (0, 1) for h in r.json()["hits"])
+    routed = svc.client.post("/search", json={"query": "basaltic lava", "k": 3, "route": 1})
+    body = routed.json()
+    assert routed.status_code == 200 and len(body["routed_to"]) == 1
+    assert body["hits"][0]["source"] == "text://volcano"
+    assert {h["cluster_id"] for h in body["hits"]} == set(body["routed_to"])
 
 
 def test_dense_and_no_reranker_are_accepted(seeded) -> None:
@@ -155,4 +208,12 @@ def test_web_page_and_assets_are_served(seeded) -> None:
     assert c.get("/static/../app.py").status_code == 404
     assert c.get("/static/secrets.json").status_code == 404
     options = c.get("/options").json()
-    assert options["modes"] == ["dense"] and options["auth_required"] is False
+    assert options["modes"] == ["dense", "bm25", "hybrid"] and options["auth_required"] is False
+    assert options["rerankers"][:5] == [
+        "none",
+        "cluster_distance",
+        "cluster_size",
+        "centroid_query",
+        "mmr",
+    ]
+    assert options["default_mode"] == "dense" and options["default_reranker"] == "none"

@@ -52,7 +52,7 @@ def test_formatter_writes_one_json_object_per_record() -> None:
 @pytest.mark.embed
 def test_access_lines_carry_request_id_route_status_latency(seeded, captured) -> None:
     seeded.client.post("/search", json={"query": "lava"}, headers={"X-Request-ID": "req-7"})
-    seeded.client.post("/search", json={"query": "lava", "mode": "bm25"})
+    seeded.client.post("/search", json={"query": "lava", "mode": "sparse"})
     lines = [x for x in _lines(captured) if x["logger"] == ACCESS_LOGGER]
     first = next(x for x in lines if x.get("request_id") == "req-7")
     assert first["route"] == "/search" and first["status"] == 200 and first["method"] == "POST"

@@ -64,8 +64,8 @@ def test_upload_search_and_ask_in_the_browser(start_service, page) -> None:
     svc = start_service()
     page.goto(svc.url + "/")
     page.wait_for_selector("body[data-ready=true]")
-    assert page.locator("#mode option").all_inner_texts() == ["dense"]
-    assert page.locator("#reranker option").all_inner_texts() == ["none"]
+    assert page.locator("#mode option").all_inner_texts() == ["dense", "bm25", "hybrid"]
+    assert page.locator("#reranker option").all_inner_texts()[:2] == ["none", "cluster_distance"]
 
     page.set_input_files(
         "#files", files=[{"name": "otters.md", "mimeType": "text/markdown", "buffer": OTTERS}]
@@ -77,7 +77,7 @@ def test_upload_search_and_ask_in_the_browser(start_service, page) -> None:
     expect(page.locator("#stats")).to_contain_text("1 document,", timeout=TIMEOUT_MS)
 
     page.fill("#query", "Which animal sleeps holding hands?")
-    page.select_option("#mode", "dense")
+    page.select_option("#mode", "hybrid")
     page.click("#search-button")
     page.wait_for_selector("#results li")
     first = page.locator("#results li").first.inner_text()

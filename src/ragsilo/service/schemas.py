@@ -22,9 +22,19 @@ class SearchRequest(_Body):
     k: int = Field(default=5, ge=1, description="How many hits (at most service.max_k)")
     where: dict[str, WhereValue] | None = None
     filter: str | None = Field(default=None, description="A raw Milvus boolean expression")
-    mode: str = Field(default="dense", description="Search mode; this version has 'dense'")
+    mode: str | None = Field(
+        default=None,
+        description="dense, bm25 or hybrid (see GET /options); default: retrieval.mode",
+    )
     reranker: str | None = Field(
-        default=None, description="Reranker; this version has none (null or 'none')"
+        default=None,
+        description="A reranker from GET /options; default: retrieval.rerank",
+    )
+    route: int | None = Field(
+        default=None,
+        ge=0,
+        description="Search only the N clusters nearest the query (0: all); "
+        "default: retrieval.route_clusters",
     )
     tenant: str | None = Field(
         default=None, description="Tenant; tenant isolation is not in this version (null)"
@@ -45,6 +55,7 @@ class HitOut(BaseModel):
     chunk_index: int
     doc_id: str
     metadata: dict[str, Any]
+    cluster_id: int | None = None
     fields: dict[str, Any] | None = None
 
 
@@ -52,7 +63,8 @@ class SearchResponse(BaseModel):
     query: str
     k: int
     mode: str
-    reranker: str | None
+    reranker: str
+    routed_to: list[int]
     took_ms: float
     hits: list[HitOut]
 
@@ -138,6 +150,8 @@ class OptionsResponse(BaseModel):
 
     modes: list[str]
     rerankers: list[str]
+    default_mode: str
+    default_reranker: str
     answer_mode: Literal["llm", "extractive"]
     auth_required: bool
     limits: dict[str, int | float]

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from ragsilo import __version__
 from ragsilo.errors import RagsiloError, StoreError
 from ragsilo.service.context import ServiceContext, get_context
-from ragsilo.service.routes.search import MODES, RERANKERS
+from ragsilo.service.routes.search import offered_modes, offered_rerankers
 from ragsilo.service.schemas import HealthResponse, OptionsResponse, ReadyResponse
 
 router = APIRouter(tags=["operations"])
@@ -56,9 +56,16 @@ async def metrics(ctx: ServiceContext = Depends(get_context)) -> Response:
 @router.get("/options", response_model=OptionsResponse, summary="What this service offers")
 def options(ctx: ServiceContext = Depends(get_context)) -> dict[str, object]:
     limits = ctx.limits
+    try:
+        silo = ctx.main_silo()
+    except RagsiloError:
+        silo = None  # Milvus unreachable: offer what every Milvus has
+    r = ctx.settings.retrieval
     return {
-        "modes": list(MODES),
-        "rerankers": list(RERANKERS),
+        "modes": offered_modes(silo),
+        "rerankers": offered_rerankers(ctx),
+        "default_mode": r.mode,
+        "default_reranker": r.rerank,
         "answer_mode": "llm" if ctx.settings.llm.configured else "extractive",
         "auth_required": ctx.auth.enabled,
         "limits": {

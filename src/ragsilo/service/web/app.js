@@ -51,6 +51,9 @@ function hitItem(hit, label) {
   if (label) head.appendChild(el("span", "cite", label));
   head.appendChild(el("span", "hit-title", hit.title || hit.source));
   head.appendChild(el("span", "score", "score " + hit.score.toFixed(3)));
+  if (hit.cluster_id !== null && hit.cluster_id !== undefined) {
+    head.appendChild(el("span", "cluster", "cluster " + hit.cluster_id));
+  }
   li.appendChild(head);
   li.appendChild(el("div", "source", where(hit)));
   const text = hit.text.length > 600 ? hit.text.slice(0, 600) + "…" : hit.text;
@@ -81,14 +84,15 @@ async function loadStats() {
   }
 }
 
-function fillSelect(select, values) {
+function fillSelect(select, values, chosen) {
   select.replaceChildren(...values.map((v) => { const o = el("option", null, v); o.value = v; return o; }));
+  if (values.includes(chosen)) select.value = chosen;
 }
 
 async function loadOptions() {
   const o = await call("/options");
-  fillSelect($("mode"), o.modes);
-  fillSelect($("reranker"), o.rerankers);
+  fillSelect($("mode"), o.modes, o.default_mode);
+  fillSelect($("reranker"), o.rerankers, o.default_reranker);
   $("k").max = String(o.limits.max_k);
   $("query").maxLength = o.limits.max_query_chars;
   $("question").maxLength = o.limits.max_query_chars;
@@ -101,12 +105,11 @@ async function search(event) {
     setStatus("search-status", "searching…");
     $("results").replaceChildren();
     try {
-      const reranker = $("reranker").value;
       const r = await postJson("/search", {
         query: $("query").value,
         k: Number($("k").value) || 5,
         mode: $("mode").value,
-        reranker: reranker === "none" ? null : reranker,
+        reranker: $("reranker").value,
       });
       r.hits.forEach((h) => $("results").appendChild(hitItem(h)));
       setStatus("search-status", r.hits.length + " hits in " + r.took_ms + " ms");
