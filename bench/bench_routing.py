@@ -97,8 +97,17 @@ def _chunk(r: dict, cid: str, copy: int) -> Chunk:
     )
 
 
-def build(settings_over: dict, chunks: list[Chunk], vectors: np.ndarray, embedder) -> Silo:
+def build(
+    settings_over: dict, chunks: list[Chunk], vectors: np.ndarray, embedder, *, reuse: bool
+) -> Silo:
     silo = Silo.open(load_settings(None, settings_over), embedder=embedder)
+    if reuse and silo.store.has_collection(silo.collection):
+        silo.store.ensure_loaded(silo.collection)
+        rows = silo.store.count(silo.collection)
+        model = silo.cluster_model()
+        if rows == len(chunks) and model is not None:
+            print(f"# {silo.collection}: reused ({rows} rows, k={model.k})", flush=True)
+            return silo
     silo.drop_collection()
     silo._ensure_collection(create=True)
     t = time.perf_counter()
@@ -233,6 +242,11 @@ def main() -> None:
         "--partition-key", action="store_true", help="also measure a partition key on cluster_id"
     )
     ap.add_argument("--key-partitions", type=int, default=64)
+    ap.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep routing collections from an earlier run when their row count matches",
+    )
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = ap.parse_args()
     logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
@@ -256,12 +270,14 @@ def main() -> None:
         chunks,
         vectors,
         embedder,
+        reuse=args.reuse,
     )
     parted = build(
         {**common, "collection": {"name": "routing_parts"}, "clustering": {"partitions": True}},
         chunks,
         vectors,
         embedder,
+        reuse=args.reuse,
     )
     index_type = flat.index_plan.type
     ids = np.asarray([c.id for c in chunks])
