@@ -312,8 +312,12 @@ def _read_vectors(
         if len(ids) % 10_000 == 0:
             step("read", len(ids), total)
     step("read", len(ids), total)
-    vec = np.asarray(vectors, dtype=np.float32) if vectors else np.zeros((0, 0), np.float32)
-    return ids, np.asarray(labels, dtype=np.int64), vec
+    # in primary-key order, whatever order the store reads partitions in: the same rows
+    # give the same fit
+    order = sorted(range(len(ids)), key=ids.__getitem__)
+    ids = [ids[i] for i in order]
+    vec = np.asarray(vectors, dtype=np.float32)[order] if vectors else np.zeros((0, 0), np.float32)
+    return ids, np.asarray(labels, dtype=np.int64)[order], vec
 
 
 def _rewrite(

@@ -514,7 +514,49 @@ class MilvusStore:
         partitions: Sequence[str] | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Stream the rows matching ``filter``, with ``fields`` (the vector field included
-        when asked), page by page."""
+        when asked), page by page.
+
+        A collection with a partition per cluster is read partition by partition: a
+        query iterator across hundreds of partitions pages slowly (on Milvus 2.3 about
+        200 rows/s for 320 partitions, its pages shrinking to a few rows), while one
+        plain query per partition answers in milliseconds.
+        """
+        if partitions is None and limit is None:
+            parts = self.list_partitions(name)
+            if len(parts) > 1:
+                for part in parts:
+                    yield from self._partition_rows(name, filter, fields, batch_size, part)
+                return
+        yield from self._iterate(name, filter, fields, batch_size, limit, partitions)
+
+    def _partition_rows(
+        self, name: str, filter: str, fields: Sequence[str], batch_size: int, partition: str
+    ) -> Iterator[dict[str, Any]]:
+        window = max(batch_size, 1)
+        rows = self._call(
+            f"query {name!r}",
+            lambda: self.client.query(
+                name,
+                filter=filter,
+                output_fields=list(fields),
+                limit=window,
+                partition_names=[partition],
+            ),
+        )
+        if len(rows) < window:
+            yield from (dict(r) for r in rows)
+            return
+        yield from self._iterate(name, filter, fields, batch_size, None, [partition])
+
+    def _iterate(
+        self,
+        name: str,
+        filter: str,
+        fields: Sequence[str],
+        batch_size: int,
+        limit: int | None,
+        partitions: Sequence[str] | None,
+    ) -> Iterator[dict[str, Any]]:
         kwargs: dict[str, Any] = {
             "batch_size": batch_size,
             "filter": filter,
