@@ -395,7 +395,7 @@ class Silo:
         if not self.store.has_collection(q):
             return 0
         self._ensure_collection(create=False)
-        fields = ["id", "doc_id", "file_sha256"]
+        fields = ["id", "doc_id", "file_sha256", "doc_chunks"]
         if ids is None:
             rows = list(self.store.iter_rows(q, "", fields))
         else:
@@ -403,7 +403,9 @@ class Silo:
         if not rows:
             return 0
         if self.journal is not None:
-            self.journal.add_purged((r["id"], r["doc_id"], r["file_sha256"]) for r in rows)
+            self.journal.add_purged(
+                (r["id"], r["doc_id"], r["file_sha256"], int(r["doc_chunks"])) for r in rows
+            )
         n = self.store.delete_ids(q, [r["id"] for r in rows])
         self.store.flush(q)
         return n

@@ -50,7 +50,8 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE TABLE IF NOT EXISTS purged (
     id TEXT PRIMARY KEY,
     doc_id TEXT NOT NULL,
-    file_sha256 TEXT NOT NULL
+    file_sha256 TEXT NOT NULL,
+    doc_chunks INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS purged_doc ON purged(doc_id);
 """
@@ -199,24 +200,25 @@ class Journal:
             self._db.commit()
 
     # ---------------------------------------------------------------- purged
-    def add_purged(self, rows: Iterable[tuple[str, str, str]]) -> None:
-        """Remember purged quarantine chunks (id, doc_id, file_sha256)."""
+    def add_purged(self, rows: Iterable[tuple[str, str, str, int]]) -> None:
+        """Remember purged quarantine chunks (id, doc_id, file_sha256, doc_chunks)."""
         with self._lock:
-            self._db.executemany("INSERT OR REPLACE INTO purged VALUES (?, ?, ?)", list(rows))
+            self._db.executemany("INSERT OR REPLACE INTO purged VALUES (?, ?, ?, ?)", list(rows))
             self._db.commit()
 
-    def purged_ids(self, doc_ids: Sequence[str]) -> dict[str, list[tuple[str, str]]]:
-        """The purged chunk ids (with their file hash) of these documents."""
-        out: dict[str, list[tuple[str, str]]] = {}
+    def purged_ids(self, doc_ids: Sequence[str]) -> dict[str, list[dict[str, object]]]:
+        """The purged chunks (id, file_sha256, doc_chunks) of these documents."""
+        out: dict[str, list[dict[str, object]]] = {}
         with self._lock:
             for i in range(0, len(doc_ids), 500):
                 part = list(doc_ids[i : i + 500])
                 marks = ",".join("?" * len(part))
-                for pid, doc, sha in self._db.execute(
-                    f"SELECT id, doc_id, file_sha256 FROM purged WHERE doc_id IN ({marks})",  # noqa: S608
+                for pid, doc, sha, n in self._db.execute(
+                    "SELECT id, doc_id, file_sha256, doc_chunks FROM purged "  # noqa: S608
+                    f"WHERE doc_id IN ({marks})",
                     part,
                 ):
-                    out.setdefault(doc, []).append((pid, sha))
+                    out.setdefault(doc, []).append({"id": pid, "file_sha256": sha, "doc_chunks": n})
         return out
 
     def forget_purged(self, ids: Sequence[str]) -> None:

@@ -166,7 +166,7 @@ class Ingestor:
         self._metric = metric
         # what the store holds per document id, prefetched a block at a time
         self._states: dict[str, list[dict[str, Any]]] = {}
-        self._purged: dict[str, list[tuple[str, str]]] = {}
+        self._purged: dict[str, list[dict[str, Any]]] = {}
         self._clock = _StageClock()
 
     # ------------------------------------------------------------------ public
@@ -352,7 +352,8 @@ class Ingestor:
                 found.setdefault(r["doc_id"], []).append({**r, "_where": where})
         self._states.update(found)
         if self._journal is not None:
-            self._purged.update(self._journal.purged_ids(doc_ids))
+            purged = self._journal.purged_ids(doc_ids)
+            self._purged.update({d: purged.get(d, []) for d in doc_ids})
 
     def _collections(self) -> list[tuple[str, str]]:
         out = [(MAIN, self._collection)]
@@ -396,10 +397,11 @@ class Ingestor:
                 stored.extend({**r, "_where": where} for r in rows)
             if self._journal is not None:
                 purged = self._journal.purged_ids([doc_id]).get(doc_id)
-        purged_ids = {pid for pid, psha in purged or () if psha == sha}
         old_where = {r["id"]: r.get("_where", MAIN) for r in stored}
         old_ids = set(old_where)
-        if _is_complete(stored, sha, len(purged_ids - old_ids)):
+        gone = [p for p in purged or () if p["file_sha256"] == sha and p["id"] not in old_ids]
+        purged_ids = {str(p["id"]) for p in gone}
+        if _is_complete(stored + gone, sha):
             quarantined = sum(1 for w in old_where.values() if w == QUARANTINE)
             return _FileJob(
                 source,
@@ -464,18 +466,17 @@ class Ingestor:
         return removed, total
 
 
-def _is_complete(stored: list[dict[str, object]], sha: str, purged: int = 0) -> bool:
+def _is_complete(stored: list[dict[str, Any]], sha: str) -> bool:
     """True when the store holds every chunk of exactly this version of the file.
 
-    ``stored`` are the rows of the collection and of its quarantine; ``purged``
-    counts the chunks of this version purged from the quarantine on purpose. A
-    write interrupted by a crash leaves fewer rows than ``doc_chunks``, or rows
-    of two versions; both mean "ingest again".
+    ``stored`` are the rows of the collection and of its quarantine, and the
+    chunks of this version purged from the quarantine on purpose. A write
+    interrupted by a crash leaves fewer rows than ``doc_chunks``, or rows of
+    two versions; both mean "ingest again".
     """
     if not stored:
         return False
-    total = len(stored) + purged
-    return all(r["file_sha256"] == sha and r["doc_chunks"] == total for r in stored)
+    return all(r["file_sha256"] == sha and r["doc_chunks"] == len(stored) for r in stored)
 
 
 class _EmbedStage:
