@@ -14,6 +14,7 @@ next ones. Extra ``key=value`` pairs set Milvus configuration keys.
 from __future__ import annotations
 
 import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -38,8 +39,24 @@ def ports_from(base: int) -> dict[str, int]:
     return {key: base + i for i, key in enumerate(PORT_KEYS)}
 
 
+def _try_bind_port(self: object, port: int) -> socket.socket | None:
+    """The package's port check, with SO_REUSEADDR like the Go listeners: a restart on
+    the same ports must not fail on connections still in TIME_WAIT."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", port))
+        sock.listen()
+    except OSError:
+        sock.close()
+        return None
+    return sock
+
+
 def main(argv: list[str]) -> None:
-    from milvus import MilvusServer
+    from milvus import MilvusServer, MilvusServerConfig
+
+    MilvusServerConfig.try_bind_port = _try_bind_port  # type: ignore[method-assign]
 
     data, base = Path(argv[0]).resolve(), int(argv[1])
     ports = ports_from(base)
