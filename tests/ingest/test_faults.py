@@ -186,7 +186,7 @@ def test_milvus_stopped_in_the_middle_then_rerun(fault_server, tmp_path, hash_em
 
 
 def test_kill_9_of_the_ingest_process_then_rerun(fault_server, tmp_path, embedder) -> None:
-    folder = _corpus(tmp_path / "docs", 160, paragraphs=2, seed=2)
+    folder = _corpus(tmp_path / "docs", 120, paragraphs=2, seed=2)
     state = tmp_path / "state"
     settings = _settings(fault_server, "fault_kill", state)
     with Silo.open(settings, embedder=embedder) as silo:
@@ -210,10 +210,12 @@ def test_kill_9_of_the_ingest_process_then_rerun(fault_server, tmp_path, embedde
     with Silo.open(settings, embedder=embedder) as watcher:
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline and proc.poll() is None:
-            if watcher.store.has_collection("fault_kill"):
+            try:
                 killed_at = watcher.store.count("fault_kill")
-                if killed_at >= 60:
-                    break
+            except RagsiloError:
+                killed_at = 0  # not created, or not loaded yet
+            if killed_at >= 50:
+                break
             time.sleep(0.1)
     assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
     os.kill(proc.pid, signal.SIGKILL)
@@ -222,7 +224,7 @@ def test_kill_9_of_the_ingest_process_then_rerun(fault_server, tmp_path, embedde
 
     with Silo.open(settings, embedder=embedder) as silo:
         partial = silo.store.count("fault_kill")
-        assert 0 < partial < 320, partial  # killed halfway
+        assert 0 < partial < 240, partial  # killed halfway
         again = silo.ingest([folder])
         assert again.failed == 0 and again.ingested > 0 and again.skipped > 0
         ids = _ids(silo)
