@@ -17,6 +17,7 @@ import base64
 import io
 import warnings
 from collections.abc import Callable
+from pathlib import PurePath
 from typing import Any
 
 from ragsilo.errors import MissingDependencyError, ParseError
@@ -172,7 +173,7 @@ def Image_mime(img: Any) -> str:  # noqa: N802 - mirrors Pillow's naming
 
 def _caption(name: str, meta: dict[str, Any]) -> str:
     desc = meta.get("exif", {}).get("description", "")
-    base = f"Image {display_name(name)}, {meta['width']}×{meta['height']} {meta['format']}"
+    base = f"Image {PurePath(name).name}, {meta['width']}×{meta['height']} {meta['format']}"
     return f"{base}: {desc}" if desc else base
 
 
