@@ -110,6 +110,7 @@ class Silo:
         self._clusters_loaded = False
         self._journal: Journal | None = None
         self._parsers: Any = None
+        self._image_embedder: Any = None
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
@@ -290,7 +291,74 @@ class Silo:
             journal=self.journal,
             parsers=self.parsers,
             metric=self.index_plan.metric,
+            image_embedder=self.image_embedder,
+            images=self.images_collection,
+            create_images=self._ensure_images,
         )
+
+    # -------------------------------------------------------------------- images
+    @property
+    def images_collection(self) -> str:
+        """Where the image vectors live (with ``images.model``): ``<collection>_images``."""
+        return f"{self.collection}_images"
+
+    @property
+    def image_embedder(self) -> Any:
+        """The CLIP model of ``images.model`` (``None`` without one), loaded on first use."""
+        model = self.settings.images.model
+        if model is None:
+            return None
+        if self._image_embedder is None:
+            from ragsilo.embedding.clip import ClipEmbedder
+
+            self._image_embedder = ClipEmbedder(model, threads=self.settings.embedding.threads)
+        return self._image_embedder
+
+    def _ensure_images(self) -> None:
+        self.store.ensure_vector_collection(
+            self.images_collection, dimension=self.image_embedder.dimension
+        )
+
+    def search_images(
+        self,
+        query: str | None = None,
+        *,
+        image: str | Path | bytes | None = None,
+        k: int | None = None,
+    ) -> list[Hit]:
+        """Images nearest a text (text→image) or another image (image→image), by the image
+        vectors of ``images.model``; each hit is the image's chunk, ``score`` the cosine
+        similarity."""
+        if (query is None) == (image is None):
+            raise InputError("give either a text query or an image to search images with")
+        clip = self.image_embedder
+        if clip is None:
+            raise ConfigError(
+                "searching images needs an image model",
+                hint="set images.model to a local CLIP model folder and ingest the images again",
+            )
+        k = self._check_k(k)
+        self._ensure_collection(create=False)
+        if not self.store.has_collection(self.images_collection):
+            return []
+        if image is not None:
+            data = image if isinstance(image, bytes) else _read_query_image(Path(image))
+            from ragsilo.parsers.image import open_image
+
+            vector = clip.embed_images([open_image(data, "query", self.settings.images.max_pixels)])
+        else:
+            assert query is not None
+            self._check_query(query)
+            vector = clip.embed_texts([query])
+        self.store.ensure_loaded(self.images_collection)
+        found = self.store.search(self.images_collection, vector, k=k, output_fields=["doc_id"])[0]
+        if not found:
+            return []
+        scores = {str(h["id"]): float(h["distance"]) for h in found}
+        fields = list(DEFAULT_OUTPUT_FIELDS)
+        rows = self.store.get_rows(self.collection, list(scores), ["id", *fields])
+        hits = [_to_hit({**r, "distance": scores[str(r["id"])]}, fields) for r in rows]
+        return sorted(hits, key=lambda h: -h.score)
 
     @property
     def parsers(self) -> Any:
@@ -601,6 +669,7 @@ class Silo:
             CentroidStore(self.store).drop(target)  # its clusters go with it
         if target == self.collection:
             self.store.drop_collection(self.quarantine_collection)
+            self.store.drop_collection(self.images_collection)
             if self.journal is not None:
                 self.journal.reset()
             self._ready = False
@@ -731,6 +800,13 @@ class Silo:
         hits = self.search_vector(vector, k=k, where=where, filter=filter)
         answerer = create_answerer(self.settings.llm, embed=self.embedder.embed)
         return answerer.answer(question, hits, query_vector=vector)
+
+
+def _read_query_image(path: Path) -> bytes:
+    try:
+        return path.expanduser().read_bytes()
+    except OSError as e:
+        raise InputError(f"cannot read the query image {str(path)!r}: {e.strerror}") from e
 
 
 def _to_hit(row: dict[str, Any], fields: list[str]) -> Hit:

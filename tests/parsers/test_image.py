@@ -97,6 +97,7 @@ def test_an_image_without_text_gets_a_caption() -> None:
     Image.new("RGB", (320, 200), (40, 120, 200)).save(buf, "PNG")
     doc = parse_bytes(buf.getvalue(), "/photos/sky.png", parsers=PARSERS)
     assert doc.text == "Image sky.png, 320×200 PNG"
+    assert doc.sections[0].metadata == {"caption": True}
     off = ImageParser(ImageSettings(ocr=False)).parse(text_image(["Hello there"]), "h.png")
     assert off.text.startswith("Image h.png")
 

@@ -53,6 +53,7 @@ from ragsilo.quality import QUALITY_KEY, QualityScore, QualityScorer, text_hash
 from ragsilo.settings import IngestSettings
 from ragsilo.sources import SourceEntry, iter_source_files, read_limited
 from ragsilo.store import MilvusStore, quote
+from ragsilo.store.milvus import truncate_utf8
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,8 @@ class _FileJob:
     purged: set[str] = field(default_factory=set)
     # set by the writer: each chunk's collection
     targets: list[str] = field(default_factory=list)
+    # the image vector of an image document (with an image model)
+    image_vector: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.vectors = [None] * len(self.chunks)
@@ -144,8 +147,15 @@ class Ingestor:
         journal: Journal | None = None,
         parsers: Mapping[str, Parser] | None = None,
         metric: str = "COSINE",
+        image_embedder: Any = None,
+        images: str | None = None,
+        create_images: Callable[[], None] | None = None,
     ) -> None:
         self._store = store
+        # image vectors (CLIP) of image documents, kept in the ``images`` collection
+        self._image_embedder = image_embedder
+        self._images = images if image_embedder is not None else None
+        self._create_images = create_images
         self._collection = collection
         self._embedder = embedder
         self._chunker = chunker
@@ -287,6 +297,8 @@ class Ingestor:
             metric=self._metric,
             clock=self._clock,
             ensure_quarantine=self._ensure_quarantine,
+            images=self._images,
+            ensure_images=self._create_images,
         )
         embedder = _EmbedStage(self._embedder, self._embed_batch, writer.put, self._clock)
         writer.start()
@@ -377,9 +389,18 @@ class Ingestor:
             max_bytes = int(self._settings.max_file_mb * 1024 * 1024)
             data = read_limited(entry.path, max_bytes)
             sha = hashlib.sha256(data).hexdigest()
-            return self._job(
+            job = self._job(
                 source, sha, lambda: parse_bytes(data, entry.path.name, parsers=self._parsers)
             )
+            if (
+                self._image_embedder is not None
+                and job.chunks
+                and job.chunks[0].mime_type.startswith("image/")
+            ):
+                t0 = time.perf_counter()
+                job.image_vector = self._image_embedder.embed_images([data])[0]
+                self._clock.add("image_embed", time.perf_counter() - t0)
+            return job
 
         return self._job_or_failure(source, read_and_parse)
 
@@ -417,9 +438,11 @@ class Ingestor:
         self._clock.add("parse", t1 - t0)
         scores: list[QualityScore] = []
         if self._quality is not None:
-            ocr = doc.mime_type.startswith("image/")
+            # OCR text is checked for garbling; an image's caption is ours, never scored down
             scores = [
-                self._quality.score_text(c.text, ocr=ocr or bool(c.metadata.get("ocr")))
+                QualityScore(1.0)
+                if c.metadata.get("caption")
+                else self._quality.score_text(c.text, ocr=bool(c.metadata.get("ocr")))
                 for c in chunks
             ]
             self._clock.add("score", time.perf_counter() - t1)
@@ -550,8 +573,13 @@ class _Writer:
         metric: str = "COSINE",
         clock: _StageClock | None = None,
         ensure_quarantine: Callable[[], None] | None = None,
+        images: str | None = None,
+        ensure_images: Callable[[], None] | None = None,
     ) -> None:
         self._ensure_quarantine = ensure_quarantine
+        self._images = images
+        self._ensure_images = ensure_images
+        self._images_ready = False
         self._store = store
         self._collection = collection
         self._batch_bytes = int(settings.batch_mb * 1024 * 1024)
@@ -631,6 +659,8 @@ class _Writer:
                 h = hashes[id(job)][i]
                 if i >= len(job.scores) or not scorer.passes(job.scores[i]):
                     continue
+                if job.chunks[i].metadata.get("caption"):
+                    continue  # an image's caption: similar to every other, never a duplicate
                 if scorer.settings.exact_duplicates and h in first:
                     job.scores[i] = scorer.duplicate(job.scores[i])
                     continue
@@ -752,6 +782,22 @@ class _Writer:
                 self.rows_quarantined += self._store.upsert_chunks(
                     self._quarantine, chunks, vectors, batch_bytes=self._batch_bytes
                 )
+        image_rows = [
+            {
+                "id": c.id,
+                "doc_id": c.doc_id,
+                "source": truncate_utf8(c.source, 2048),
+                "vector": j.image_vector.astype(np.float32).tolist(),
+            }
+            for j in jobs
+            if j.image_vector is not None
+            for c in j.chunks
+        ]
+        if image_rows and self._images is not None:
+            if not self._images_ready and self._ensure_images is not None:
+                self._ensure_images()
+            self._images_ready = True
+            self._store.write_rows(self._images, image_rows, batch_bytes=self._batch_bytes)
 
     def _write(self, job: _FileJob) -> FileResult:
         if job.result is not None:
@@ -801,6 +847,12 @@ class _Writer:
                     f"new chunks written but {len(stale)} stale chunks remain: {e}; "
                     "ingest again to remove them",
                 )
+        stale_images = sorted(job.old_ids - {c.id for c in job.chunks})
+        if stale_images and self._images is not None and self._store.has_collection(self._images):
+            try:
+                self._store.delete_ids(self._images, stale_images)
+            except RagsiloError as e:
+                log.warning("stale image vectors of %s remain: %s", job.path, e)
         return FileResult(job.path, "ingested", len(job.chunks), quarantined=quarantined)
 
     def _rollback(self, job: _FileJob) -> None:

@@ -152,7 +152,7 @@ class ImageParser:
                     page = frame + 1 if meta["frames"] > 1 else None
                     sections.append(Section(text, page=page, metadata={"ocr": True}))
         if not sections:
-            sections.append(Section(_caption(name, meta)))
+            sections.append(Section(_caption(name, meta), metadata={"caption": True}))
         mime = Image_mime(img)
         return build_document(
             name=name, mime_type=mime, title=None, sections=sections, metadata={"image": meta}
