@@ -162,3 +162,33 @@ def test_text_to_image_and_image_to_image(tiny_clip: Path, tmp_path: Path, embed
         assert silo.store.count(silo.images_collection) == len(COLOURS)
         top = silo.search_images("a blue square", k=2)
         assert {Path(h.source).name for h in top} == {"blue.png", "red.png"}
+
+
+def test_cli_search_image(tiny_clip: Path, tmp_path: Path, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from ragsilo.cli.main import app
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RAGSILO_IMAGES__MODEL", str(tiny_clip))
+    monkeypatch.setenv("RAGSILO_IMAGES__OCR", "false")
+    pics = tmp_path / "pics"
+    pics.mkdir()
+    for name, rgb in COLOURS.items():
+        (pics / f"{name}.png").write_bytes(_square(rgb))
+    runner = CliRunner()
+
+    def run(*args: str):
+        return runner.invoke(app, ["--uri", str(tmp_path / "c.db"), *args], catch_exceptions=False)
+
+    assert run("ingest", str(pics)).exit_code == 0
+    query = tmp_path / "q.png"
+    query.write_bytes(_square(COLOURS["yellow"], size=64))
+    res = run("search", "--image", str(query), "-k", "2", "--json")
+    assert res.exit_code == 0, res.output
+    assert Path(json.loads(res.output)[0]["source"]).name == "yellow.png"
+    res = run("search", "a purple square", "--images", "--json")
+    assert Path(json.loads(res.output)[0]["source"]).name == "purple.png"
+    assert run("search", "x", "--image", str(query)).exit_code == 2
+    monkeypatch.delenv("RAGSILO_IMAGES__MODEL")
+    assert "images.model" in run("search", "--image", str(query)).output

@@ -207,7 +207,9 @@ def ingest(
 @app.command()
 def search(
     ctx: typer.Context,
-    query: Annotated[str, typer.Argument(help="What to look for")],
+    query: Annotated[
+        str | None, typer.Argument(help="What to look for (leave out with --image)")
+    ] = None,
     k: Annotated[int | None, typer.Option("-k", "--top-k", help="Number of hits")] = None,
     where: Annotated[
         list[str] | None,
@@ -241,12 +243,32 @@ def search(
     group: Annotated[
         bool, typer.Option("--group", help="Show the hits grouped by cluster")
     ] = False,
+    image: Annotated[
+        Path | None,
+        typer.Option("--image", help="Find the images most like this image (needs images.model)"),
+    ] = None,
+    images: Annotated[
+        bool,
+        typer.Option("--images", help="Find images by the query text (needs images.model)"),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print hits as JSON")] = False,
 ) -> None:
     """Search the collection and print the best hits with their sources."""
     state = _state(ctx)
 
     def body() -> None:
+        if image is not None or images:
+            if (image is None) == (query is None):
+                raise InputError("give either a query text with --images, or --image FILE")
+            with state.silo() as silo:
+                hits = silo.search_images(query, image=image, k=k)
+            if as_json:
+                _out_console().print_json(json.dumps([h.to_dict() for h in hits]))
+            else:
+                output.print_hits(_out_console(), query or str(image), hits)
+            return
+        if query is None:
+            raise InputError("give a query text (or --image FILE)")
         filters = parse_where(where or [])
         with state.silo() as silo:
             result = silo.retrieve(

@@ -47,6 +47,9 @@ class ClipEmbedder:
                 raise MissingDependencyError(
                     "transformers and torch", "clip", "image vectors (images.model)"
                 ) from e
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # no progress bars in the CLI's output
             if self._threads:
                 torch.set_num_threads(self._threads)
             where = (
