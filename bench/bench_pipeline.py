@@ -20,9 +20,11 @@ import argparse
 import io
 import json
 import logging
+import os
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -35,8 +37,9 @@ from ragsilo.settings import load_settings  # noqa: E402
 from ragsilo.silo import Silo  # noqa: E402
 
 
-def workers_sweep(docs: int, corpus: Path, workers: list[int], threads: int | None) -> list[dict]:
-    rows = []
+def workers_sweep(
+    docs: int, corpus: Path, workers: list[int], threads: int | None
+) -> Iterator[dict]:
     with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
         files = write_documents(corpus, Path(tmp) / "docs", docs)
         base = {"embedding": {"threads": threads}}
@@ -70,7 +73,7 @@ def workers_sweep(docs: int, corpus: Path, workers: list[int], threads: int | No
                 wall = time.perf_counter() - t
             assert report.failed == 0, report.failures[:3]
             chunks = report.chunks_written + report.chunks_quarantined
-            rows.append(
+            yield (
                 {
                     "workers": w,
                     "docs": docs,
@@ -81,9 +84,9 @@ def workers_sweep(docs: int, corpus: Path, workers: list[int], threads: int | No
                     "efficiency": round(chunks / wall / ceiling, 3),
                     "wall_s": round(wall, 2),
                     "stage_share": {k: round(v / wall, 3) for k, v in report.stages.items()},
+                    "load_average": os.getloadavg()[0],
                 }
             )
-    return rows
 
 
 def ocr_speed(pages: int) -> dict:
@@ -204,7 +207,7 @@ def main() -> None:
     print(f"# machine: {machine()}")
     if args.workers:
         for r in workers_sweep(args.docs, corpus_path(args.corpus), args.workers, args.threads):
-            print(json.dumps(r))
+            print(json.dumps(r), flush=True)
     if args.ocr:
         print(json.dumps(ocr_speed(args.ocr)))
     if args.upsert:
