@@ -72,3 +72,9 @@ def test_duplicates_and_threshold(scorer: QualityScorer) -> None:
     footer = "Powered by WordPress. Theme by Example."
     assert "boilerplate" in custom.score_text(footer).reasons
     assert "boilerplate" not in scorer.score_text(footer).reasons
+
+
+def test_text_without_spaces_counts_its_characters(scorer: QualityScorer) -> None:
+    assert scorer.score_text("今天天气很好，我们去公园散步吧。").score == 1.0
+    assert scorer.score_text("上海是中国最大的经济中心城市。", ocr=True).score == 1.0
+    assert "too_short" in scorer.score_text("好").reasons

@@ -105,7 +105,7 @@ class QualityScorer:
         stripped = text.strip()
         words = _WORD.findall(stripped)
         nonspace = [c for c in stripped if not c.isspace()]
-        if len(stripped) < self.settings.min_chars or len(words) < 3:
+        if len(stripped) < self.settings.min_chars or _word_count(words) < 3:
             short = len(stripped) / max(self.settings.min_chars, 1)
             factors.append(("too_short", max(0.1, min(0.45, 0.45 * short))))
         if nonspace:
@@ -153,6 +153,22 @@ class QualityScorer:
         return hit / total
 
 
+def _is_cjk(c: str) -> bool:
+    """Scripts written without spaces: each character is about a word."""
+    o = ord(c)
+    return (
+        0x3040 <= o <= 0x30FF  # kana
+        or 0x3400 <= o <= 0x4DBF
+        or 0x4E00 <= o <= 0x9FFF  # CJK ideographs
+        or 0xAC00 <= o <= 0xD7AF  # hangul
+        or 0xF900 <= o <= 0xFAFF
+    )
+
+
+def _word_count(words: list[str]) -> int:
+    return sum(sum(map(_is_cjk, w)) or 1 for w in words)
+
+
 def _lines(text: str) -> list[str]:
     # sentences count as lines for text that has few line breaks
     parts = re.split(r"\n+|(?<=[.!?])\s+(?=[A-Z])", text)
@@ -189,6 +205,9 @@ def _wordlike_share(words: Iterable[str]) -> float:
         total += 1
         if len(w) == 1:
             good += w.lower() in ("a", "i", "o")
+            continue
+        if _is_cjk(w[0]):
+            good += 1
             continue
         if len(w) > 24 or not any(c in _VOWELS for c in w):
             continue
