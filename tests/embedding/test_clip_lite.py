@@ -101,7 +101,7 @@ def tiny_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
     opt = torch.optim.Adam(model.parameters(), lr=5e-3)
     labels = torch.arange(len(captions))
     model.train()
-    for _ in range(60):
+    for _ in range(40):
         out = model(
             input_ids=text_in["input_ids"],
             attention_mask=text_in["attention_mask"],

@@ -138,7 +138,7 @@ def _clean_ids(server, folder: Path, state: Path, embedder) -> list[str]:
 
 
 def test_milvus_stopped_in_the_middle_then_rerun(fault_server, tmp_path, hash_embedder) -> None:
-    folder = _corpus(tmp_path / "docs", 80)
+    folder = _corpus(tmp_path / "docs", 50)
     state = tmp_path / "state"
     settings = _settings(fault_server, "fault_restart", state, queue_files=4, workers=2)
     done = threading.Event()
@@ -148,7 +148,7 @@ def test_milvus_stopped_in_the_middle_then_rerun(fault_server, tmp_path, hash_em
     def progress(_res) -> None:
         nonlocal seen
         seen += 1
-        if seen >= 20:
+        if seen >= 12:
             done.set()
 
     silo = Silo.open(settings, embedder=hash_embedder)
@@ -177,16 +177,16 @@ def test_milvus_stopped_in_the_middle_then_rerun(fault_server, tmp_path, hash_em
     with Silo.open(settings, embedder=hash_embedder) as silo:
         again = silo.ingest([folder])
         assert again.failed == 0 and again.ingested > 0
-        assert again.ingested + again.skipped == 80
+        assert again.ingested + again.skipped == 50
         ids = _ids(silo)
         assert silo.store.count(silo.collection) == len(ids) == len(set(ids))
         # a third run finds everything in place
-        assert silo.ingest([folder]).skipped == 80
+        assert silo.ingest([folder]).skipped == 50
     assert ids == _clean_ids(fault_server, folder, state, hash_embedder)
 
 
 def test_kill_9_of_the_ingest_process_then_rerun(fault_server, tmp_path, embedder) -> None:
-    folder = _corpus(tmp_path / "docs", 120, paragraphs=2, seed=2)
+    folder = _corpus(tmp_path / "docs", 80, paragraphs=2, seed=2)
     state = tmp_path / "state"
     settings = _settings(fault_server, "fault_kill", state)
     with Silo.open(settings, embedder=embedder) as silo:
@@ -214,7 +214,7 @@ def test_kill_9_of_the_ingest_process_then_rerun(fault_server, tmp_path, embedde
                 killed_at = watcher.store.count("fault_kill")
             except RagsiloError:
                 killed_at = 0  # not created, or not loaded yet
-            if killed_at >= 50:
+            if killed_at >= 30:
                 break
             time.sleep(0.1)
     assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
@@ -224,7 +224,7 @@ def test_kill_9_of_the_ingest_process_then_rerun(fault_server, tmp_path, embedde
 
     with Silo.open(settings, embedder=embedder) as silo:
         partial = silo.store.count("fault_kill")
-        assert 0 < partial < 240, partial  # killed halfway
+        assert 0 < partial < 160, partial  # killed halfway
         again = silo.ingest([folder])
         assert again.failed == 0 and again.ingested > 0 and again.skipped > 0
         ids = _ids(silo)
