@@ -89,6 +89,73 @@ def workers_sweep(
             )
 
 
+class _HashEmbedder:
+    """Unit vectors seeded by each text's hash: no model, so only the pipeline is timed."""
+
+    name = "hash"
+    dimension = 384
+
+    def embed(self, texts):
+        import hashlib
+
+        import numpy as np
+
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for i, t in enumerate(texts):
+            seed = int.from_bytes(hashlib.sha256(t.encode()).digest()[:8], "little")
+            v = np.random.default_rng(seed).normal(size=self.dimension)
+            out[i] = v / np.linalg.norm(v)
+        return out
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+
+def many_files(n: int, workers: int) -> dict:
+    import random
+
+    from _corpus import peak_rss_mb
+
+    rng = random.Random(0)
+    words = [w for w in __doc__.split() if w.isalpha() and len(w) > 3]
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
+        docs = Path(tmp) / "docs"
+        for i in range(n):
+            sub = docs / f"d{i // 1000:02d}"
+            sub.mkdir(parents=True, exist_ok=True)
+            text = " ".join(rng.choice(words) for _ in range(60))
+            (sub / f"f{i:05d}.txt").write_text(f"File {i}. {text}.", encoding="utf-8")
+        settings = load_settings(
+            None, {"milvus": {"uri": str(Path(tmp) / "many.db")}, "ingest": {"workers": workers}}
+        )
+        with Silo.open(settings, embedder=_HashEmbedder()) as silo:
+            silo._ensure_collection(create=True)
+            rss0 = peak_rss_mb()
+            t = time.perf_counter()
+            report = silo.ingest([docs])
+            wall = time.perf_counter() - t
+            again_t = time.perf_counter()
+            again = silo.ingest([docs])
+            again_s = time.perf_counter() - again_t
+            rows = silo.store.count(silo.collection)
+    return {
+        "files": n,
+        "ingested": report.ingested,
+        "failed": report.failed,
+        "chunks_written": report.chunks_written,
+        "quarantined": report.chunks_quarantined,
+        "rows": rows,
+        "wall_s": round(wall, 1),
+        "files_per_s": round(n / wall, 1),
+        "stages_s": {k: round(v, 1) for k, v in report.stages.items()},
+        "rerun_skipped": again.skipped,
+        "rerun_s": round(again_s, 1),
+        "rss_before_mb": round(rss0, 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "load_average": os.getloadavg()[0],
+    }
+
+
 def ocr_speed(pages: int) -> dict:
     from PIL import Image, ImageDraw, ImageFont
 
@@ -197,6 +264,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=None, help="ONNX intra-op threads")
     ap.add_argument("--workers", type=int, nargs="*")
     ap.add_argument("--ocr", type=int)
+    ap.add_argument("--many", type=int)
     ap.add_argument("--upsert")
     ap.add_argument("--token")
     ap.add_argument("--rows", type=int, default=20000)
@@ -210,6 +278,8 @@ def main() -> None:
             print(json.dumps(r), flush=True)
     if args.ocr:
         print(json.dumps(ocr_speed(args.ocr)))
+    if args.many:
+        print(json.dumps(many_files(args.many, (args.workers or [2])[0])), flush=True)
     if args.upsert:
         print(json.dumps(upsert_rate(args.upsert, args.token, args.rows, args.group)))
 
