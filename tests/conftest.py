@@ -9,6 +9,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -35,32 +36,59 @@ def _port_open(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-def _healthy() -> bool:
+def _healthy(url: str = SERVER_HEALTH) -> bool:
     try:
-        with urllib.request.urlopen(SERVER_HEALTH, timeout=2) as r:  # noqa: S310 - loopback only
+        with urllib.request.urlopen(url, timeout=2) as r:  # noqa: S310 - loopback only
             return r.status == 200
     except OSError:
         return False
 
 
-class MilvusServer:
-    """A real Milvus 2.3 standalone server (PyPI ``milvus``) with authentication on."""
+LAUNCHER = Path(__file__).resolve().parent / "milvus_launcher.py"
 
-    def __init__(self, data_dir: Path) -> None:
+
+def free_base_port(start: int = 29000, stop: int = 39000, span: int = 12) -> int:
+    """A base port with ``span`` free ports after it (for :class:`MilvusServer`)."""
+    for base in range(start, stop, 100):
+        if not any(_port_open(p) for p in range(base, base + span)):
+            return base
+    raise RuntimeError(f"no {span} free ports between {start} and {stop}")
+
+
+class MilvusServer:
+    """A real Milvus 2.3 standalone server (PyPI ``milvus``) with authentication on.
+
+    By default it listens where ``milvus-server`` does (19530, health on 9091);
+    with ``base_port`` it runs through ``tests/milvus_launcher.py`` on ports from
+    ``base_port`` on (proxy, health, etcd client and peer, ...), so it can run
+    next to another server.
+    """
+
+    def __init__(self, data_dir: Path, *, base_port: int | None = None) -> None:
         self.data_dir = data_dir
-        self.uri = SERVER_URI
+        self.base_port = base_port
+        if base_port is None:
+            self.port, self.health = 19530, SERVER_HEALTH
+        else:
+            from milvus_launcher import ports_from
+
+            self.port = base_port
+            self.health = f"http://127.0.0.1:{ports_from(base_port)['metrics']}/healthz"
+        self.uri = f"http://127.0.0.1:{self.port}"
         self.token = SERVER_LOGIN
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir / "server.log"
+        self.data: Path | None = None  # the data folder of the running server
 
     def start(self, attempts: int = 3) -> None:
         """Start the server; a start that panics or hangs (it happens under load) is retried."""
         exe = shutil.which("milvus-server")
         if exe is None:
             raise RuntimeError('milvus-server is not installed: pip install "ragsilo[server]"')
-        if _port_open(19530):
+        if _port_open(self.port):
             raise RuntimeError(
-                "port 19530 is already in use; stop that server or set RAGSILO_TEST_MILVUS_URI"
+                f"port {self.port} is already in use; stop that server or set "
+                "RAGSILO_TEST_MILVUS_URI"
             )
         for attempt in range(1, attempts + 1):
             data = self.data_dir / f"data-{attempt}"
@@ -71,17 +99,30 @@ class MilvusServer:
             f"milvus-server did not become healthy in {attempts} tries; see {self.log_path}"
         )
 
+    def restart(self, attempts: int = 3) -> None:
+        """Stop the server and start it again on the same data (what it stored survives)."""
+        assert self.data is not None, "the server was never started"
+        data = self.data
+        self.stop()
+        exe = shutil.which("milvus-server") or "milvus-server"
+        for _ in range(attempts):
+            if self._start_once(exe, data):
+                return
+            self.stop()
+        raise RuntimeError(f"milvus-server did not restart; see {self.log_path}")
+
+    def _command(self, exe: str, data: Path) -> list[str]:
+        auth = "common.security.authorizationEnabled=true"
+        if self.base_port is None:
+            return [exe, "--data", str(data), "--extra-config", auth]
+        return [sys.executable, str(LAUNCHER), str(data), str(self.base_port), auth]
+
     def _start_once(self, exe: str, data: Path) -> bool:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data = data
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [
-                exe,
-                "--data",
-                str(data),
-                "--extra-config",
-                "common.security.authorizationEnabled=true",
-            ],
+            self._command(exe, data),
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, so stop() reaches the child too
@@ -93,7 +134,7 @@ class MilvusServer:
                 return False
             if stderr_log.is_file() and b"panic:" in stderr_log.read_bytes():
                 return False
-            if _healthy() and _port_open(19530):
+            if _healthy(self.health) and _port_open(self.port):
                 return True
             time.sleep(0.5)
         return False
@@ -111,9 +152,9 @@ class MilvusServer:
             self.proc.wait(timeout=10)
         # the wrapper's child (the milvus binary) shares the group; make sure it is gone
         deadline = time.monotonic() + 20
-        while _port_open(19530) and time.monotonic() < deadline:
+        while _port_open(self.port) and time.monotonic() < deadline:
             time.sleep(0.2)
-        if _port_open(19530):
+        if _port_open(self.port):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(pgid, signal.SIGKILL)
 

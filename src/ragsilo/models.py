@@ -102,12 +102,14 @@ class FileResult:
     chunks: int = 0
     error_code: str | None = None
     message: str | None = None
+    quarantined: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "path": self.path,
             "status": self.status,
             "chunks": self.chunks,
+            "quarantined": self.quarantined,
             "error_code": self.error_code,
             "message": self.message,
         }
@@ -121,6 +123,9 @@ class IngestReport:
     chunks_written: int
     chunks_deleted: int
     seconds: float
+    chunks_quarantined: int = 0
+    #: seconds spent per stage (parse, score, embed, write; parse summed over workers)
+    stages: dict[str, float] = field(default_factory=dict)
 
     def _count(self, status: FileStatus) -> int:
         return sum(1 for f in self.files if f.status == status)
@@ -153,7 +158,9 @@ class IngestReport:
             "removed": self.removed,
             "chunks_written": self.chunks_written,
             "chunks_deleted": self.chunks_deleted,
+            "chunks_quarantined": self.chunks_quarantined,
             "seconds": round(self.seconds, 3),
+            "stages": {k: round(v, 3) for k, v in self.stages.items()},
             "files": [f.to_dict() for f in self.files],
         }
 

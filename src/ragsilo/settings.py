@@ -223,6 +223,58 @@ class IngestSettings(_Section):
     backoff_seconds: float = Field(default=0.5, ge=0, le=60)
     batch_mb: float = Field(default=16.0, gt=0, le=60)
     follow_symlinks: bool = False
+    journal: bool = True
+    state_dir: Path | None = None
+    queue_files: int = Field(default=64, ge=1, le=4096)
+
+
+class QualitySettings(_Section):
+    """Chunk quality scoring and the quarantine collection.
+
+    Every chunk gets a score in [0, 1] and the reasons that lowered it. Chunks
+    scoring under ``threshold`` go to ``<collection>_quarantine`` instead of
+    the collection. ``near_duplicate_similarity`` is the cosine similarity
+    above which a chunk counts as a near-duplicate of a stored chunk of
+    another document (0 turns that check off).
+    """
+
+    enabled: bool = True
+    threshold: float = Field(default=0.5, ge=0, le=1)
+    min_chars: int = Field(default=12, ge=0, le=10_000)
+    near_duplicate_similarity: float = Field(default=0.97, ge=0, le=1)
+    exact_duplicates: bool = True
+    boilerplate: list[str] = Field(default_factory=list)
+
+
+class ImageSettings(_Section):
+    """Images (png, jpg, webp, gif, tiff, bmp): OCR text, metadata, thumbnail, image vectors.
+
+    ``ocr`` reads text with Tesseract in ``ocr_language`` (Tesseract codes,
+    ``eng+deu``). ``pdf_images`` and ``docx_images`` also OCR the images
+    embedded in PDF and Word files. ``max_pixels`` refuses larger images
+    (decompression bombs). ``thumbnail_px`` > 0 stores a small JPEG thumbnail
+    in the chunk metadata. ``model`` (a local CLIP directory or a name in the
+    local Hugging Face cache) adds an image vector to each image chunk, which
+    ``search --image`` and text-to-image search use.
+    """
+
+    ocr: bool = True
+    ocr_language: str = "eng"
+    pdf_images: bool = False
+    docx_images: bool = False
+    max_pixels: int = Field(default=50_000_000, ge=1)
+    thumbnail_px: int = Field(default=96, ge=0, le=512)
+    ocr_timeout: float = Field(default=60.0, gt=0)
+    model: str | None = None
+
+    @field_validator("ocr_language")
+    @classmethod
+    def _check_language(cls, v: str) -> str:
+        if not re.match(r"^[A-Za-z0-9_]+(\+[A-Za-z0-9_]+)*$", v):
+            raise ValueError(
+                f"images.ocr_language {v!r} is not a Tesseract language code (eng, eng+deu)"
+            )
+        return v
 
 
 class SearchSettings(_Section):
@@ -349,6 +401,8 @@ class Settings(BaseSettings):
     search: SearchSettings = Field(default_factory=SearchSettings)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     clustering: ClusteringSettings = Field(default_factory=ClusteringSettings)
+    quality: QualitySettings = Field(default_factory=QualitySettings)
+    images: ImageSettings = Field(default_factory=ImageSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)
 

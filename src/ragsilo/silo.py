@@ -31,8 +31,11 @@ from ragsilo.errors import (
     StoreError,
 )
 from ragsilo.ingest import Ingestor, ProgressCallback
+from ragsilo.ingest.journal import Journal, journal_path
 from ragsilo.ingest.texts import text_sources
 from ragsilo.models import CollectionStats, Hit, IngestReport, ServerInfo
+from ragsilo.quality import QualityScorer, quarantine_name
+from ragsilo.quality.report import QualityReport, QuarantinedChunk, build_report, quarantined_rows
 from ragsilo.rerank.groups import HitGroup, group_by_cluster
 from ragsilo.retrieval import Retriever, SearchOptions, SearchResult, check_mode
 from ragsilo.retrieval.modes import needs_text_index, needs_vector
@@ -105,6 +108,9 @@ class Silo:
         self._ready = False
         self._clusters: ClusterModel | None = None
         self._clusters_loaded = False
+        self._journal: Journal | None = None
+        self._parsers: Any = None
+        self._image_embedder: Any = None
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
@@ -132,6 +138,9 @@ class Silo:
         return cls(settings, store=store, embedder=embedder)
 
     def close(self) -> None:
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
         if self._store is not None:
             self._store.close()
 
@@ -155,6 +164,18 @@ class Silo:
     @property
     def collection(self) -> str:
         return self.settings.collection.name
+
+    @property
+    def quarantine_collection(self) -> str:
+        """Where chunks scoring under ``quality.threshold`` go: ``<collection>_quarantine``."""
+        return quarantine_name(self.collection)
+
+    @property
+    def journal(self) -> Journal | None:
+        """The ingest journal of this collection (``None`` with ``ingest.journal: false``)."""
+        if self._journal is None and self.settings.ingest.journal:
+            self._journal = Journal(journal_path(self.settings))
+        return self._journal
 
     @property
     def embedder(self) -> Embedder:
@@ -193,6 +214,8 @@ class Silo:
             description=c.description,
             bm25=self._bm25_spec(),
         )
+        if self.settings.quality.enabled and self.store.has_collection(self.quarantine_collection):
+            self._create_like(self.quarantine_collection)  # checked and loaded
         self._ready = True
 
     def _bm25_spec(self) -> Any:
@@ -214,6 +237,7 @@ class Silo:
         progress: ProgressCallback | None = None,
         on_total: Any = None,
         source_names: Mapping[str | Path, str] | None = None,
+        retry_failed: bool = False,
     ) -> IngestReport:
         """Ingest files and folders; unchanged files are skipped, changed ones replaced.
 
@@ -221,8 +245,18 @@ class Silo:
         folders but no longer exist on disk are removed. ``source_names`` gives
         files a source name other than their path (``{"/tmp/x/a.md":
         "upload://a.md"}``); documents are stored, found again and reported
-        under that name.
+        under that name. With ``retry_failed``, only the files the journal
+        records as failed (inside ``paths``, or anywhere when ``paths`` is
+        empty) are ingested again.
+
+        Running the same ingest again after a crash, a ``kill -9`` or a Milvus
+        restart writes exactly what is missing: chunk ids are content hashes
+        and a document counts as stored only when all its chunks are.
         """
+        if retry_failed:
+            paths = self._failed_paths(paths)
+            if not paths:
+                return IngestReport((), 0, 0, 0.0)
         if not paths:
             raise InputError("nothing to ingest: give at least one file or folder")
         if source_names and prune:
@@ -235,7 +269,15 @@ class Silo:
             ingest_settings = ingest_settings.model_copy(update={"workers": workers})
             if not 1 <= workers <= 64:
                 raise InputError(f"workers must be between 1 and 64, not {workers}")
-        ingestor = Ingestor(
+        ingestor = self._ingestor(ingest_settings)
+        names = {Path(p).expanduser().resolve(): n for p, n in (source_names or {}).items()}
+        return ingestor.run(
+            paths, prune=prune, progress=progress, on_total=on_total, source_names=names
+        )
+
+    def _ingestor(self, ingest_settings: Any) -> Ingestor:
+        quality = self.settings.quality
+        return Ingestor(
             self.store,
             self.collection,
             self.embedder,
@@ -243,11 +285,203 @@ class Silo:
             ingest_settings,
             embed_batch=self.settings.embedding.batch_size,
             cluster_assigner=self._cluster_assigner(),
+            quality=QualityScorer(quality) if quality.enabled else None,
+            quarantine=self.quarantine_collection if quality.enabled else None,
+            create_quarantine=lambda: self._create_like(self.quarantine_collection),
+            journal=self.journal,
+            parsers=self.parsers,
+            metric=self.index_plan.metric,
+            image_embedder=self.image_embedder,
+            images=self.images_collection,
+            create_images=self._ensure_images,
         )
-        names = {Path(p).expanduser().resolve(): n for p, n in (source_names or {}).items()}
-        return ingestor.run(
-            paths, prune=prune, progress=progress, on_total=on_total, source_names=names
+
+    # -------------------------------------------------------------------- images
+    @property
+    def images_collection(self) -> str:
+        """Where the image vectors live (with ``images.model``): ``<collection>_images``."""
+        return f"{self.collection}_images"
+
+    @property
+    def image_embedder(self) -> Any:
+        """The CLIP model of ``images.model`` (``None`` without one), loaded on first use."""
+        model = self.settings.images.model
+        if model is None:
+            return None
+        if self._image_embedder is None:
+            from ragsilo.embedding.clip import ClipEmbedder
+
+            self._image_embedder = ClipEmbedder(model, threads=self.settings.embedding.threads)
+        return self._image_embedder
+
+    def _ensure_images(self) -> None:
+        self.store.ensure_vector_collection(
+            self.images_collection, dimension=self.image_embedder.dimension
         )
+
+    def search_images(
+        self,
+        query: str | None = None,
+        *,
+        image: str | Path | bytes | None = None,
+        k: int | None = None,
+    ) -> list[Hit]:
+        """Images nearest a text (text→image) or another image (image→image), by the image
+        vectors of ``images.model``; each hit is the image's chunk, ``score`` the cosine
+        similarity."""
+        if (query is None) == (image is None):
+            raise InputError("give either a text query or an image to search images with")
+        clip = self.image_embedder
+        if clip is None:
+            raise ConfigError(
+                "searching images needs an image model",
+                hint="set images.model to a local CLIP model folder and ingest the images again",
+            )
+        k = self._check_k(k)
+        self._ensure_collection(create=False)
+        if not self.store.has_collection(self.images_collection):
+            return []
+        if image is not None:
+            data = image if isinstance(image, bytes) else _read_query_image(Path(image))
+            from ragsilo.parsers.image import open_image
+
+            vector = clip.embed_images([open_image(data, "query", self.settings.images.max_pixels)])
+        else:
+            assert query is not None
+            self._check_query(query)
+            vector = clip.embed_texts([query])
+        self.store.ensure_loaded(self.images_collection)
+        found = self.store.search(self.images_collection, vector, k=k, output_fields=["doc_id"])[0]
+        if not found:
+            return []
+        scores = {str(h["id"]): float(h["distance"]) for h in found}
+        fields = list(DEFAULT_OUTPUT_FIELDS)
+        rows = self.store.get_rows(self.collection, list(scores), ["id", *fields])
+        hits = [_to_hit({**r, "distance": scores[str(r["id"])]}, fields) for r in rows]
+        return sorted(hits, key=lambda h: -h.score)
+
+    @property
+    def parsers(self) -> Any:
+        """The parser registry ingest uses: the built-in parsers, with images as set."""
+        if self._parsers is None:
+            from ragsilo.parsers.image import parsers_for
+
+            self._parsers = parsers_for(self.settings.images)
+        return self._parsers
+
+    def _failed_paths(self, paths: Sequence[str | Path]) -> list[Path]:
+        """The files the journal records as failed, inside ``paths`` when any are given."""
+        journal = self.journal
+        if journal is None:
+            raise ConfigError("--retry-failed needs the ingest journal (ingest.journal: true)")
+        roots = [Path(p).expanduser().resolve() for p in paths]
+        out = []
+        for source in journal.failed_sources():
+            path = Path(source)
+            if "://" in source or not path.is_absolute():
+                continue  # uploads and texts have no file to read again
+            if roots and not any(path == r or r in path.parents for r in roots):
+                continue
+            out.append(path)
+        return out
+
+    # -------------------------------------------------------------------- quality
+    def quality_report(self) -> QualityReport:
+        """Counts of kept and quarantined chunks, by reason and by score band."""
+        self._ensure_collection(create=False)
+        quarantine = (
+            self.quarantine_collection
+            if self.store.has_collection(self.quarantine_collection)
+            else None
+        )
+        return build_report(self.store, self.collection, quarantine, self.settings.quality)
+
+    def quarantine_list(
+        self, *, limit: int = 100, reason: str | None = None, source: str | None = None
+    ) -> list[QuarantinedChunk]:
+        """The quarantined chunks (lowest score first), optionally of one reason or source."""
+        if not self.store.has_collection(self.quarantine_collection):
+            return []
+        self._ensure_collection(create=False)
+        return quarantined_rows(
+            self.store, self.quarantine_collection, limit=limit, reason=reason, source=source
+        )
+
+    def promote(self, ids: Sequence[str]) -> int:
+        """Move quarantined chunks into the collection, where search finds them; returns
+        how many moved. They stay there when their file is ingested again unchanged."""
+        ids = [str(i) for i in ids]
+        if not ids:
+            raise InputError("give the ids of the chunks to promote (ragsilo quarantine list)")
+        self._ensure_collection(create=False)
+        q = self.quarantine_collection
+        if not self.store.has_collection(q):
+            raise NotFoundError(f"there is no quarantine collection {q!r}")
+        rows = self.store.get_rows(q, ids, self.store.row_fields(q))
+        missing = sorted(set(ids) - {str(r["id"]) for r in rows})
+        if missing:
+            raise NotFoundError(
+                f"{len(missing)} of the ids are not in the quarantine: {', '.join(missing[:5])}",
+                hint="list them with: ragsilo quarantine list",
+            )
+        from ragsilo.quality import QUALITY_KEY
+        from ragsilo.store.schema import TERMS_FIELD
+
+        fields = self.store.row_fields(self.collection)
+        out = []
+        for r in rows:
+            meta = dict(r.get("metadata") or {})
+            meta[QUALITY_KEY] = {**dict(meta.get(QUALITY_KEY) or {}), "promoted": True}
+            row = {f: r[f] for f in fields if f in r}
+            row["metadata"] = meta
+            if TERMS_FIELD in fields and TERMS_FIELD not in row:
+                row[TERMS_FIELD] = self.store.bm25_terms(row["text"])
+            out.append(row)
+        model = self._cluster_assigner()
+        if model is not None:
+            vectors = np.asarray([r["vector"] for r in out], dtype=np.float32)
+            for row, cid in zip(out, model.assign(vectors), strict=True):
+                row["cluster_id"] = int(cid)
+            if model.partitioned:
+                self.store.place_rows(self.collection, out)
+            else:
+                self.store.write_rows(self.collection, out)
+        else:
+            self.store.write_rows(self.collection, out)
+        self.store.flush(self.collection)
+        self.store.delete_ids(q, ids)
+        self.store.flush(q)
+        return len(out)
+
+    def purge(self, ids: Sequence[str] | None = None) -> int:
+        """Delete quarantined chunks (the given ids, or all); returns how many went.
+
+        The journal remembers them, so ingesting their unchanged files again does
+        not bring them back.
+        """
+        q = self.quarantine_collection
+        if not self.store.has_collection(q):
+            return 0
+        self._ensure_collection(create=False)
+        fields = ["id", "doc_id", "file_sha256", "doc_chunks"]
+        if ids is None:
+            rows = list(self.store.iter_rows(q, "", fields))
+        else:
+            rows = self.store.get_rows(q, [str(i) for i in ids], fields)
+        if not rows:
+            return 0
+        if self.journal is not None:
+            self.journal.add_purged(
+                (r["id"], r["doc_id"], r["file_sha256"], int(r["doc_chunks"])) for r in rows
+            )
+        n = self.store.delete_ids(q, [r["id"] for r in rows])
+        self.store.flush(q)
+        return n
+
+    def journal_entries(self, state: str | None = None) -> list[Any]:
+        """What the ingest journal records per file (``state``: written or failed)."""
+        journal = self.journal
+        return [] if journal is None else journal.entries(state)
 
     # ---------------------------------------------------------------------- search
     def search(
@@ -434,6 +668,10 @@ class Silo:
         if dropped:
             CentroidStore(self.store).drop(target)  # its clusters go with it
         if target == self.collection:
+            self.store.drop_collection(self.quarantine_collection)
+            self.store.drop_collection(self.images_collection)
+            if self.journal is not None:
+                self.journal.reset()
             self._ready = False
             self._clusters, self._clusters_loaded = None, False
         return dropped
@@ -543,16 +781,7 @@ class Silo:
         if not documents:
             raise InputError("nothing to ingest: give at least one text")
         self._ensure_collection(create=True)
-        ingestor = Ingestor(
-            self.store,
-            self.collection,
-            self.embedder,
-            self.chunker,
-            self.settings.ingest,
-            embed_batch=self.settings.embedding.batch_size,
-            cluster_assigner=self._cluster_assigner(),
-        )
-        return ingestor.run_documents(documents)
+        return self._ingestor(self.settings.ingest).run_documents(documents)
 
     def ask(
         self,
@@ -571,6 +800,13 @@ class Silo:
         hits = self.search_vector(vector, k=k, where=where, filter=filter)
         answerer = create_answerer(self.settings.llm, embed=self.embedder.embed)
         return answerer.answer(question, hits, query_vector=vector)
+
+
+def _read_query_image(path: Path) -> bytes:
+    try:
+        return path.expanduser().read_bytes()
+    except OSError as e:
+        raise InputError(f"cannot read the query image {str(path)!r}: {e.strerror}") from e
 
 
 def _to_hit(row: dict[str, Any], fields: list[str]) -> Hit:

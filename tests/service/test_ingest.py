@@ -10,6 +10,7 @@ pytestmark = [pytest.mark.service, pytest.mark.lite, pytest.mark.embed]
 
 OWLS = b"# Owls\n\nOwls hunt at night. Their soft feathers let them fly almost silently.\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+ZIP = b"PK\x03\x04" + b"\x00" * 64
 
 
 def _upload(client, *files):
@@ -89,12 +90,16 @@ def test_content_type_is_judged_from_the_bytes(start_service) -> None:
         c,
         ("photo.txt", PNG, "text/plain"),  # an image whatever its name says
         ("notes.bin", b"Plain words about clouds and rain.", "application/octet-stream"),
+        ("data.txt", ZIP, "text/plain"),  # an archive whatever its name says
     )
     assert r.status_code == 200
     files = {f["path"]: f for f in r.json()["files"]}
+    # images are read (this one is only a PNG signature, so it cannot be decoded)
     assert files["upload://photo.txt"]["status"] == "failed"
-    assert files["upload://photo.txt"]["error_code"] == "unsupported_format"
-    assert "PNG image" in files["upload://photo.txt"]["message"]
+    assert files["upload://photo.txt"]["error_code"] == "parse_error"
+    assert "could not be decoded as an image" in files["upload://photo.txt"]["message"]
+    assert files["upload://data.txt"]["error_code"] == "unsupported_format"
+    assert "ZIP archive" in files["upload://data.txt"]["message"]
     assert files["upload://notes.bin"]["status"] == "ingested"
 
 

@@ -52,6 +52,30 @@ ingest:
   retries: 5             # retries of transient Milvus errors, with backoff
   backoff_seconds: 0.5
   batch_mb: 16           # upsert batch size in MB (gRPC caps a message at 64 MB)
+  journal: true          # record every file's state in a small SQLite journal
+                         # (ingest --retry-failed reads it)
+  # state_dir: ./.ragsilo  # where the journal lives (default: next to a Lite .db file,
+                         # ./.ragsilo for a server)
+  queue_files: 64        # files in flight between the stages (bounds memory)
+
+quality:
+  enabled: true          # score every chunk in [0, 1]; low scores go to <collection>_quarantine
+  threshold: 0.5         # chunks scoring under this are quarantined
+  min_chars: 12          # shorter chunks (or fewer than 3 words) are "too short"
+  near_duplicate_similarity: 0.97   # cosine similarity to a stored chunk of another
+                         # document that makes a near-duplicate; 0 = off
+  exact_duplicates: true # the same text as a stored chunk of another document is a duplicate
+  boilerplate: []        # extra regular expressions of boilerplate lines
+
+images:                  # png, jpg, webp, gif, tiff, bmp (needs ragsilo[image] and tesseract)
+  ocr: true              # read the text in images with Tesseract
+  ocr_language: eng      # Tesseract language codes, e.g. eng+deu
+  pdf_images: false      # also OCR the images embedded in PDF files
+  docx_images: false     # also OCR the images embedded in Word files
+  max_pixels: 50000000   # larger images are refused (decompression bombs)
+  thumbnail_px: 96       # a JPEG thumbnail this size in the chunk metadata; 0 = none
+  ocr_timeout: 60        # seconds per image
+  # model: /models/clip-vit-base-patch32   # a CLIP model: image vectors, search --image
 
 search:
   top_k: 5

@@ -158,22 +158,40 @@ def init(
 @app.command()
 def ingest(
     ctx: typer.Context,
-    paths: Annotated[list[Path], typer.Argument(help="Files and folders to ingest")],
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files and folders to ingest")] = None,
     prune: Annotated[
         bool,
         typer.Option("--prune", help="Remove documents whose files disappeared from the folders"),
     ] = False,
     workers: Annotated[int | None, typer.Option(help="Parallel parse workers")] = None,
+    retry_failed: Annotated[
+        bool,
+        typer.Option(
+            "--retry-failed",
+            help="Ingest again only the files the journal records as failed "
+            "(inside PATHS, or all of them)",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
 ) -> None:
-    """Ingest files and folders (txt, md, html, pdf, docx, csv, json)."""
+    """Ingest files and folders (txt, md, html, pdf, docx, csv, json, images).
+
+    Run it again after a crash or a Milvus restart: it writes exactly what is missing.
+    """
     state = _state(ctx)
 
     def body() -> int:
+        if not paths and not retry_failed:
+            raise InputError("nothing to ingest: give at least one file or folder")
         progress = output.IngestProgress(enabled=not as_json and sys.stderr.isatty())
         with state.silo() as silo, progress as bar:
             report = silo.ingest(
-                paths, prune=prune, workers=workers, progress=bar.advance, on_total=bar.start
+                paths or [],
+                prune=prune,
+                workers=workers,
+                progress=bar.advance,
+                on_total=bar.start,
+                retry_failed=retry_failed,
             )
         if as_json:
             _out_console().print_json(json.dumps(report.to_dict()))
@@ -189,7 +207,9 @@ def ingest(
 @app.command()
 def search(
     ctx: typer.Context,
-    query: Annotated[str, typer.Argument(help="What to look for")],
+    query: Annotated[
+        str | None, typer.Argument(help="What to look for (leave out with --image)")
+    ] = None,
     k: Annotated[int | None, typer.Option("-k", "--top-k", help="Number of hits")] = None,
     where: Annotated[
         list[str] | None,
@@ -223,12 +243,32 @@ def search(
     group: Annotated[
         bool, typer.Option("--group", help="Show the hits grouped by cluster")
     ] = False,
+    image: Annotated[
+        Path | None,
+        typer.Option("--image", help="Find the images most like this image (needs images.model)"),
+    ] = None,
+    images: Annotated[
+        bool,
+        typer.Option("--images", help="Find images by the query text (needs images.model)"),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print hits as JSON")] = False,
 ) -> None:
     """Search the collection and print the best hits with their sources."""
     state = _state(ctx)
 
     def body() -> None:
+        if image is not None or images:
+            if (image is None) == (query is None):
+                raise InputError("give either a query text with --images, or --image FILE")
+            with state.silo() as silo:
+                hits = silo.search_images(query, image=image, k=k)
+            if as_json:
+                _out_console().print_json(json.dumps([h.to_dict() for h in hits]))
+            else:
+                output.print_hits(_out_console(), query or str(image), hits)
+            return
+        if query is None:
+            raise InputError("give a query text (or --image FILE)")
         filters = parse_where(where or [])
         with state.silo() as silo:
             result = silo.retrieve(
@@ -368,6 +408,9 @@ def _register_optional_apps() -> None:
     from ragsilo.cli.retrieval import register_retrieval_commands
 
     register_retrieval_commands(app)
+    from ragsilo.cli.quality import register_quality_commands
+
+    register_quality_commands(app)
 
 
 _register_optional_apps()

@@ -84,6 +84,7 @@ def print_ingest_report(con: Console, report: IngestReport) -> None:
         f"files: {report.ingested} ingested, {report.skipped} unchanged, {report.failed} failed"
         + (f", {report.removed} removed" if report.removed else "")
         + f" | chunks written: {report.chunks_written}, deleted: {report.chunks_deleted}"
+        + (f", quarantined: {report.chunks_quarantined}" if report.chunks_quarantined else "")
         + f" | {report.seconds:.1f}s"
     )
 

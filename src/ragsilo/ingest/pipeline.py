@@ -1,14 +1,22 @@
-"""The ingest pipeline: sources → parse + chunk (parallel workers) → embed (batched) → write.
+"""The ingest pipeline: sources → parse + chunk + score (parallel workers) → embed → write.
 
 Three stages run at once, joined by bounded queues so memory stays flat:
 
 * parse workers (a thread pool, ``ingest.workers``) hash each file, skip it when
   the store already holds exactly this version, and otherwise read, parse and
-  chunk it;
+  chunk it and score each chunk's text (:mod:`ragsilo.quality`);
 * the calling thread embeds chunks in batches that span files;
-* one writer thread upserts each finished file and then removes that file's
-  stale chunks, so a changed file is replaced without a window in which it is
-  missing.
+* one writer thread finishes the scores (duplicates by content hash and
+  near-duplicates by embedding similarity, against what is stored), upserts
+  each finished file's good chunks into the collection and its poor ones into
+  the quarantine collection, and then removes that file's stale chunks, so a
+  changed file is replaced without a window in which it is missing.
+
+A file counts as stored when the collection and the quarantine together (with
+the chunks purged from the quarantine on purpose) hold all its chunks of this
+version; an interrupted ingest leaves fewer, so running it again writes exactly
+what is missing. The journal (:mod:`ragsilo.ingest.journal`) records each
+file's outcome.
 
 A file is written whole or not at all: a failure while writing one file rolls
 back the rows it added, and never touches other files.
@@ -38,15 +46,22 @@ from ragsilo.chunking import Chunker, make_doc_id
 from ragsilo.cluster.model import ClusterModel
 from ragsilo.embedding import Embedder
 from ragsilo.errors import RagsiloError
+from ragsilo.ingest.journal import Journal
 from ragsilo.models import Chunk, FileResult, IngestReport, ParsedDocument
-from ragsilo.parsers import parse_bytes
+from ragsilo.parsers import Parser, parse_bytes
+from ragsilo.quality import QUALITY_KEY, QualityScore, QualityScorer, text_hash
 from ragsilo.settings import IngestSettings
 from ragsilo.sources import SourceEntry, iter_source_files, read_limited
 from ragsilo.store import MilvusStore, quote
+from ragsilo.store.milvus import truncate_utf8
 
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[FileResult], None]
+
+
+MAIN = "main"
+QUARANTINE = "quarantine"
 
 
 @dataclass
@@ -59,6 +74,15 @@ class _FileJob:
     vectors: list[np.ndarray | None] = field(default_factory=list)
     embedded: int = 0
     result: FileResult | None = None  # set when the job ends early (skip or failure)
+    # where each stored id of the old version is (main or quarantine)
+    old_where: dict[str, str] = field(default_factory=dict)
+    scores: list[QualityScore] = field(default_factory=list)
+    # chunks purged from the quarantine on purpose: counted as stored, never written
+    purged: set[str] = field(default_factory=set)
+    # set by the writer: each chunk's collection
+    targets: list[str] = field(default_factory=list)
+    # the image vector of an image document (with an image model)
+    image_vector: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.vectors = [None] * len(self.chunks)
@@ -85,8 +109,18 @@ class DocumentSource:
 _STOP = object()
 # documents whose stored state is looked up in one query
 _STATE_BLOCK = 256
-# finished files the writer may send in one upsert
-_GROUP_FILES = 64
+
+
+class _StageClock:
+    """Seconds spent per stage, summed over threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.seconds: dict[str, float] = {}
+
+    def add(self, stage: str, seconds: float) -> None:
+        with self._lock:
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + seconds
 
 
 class Ingestor:
@@ -107,8 +141,21 @@ class Ingestor:
         *,
         embed_batch: int = 32,
         cluster_assigner: ClusterModel | None = None,
+        quality: QualityScorer | None = None,
+        quarantine: str | None = None,
+        create_quarantine: Callable[[], None] | None = None,
+        journal: Journal | None = None,
+        parsers: Mapping[str, Parser] | None = None,
+        metric: str = "COSINE",
+        image_embedder: Any = None,
+        images: str | None = None,
+        create_images: Callable[[], None] | None = None,
     ) -> None:
         self._store = store
+        # image vectors (CLIP) of image documents, kept in the ``images`` collection
+        self._image_embedder = image_embedder
+        self._images = images if image_embedder is not None else None
+        self._create_images = create_images
         self._collection = collection
         self._embedder = embedder
         self._chunker = chunker
@@ -116,8 +163,21 @@ class Ingestor:
         self._embed_batch = embed_batch
         # the silo's clusters: each new chunk gets its nearest centroid's id
         self._assigner = cluster_assigner
+        # chunk quality: scored with this, poor chunks written to ``quarantine``
+        self._quality = quality
+        self._quarantine = quarantine if quality is not None else None
+        # the quarantine collection is made when the first chunk goes there
+        self._quarantine_exists = self._quarantine is not None and store.has_collection(
+            self._quarantine
+        )
+        self._create_quarantine = create_quarantine
+        self._journal = journal
+        self._parsers = parsers
+        self._metric = metric
         # what the store holds per document id, prefetched a block at a time
         self._states: dict[str, list[dict[str, Any]]] = {}
+        self._purged: dict[str, list[dict[str, Any]]] = {}
+        self._clock = _StageClock()
 
     # ------------------------------------------------------------------ public
     def run(
@@ -142,22 +202,58 @@ class Ingestor:
             on_total(len(entries))
         names = dict(source_names or {})
         results: list[FileResult] = []
+        finish = self._finisher(results, progress)
+        try:
+            writer = self._write_jobs(self._parsed_jobs(entries, names), finish)
+            deleted = writer.rows_deleted
+            if prune:
+                removed, pruned_rows = self._prune(paths, {e.path for e in entries})
+                for res in removed:
+                    finish(res)
+                deleted += pruned_rows
+            self._flush(writer.rows_written + writer.rows_quarantined, deleted)
+        finally:
+            self._end_journal(results)
+        return self._report(results, writer, deleted, started)
+
+    def _finisher(
+        self, results: list[FileResult], progress: ProgressCallback | None
+    ) -> Callable[[FileResult], None]:
+        if self._journal is not None:
+            self._journal.start_run()
 
         def finish(res: FileResult) -> None:
             results.append(res)
+            if self._journal is not None:
+                self._journal.record(res, quarantined=res.quarantined)
             if progress is not None:
                 progress(res)
 
-        written, deleted = self._write_jobs(self._parsed_jobs(entries, names), finish)
-        if prune:
-            removed, pruned_rows = self._prune(paths, {e.path for e in entries})
-            for res in removed:
-                finish(res)
-            deleted += pruned_rows
+        return finish
+
+    def _end_journal(self, results: list[FileResult]) -> None:
+        if self._journal is not None:
+            self._journal.commit()
+            self._journal.finish_run(len(results), sum(r.status == "failed" for r in results))
+
+    def _flush(self, written: int, deleted: int) -> None:
         if written or deleted:
             self._store.flush(self._collection)
+            if self._quarantine is not None and self._quarantine_exists:
+                self._store.flush(self._quarantine)
+
+    def _report(
+        self, results: list[FileResult], writer: _Writer, deleted: int, started: float
+    ) -> IngestReport:
         results.sort(key=lambda r: r.path)
-        return IngestReport(tuple(results), written, deleted, time.perf_counter() - started)
+        return IngestReport(
+            tuple(results),
+            writer.rows_written,
+            deleted,
+            time.perf_counter() - started,
+            chunks_quarantined=writer.rows_quarantined,
+            stages=dict(self._clock.seconds),
+        )
 
     def run_documents(
         self,
@@ -168,28 +264,43 @@ class Ingestor:
         """Ingest already-parsed documents; unchanged ones are skipped, changed ones replaced."""
         started = time.perf_counter()
         results: list[FileResult] = []
+        finish = self._finisher(results, progress)
+        self._prefetch_states([d.source for d in documents[:_STATE_BLOCK]])
 
-        def finish(res: FileResult) -> None:
-            results.append(res)
-            if progress is not None:
-                progress(res)
+        def jobs() -> Iterator[_FileJob]:
+            for n, d in enumerate(documents):
+                if n and n % _STATE_BLOCK == 0:
+                    self._prefetch_states([x.source for x in documents[n : n + _STATE_BLOCK]])
+                yield self._job_or_failure(
+                    d.source, lambda d=d: self._job(d.source, d.sha256, d.parse)
+                )
 
-        jobs = (
-            self._job_or_failure(d.source, lambda d=d: self._job(d.source, d.sha256, d.parse))
-            for d in documents
-        )
-        written, deleted = self._write_jobs(jobs, finish)
-        if written or deleted:
-            self._store.flush(self._collection)
-        results.sort(key=lambda r: r.path)
-        return IngestReport(tuple(results), written, deleted, time.perf_counter() - started)
+        try:
+            writer = self._write_jobs(jobs(), finish)
+            self._flush(writer.rows_written + writer.rows_quarantined, writer.rows_deleted)
+        finally:
+            self._end_journal(results)
+        return self._report(results, writer, writer.rows_deleted, started)
 
     def _write_jobs(
         self, jobs: Iterable[_FileJob], finish: Callable[[FileResult], None]
-    ) -> tuple[int, int]:
-        """Embed and write ``jobs``; returns (rows written, stale rows deleted)."""
-        writer = _Writer(self._store, self._collection, self._settings, finish, self._assigner)
-        embedder = _EmbedStage(self._embedder, self._embed_batch, writer.put)
+    ) -> _Writer:
+        """Embed and write ``jobs``; returns the writer with its counts."""
+        writer = _Writer(
+            self._store,
+            self._collection,
+            self._settings,
+            finish,
+            self._assigner,
+            quality=self._quality,
+            quarantine=self._quarantine,
+            metric=self._metric,
+            clock=self._clock,
+            ensure_quarantine=self._ensure_quarantine,
+            images=self._images,
+            ensure_images=self._create_images,
+        )
+        embedder = _EmbedStage(self._embedder, self._embed_batch, writer.put, self._clock)
         writer.start()
         try:
             for job in jobs:
@@ -204,7 +315,7 @@ class Ingestor:
             embedder.drain()
         finally:
             writer.close()
-        return writer.rows_written, writer.rows_deleted
+        return writer
 
     # -------------------------------------------------------------- parse stage
     def _parsed_jobs(
@@ -244,15 +355,30 @@ class Ingestor:
         to scan the rows written earlier in the same run).
         """
         doc_ids = [make_doc_id(s) for s in sources]
-        rows = self._store.query(
-            self._collection,
-            f"doc_id in [{', '.join(quote(d) for d in doc_ids)}]",
-            ["doc_id", "id", "file_sha256", "doc_chunks"],
-        )
+        if not doc_ids:
+            return
+        expr = f"doc_id in [{', '.join(quote(d) for d in doc_ids)}]"
         found: dict[str, list[dict[str, Any]]] = {d: [] for d in doc_ids}
-        for r in rows:
-            found.setdefault(r["doc_id"], []).append(r)
+        for where, name in self._collections():
+            for r in self._store.query(name, expr, ["doc_id", "id", "file_sha256", "doc_chunks"]):
+                found.setdefault(r["doc_id"], []).append({**r, "_where": where})
         self._states.update(found)
+        if self._journal is not None:
+            purged = self._journal.purged_ids(doc_ids)
+            self._purged.update({d: purged.get(d, []) for d in doc_ids})
+
+    def _collections(self) -> list[tuple[str, str]]:
+        out = [(MAIN, self._collection)]
+        if self._quarantine is not None and self._quarantine_exists:
+            out.append((QUARANTINE, self._quarantine))
+        return out
+
+    def _ensure_quarantine(self) -> None:
+        if self._quarantine_exists:
+            return
+        if self._create_quarantine is not None:
+            self._create_quarantine()
+        self._quarantine_exists = True
 
     def _prepare(self, entry: SourceEntry, names: Mapping[Path, str]) -> _FileJob:
         source = names.get(entry.path, str(entry.path))
@@ -263,7 +389,18 @@ class Ingestor:
             max_bytes = int(self._settings.max_file_mb * 1024 * 1024)
             data = read_limited(entry.path, max_bytes)
             sha = hashlib.sha256(data).hexdigest()
-            return self._job(source, sha, lambda: parse_bytes(data, entry.path.name))
+            job = self._job(
+                source, sha, lambda: parse_bytes(data, entry.path.name, parsers=self._parsers)
+            )
+            if (
+                self._image_embedder is not None
+                and job.chunks
+                and job.chunks[0].mime_type.startswith("image/")
+            ):
+                t0 = time.perf_counter()
+                job.image_vector = self._image_embedder.embed_images([data])[0]
+                self._clock.add("image_embed", time.perf_counter() - t0)
+            return job
 
         return self._job_or_failure(source, read_and_parse)
 
@@ -271,17 +408,47 @@ class Ingestor:
         """The chunks of one document version, or a skip when the store already holds it."""
         doc_id = make_doc_id(source)
         stored = self._states.pop(doc_id, None)
+        purged = self._purged.pop(doc_id, None)
         if stored is None:
-            stored = self._store.query(
-                self._collection, f"doc_id == {quote(doc_id)}", ["id", "file_sha256", "doc_chunks"]
+            stored = []
+            for where, name in self._collections():
+                rows = self._store.query(
+                    name, f"doc_id == {quote(doc_id)}", ["id", "file_sha256", "doc_chunks"]
+                )
+                stored.extend({**r, "_where": where} for r in rows)
+            if self._journal is not None:
+                purged = self._journal.purged_ids([doc_id]).get(doc_id)
+        old_where = {r["id"]: r.get("_where", MAIN) for r in stored}
+        old_ids = set(old_where)
+        gone = [p for p in purged or () if p["file_sha256"] == sha and p["id"] not in old_ids]
+        purged_ids = {str(p["id"]) for p in gone}
+        if _is_complete(stored + gone, sha):
+            quarantined = sum(1 for w in old_where.values() if w == QUARANTINE)
+            return _FileJob(
+                source,
+                [],
+                old_ids,
+                result=FileResult(source, "skipped", len(stored), quarantined=quarantined),
             )
-        old_ids = {r["id"] for r in stored}
-        if _is_complete(stored, sha):
-            return _FileJob(source, [], old_ids, result=FileResult(source, "skipped", len(stored)))
+        t0 = time.perf_counter()
         doc = parse()
         chunks = self._chunker.chunk(doc, doc_id=doc_id, source=source, file_sha256=sha)
         chunks = [replace(c, doc_chunks=len(chunks)) for c in chunks]
-        return _FileJob(source, chunks, old_ids)
+        t1 = time.perf_counter()
+        self._clock.add("parse", t1 - t0)
+        scores: list[QualityScore] = []
+        if self._quality is not None:
+            # OCR text is checked for garbling; an image's caption is ours, never scored down
+            scores = [
+                QualityScore(1.0)
+                if c.metadata.get("caption")
+                else self._quality.score_text(c.text, ocr=bool(c.metadata.get("ocr")))
+                for c in chunks
+            ]
+            self._clock.add("score", time.perf_counter() - t1)
+        job = _FileJob(source, chunks, old_ids, old_where=old_where, scores=scores)
+        job.purged = purged_ids & {c.id for c in chunks}
+        return job
 
     @staticmethod
     def _job_or_failure(source: str, make: Callable[[], _FileJob]) -> _FileJob:
@@ -322,11 +489,13 @@ class Ingestor:
         return removed, total
 
 
-def _is_complete(stored: list[dict[str, object]], sha: str) -> bool:
+def _is_complete(stored: list[dict[str, Any]], sha: str) -> bool:
     """True when the store holds every chunk of exactly this version of the file.
 
-    A write interrupted by a crash leaves fewer rows than ``doc_chunks``, or rows
-    of two versions; both mean "ingest again".
+    ``stored`` are the rows of the collection and of its quarantine, and the
+    chunks of this version purged from the quarantine on purpose. A write
+    interrupted by a crash leaves fewer rows than ``doc_chunks``, or rows of
+    two versions; both mean "ingest again".
     """
     if not stored:
         return False
@@ -336,10 +505,17 @@ def _is_complete(stored: list[dict[str, object]], sha: str) -> bool:
 class _EmbedStage:
     """Embeds chunks in batches that span files; hands each fully embedded file on."""
 
-    def __init__(self, embedder: Embedder, batch_size: int, emit: Callable[[_FileJob], None]):
+    def __init__(
+        self,
+        embedder: Embedder,
+        batch_size: int,
+        emit: Callable[[_FileJob], None],
+        clock: _StageClock | None = None,
+    ):
         self._embedder = embedder
         self._batch_size = batch_size
         self._emit = emit
+        self._clock = clock or _StageClock()
         self._pending: list[tuple[_FileJob, int]] = []
 
     def add(self, job: _FileJob) -> None:
@@ -354,6 +530,7 @@ class _EmbedStage:
     def _run_batch(self) -> None:
         batch = self._pending[: self._batch_size]
         del self._pending[: self._batch_size]
+        t0 = time.perf_counter()
         try:
             vectors = self._embedder.embed([job.chunks[i].text for job, i in batch])
         except Exception as e:  # noqa: BLE001 - fail only the files in this batch
@@ -363,6 +540,8 @@ class _EmbedStage:
                 self._pending = [(j, i) for j, i in self._pending if j is not job]
                 self._emit(job)
             return
+        finally:
+            self._clock.add("embed", time.perf_counter() - t0)
         for n, (job, i) in enumerate(batch):
             job.vectors[i] = vectors[n]
             job.embedded += 1
@@ -388,27 +567,50 @@ class _Writer:
         settings: IngestSettings,
         finish: Callable[[FileResult], None],
         assigner: ClusterModel | None = None,
+        *,
+        quality: QualityScorer | None = None,
+        quarantine: str | None = None,
+        metric: str = "COSINE",
+        clock: _StageClock | None = None,
+        ensure_quarantine: Callable[[], None] | None = None,
+        images: str | None = None,
+        ensure_images: Callable[[], None] | None = None,
     ) -> None:
+        self._ensure_quarantine = ensure_quarantine
+        self._images = images
+        self._ensure_images = ensure_images
+        self._images_ready = False
         self._store = store
         self._collection = collection
         self._batch_bytes = int(settings.batch_mb * 1024 * 1024)
+        self._group_files = settings.queue_files
         self._finish = finish
         self._assigner = assigner
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=_GROUP_FILES)
+        self._quality = quality
+        self._quarantine = quarantine
+        self._metric = metric
+        self._clock = clock or _StageClock()
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=self._group_files)
         self._thread = threading.Thread(target=self._loop, name="ragsilo-writer", daemon=True)
         self._lock = threading.Lock()
+        self._error: BaseException | None = None
         self.rows_written = 0
+        self.rows_quarantined = 0
         self.rows_deleted = 0
 
     def start(self) -> None:
         self._thread.start()
 
     def put(self, job: _FileJob) -> None:
+        if self._error is not None:
+            raise self._error
         self._queue.put(job)
 
     def close(self) -> None:
         self._queue.put(_STOP)
         self._thread.join()
+        if self._error is not None:
+            raise self._error
 
     def _loop(self) -> None:
         stop = False
@@ -421,35 +623,129 @@ class _Writer:
                     break
                 assert isinstance(item, _FileJob)
                 group.append(item)
-                if len(group) >= _GROUP_FILES:
+                if len(group) >= self._group_files:
                     break
                 try:
                     item = self._queue.get_nowait()
                 except queue.Empty:
                     break
-            if group:
-                with self._lock:
-                    for result in self._write_group(group):
-                        self._finish(result)
+            if group and self._error is None:
+                t0 = time.perf_counter()
+                try:
+                    with self._lock:
+                        results = self._write_group(group)
+                except BaseException as e:  # noqa: BLE001 - handed to the producer
+                    self._error = e
+                    continue
+                finally:
+                    self._clock.add("write", time.perf_counter() - t0)
+                for result in results:
+                    self._finish(result)
 
+    # ------------------------------------------------------------- quality
+    def _assess(self, jobs: list[_FileJob]) -> None:
+        """Decide each chunk's collection: the text score, then the duplicate checks."""
+        for job in jobs:
+            job.targets = [MAIN] * len(job.chunks)
+        if self._quality is None:
+            return
+        t0 = time.perf_counter()
+        scorer = self._quality
+        hashes = {id(job): [text_hash(c.text) for c in job.chunks] for job in jobs}
+        cands: list[tuple[_FileJob, int, str]] = []
+        first: set[str] = set()
+        for job in jobs:
+            for i in range(len(job.chunks)):
+                h = hashes[id(job)][i]
+                if i >= len(job.scores) or not scorer.passes(job.scores[i]):
+                    continue
+                if job.chunks[i].metadata.get("caption"):
+                    continue  # an image's caption: similar to every other, never a duplicate
+                if scorer.settings.exact_duplicates and h in first:
+                    job.scores[i] = scorer.duplicate(job.scores[i])
+                    continue
+                first.add(h)
+                cands.append((job, i, h))
+        if cands and (
+            scorer.settings.exact_duplicates or scorer.settings.near_duplicate_similarity
+        ):
+            self._duplicates(cands)
+        for job in jobs:
+            for i, c in enumerate(job.chunks):
+                score = job.scores[i] if i < len(job.scores) else QualityScore(1.0)
+                meta = {**c.metadata, QUALITY_KEY: {**score.to_dict(), "hash": hashes[id(job)][i]}}
+                job.chunks[i] = replace(c, metadata=meta)
+                if not scorer.passes(score) and self._quarantine is not None:
+                    job.targets[i] = QUARANTINE
+        self._clock.add("score", time.perf_counter() - t0)
+
+    def _duplicates(self, cands: list[tuple[_FileJob, int, str]]) -> None:
+        """Mark chunks that repeat a chunk of another document, stored already or earlier
+        in this group: the same text (``duplicate``) or a cosine similarity of at least
+        ``near_duplicate_similarity`` (``near_duplicate``).
+
+        One search of the collection per group finds both: the same text has the
+        same vector, and the stored content hash tells the two apart.
+        """
+        assert self._quality is not None
+        scorer = self._quality
+        exact = scorer.settings.exact_duplicates
+        threshold = scorer.settings.near_duplicate_similarity or 2.0  # 0: never near
+        vecs = np.vstack([j.vectors[i] for j, i, _ in cands]).astype(np.float32)
+        unit = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+        docs = [j.chunks[i].doc_id for j, i, _ in cands]
+        verdict: list[str | None] = [None] * len(cands)
+        if self._store.count(self._collection) > 0:
+            hits = self._store.search(
+                self._collection, vecs, k=4, output_fields=["doc_id", "metadata"]
+            )
+            for n, row_hits in enumerate(hits):
+                for h in row_hits:
+                    if h.get("doc_id") == docs[n]:
+                        continue  # the file's own older version
+                    stored = ((h.get("metadata") or {}).get(QUALITY_KEY) or {}).get("hash")
+                    if exact and stored == cands[n][2]:
+                        verdict[n] = "duplicate"
+                        break
+                    if self._similarity(h) >= threshold:
+                        verdict[n] = "near_duplicate"
+        kept: list[int] = []
+        for n in range(len(cands)):
+            if verdict[n] is None and kept and threshold <= 1.0:
+                sims = unit[kept] @ unit[n]
+                if any(
+                    s >= threshold and docs[m] != docs[n]
+                    for s, m in zip(sims.tolist(), kept, strict=True)
+                ):
+                    verdict[n] = "near_duplicate"
+            if verdict[n] is None:
+                kept.append(n)
+        for n, (job, i, _) in enumerate(cands):
+            if verdict[n] == "duplicate":
+                job.scores[i] = scorer.duplicate(job.scores[i])
+            elif verdict[n] == "near_duplicate":
+                job.scores[i] = scorer.near_duplicate(job.scores[i])
+
+    def _similarity(self, hit: dict[str, Any]) -> float:
+        d = float(hit["distance"])
+        if self._metric == "L2":
+            return 1.0 - d / 2.0  # squared distance of unit vectors
+        return d
+
+    # --------------------------------------------------------------- writes
     def _write_group(self, jobs: list[_FileJob]) -> list[FileResult]:
-        """Write the files that are ready in one upsert; one RPC instead of one per file.
+        """Write the files that are ready in one upsert per collection; one RPC instead of
+        one per file.
 
         If the shared write fails, every file is written again on its own, so each
         gets its own result and its own rollback.
         """
         ready = [j for j in jobs if j.result is None]
+        self._assess(ready)
         if len(ready) < 2:
             return [self._write(j) for j in jobs]
         try:
-            vectors = np.vstack([_vectors(j) for j in ready])
-            self.rows_written += self._store.upsert_chunks(
-                self._collection,
-                [c for j in ready for c in j.chunks],
-                vectors,
-                batch_bytes=self._batch_bytes,
-                **self._clusters_of(vectors),
-            )
+            self._upsert(ready)
         except RagsiloError as e:
             log.warning(
                 "a grouped write of %d files failed (%s); writing them one by one", len(ready), e
@@ -457,21 +753,59 @@ class _Writer:
             return [self._write(j) for j in jobs]
         return [j.result if j.result is not None else self._replace_stale(j) for j in jobs]
 
+    def _upsert(self, jobs: list[_FileJob]) -> None:
+        """Upsert the chunks of ``jobs``: good ones to the collection, poor ones to the
+        quarantine (purged ones to neither)."""
+        for target in (MAIN, QUARANTINE):
+            chunks: list[Chunk] = []
+            vecs: list[np.ndarray] = []
+            for j in jobs:
+                for i, c in enumerate(j.chunks):
+                    if j.targets[i] == target and c.id not in j.purged:
+                        chunks.append(c)
+                        vecs.append(j.vectors[i])  # type: ignore[arg-type]
+            if not chunks:
+                continue
+            vectors = np.vstack(vecs).astype(np.float32, copy=False)
+            if target == MAIN:
+                self.rows_written += self._store.upsert_chunks(
+                    self._collection,
+                    chunks,
+                    vectors,
+                    batch_bytes=self._batch_bytes,
+                    **self._clusters_of(vectors),
+                )
+            else:
+                assert self._quarantine is not None
+                if self._ensure_quarantine is not None:
+                    self._ensure_quarantine()
+                self.rows_quarantined += self._store.upsert_chunks(
+                    self._quarantine, chunks, vectors, batch_bytes=self._batch_bytes
+                )
+        image_rows = [
+            {
+                "id": c.id,
+                "doc_id": c.doc_id,
+                "source": truncate_utf8(c.source, 2048),
+                "vector": j.image_vector.astype(np.float32).tolist(),
+            }
+            for j in jobs
+            if j.image_vector is not None
+            for c in j.chunks
+        ]
+        if image_rows and self._images is not None:
+            if not self._images_ready and self._ensure_images is not None:
+                self._ensure_images()
+            self._images_ready = True
+            self._store.write_rows(self._images, image_rows, batch_bytes=self._batch_bytes)
+
     def _write(self, job: _FileJob) -> FileResult:
         if job.result is not None:
             return job.result
-        new_ids = {c.id for c in job.chunks}
         try:
-            vectors = _vectors(job)
-            self.rows_written += self._store.upsert_chunks(
-                self._collection,
-                job.chunks,
-                vectors,
-                batch_bytes=self._batch_bytes,
-                **self._clusters_of(vectors),
-            )
+            self._upsert([job])
         except RagsiloError as e:
-            self._rollback(job, new_ids)
+            self._rollback(job)
             return FileResult(job.path, "failed", 0, e.code, str(e))
         return self._replace_stale(job)
 
@@ -484,12 +818,26 @@ class _Writer:
             "partitioned": self._assigner.partitioned,
         }
 
+    def _new_ids(self, job: _FileJob, target: str) -> set[str]:
+        return {
+            c.id
+            for i, c in enumerate(job.chunks)
+            if (job.targets[i] if job.targets else MAIN) == target
+        }
+
     def _replace_stale(self, job: _FileJob) -> FileResult:
-        """After the new chunks are written, remove the ones the old version had alone."""
-        stale = sorted(job.old_ids - {c.id for c in job.chunks})
-        if stale:
+        """After the new chunks are written, remove the ones the old version had alone
+        (in either collection)."""
+        quarantined = len(self._new_ids(job, QUARANTINE) - job.purged)
+        for target, name in ((MAIN, self._collection), (QUARANTINE, self._quarantine)):
+            old = {i for i, w in job.old_where.items() if w == target}
+            if target == MAIN:
+                old |= job.old_ids - set(job.old_where)  # ids of unknown place: the main one
+            stale = sorted(old - self._new_ids(job, target))
+            if not stale or name is None:
+                continue
             try:
-                self.rows_deleted += self._store.delete_ids(self._collection, stale)
+                self.rows_deleted += self._store.delete_ids(name, stale)
             except RagsiloError as e:
                 return FileResult(
                     job.path,
@@ -499,17 +847,24 @@ class _Writer:
                     f"new chunks written but {len(stale)} stale chunks remain: {e}; "
                     "ingest again to remove them",
                 )
-        return FileResult(job.path, "ingested", len(job.chunks))
+        stale_images = sorted(job.old_ids - {c.id for c in job.chunks})
+        if stale_images and self._images is not None and self._store.has_collection(self._images):
+            try:
+                self._store.delete_ids(self._images, stale_images)
+            except RagsiloError as e:
+                log.warning("stale image vectors of %s remain: %s", job.path, e)
+        return FileResult(job.path, "ingested", len(job.chunks), quarantined=quarantined)
 
-    def _rollback(self, job: _FileJob, new_ids: set[str]) -> None:
+    def _rollback(self, job: _FileJob) -> None:
         """Remove the rows this failed write added (rows the file already had stay)."""
-        added = sorted(new_ids - job.old_ids)
-        if not added:
-            return
-        try:
-            self._store.delete_ids(self._collection, added)
-        except RagsiloError as e:
-            log.error("could not roll back %d rows of %s: %s", len(added), job.path, e)
+        for target, name in ((MAIN, self._collection), (QUARANTINE, self._quarantine)):
+            added = sorted(self._new_ids(job, target) - job.old_ids)
+            if not added or name is None:
+                continue
+            try:
+                self._store.delete_ids(name, added)
+            except RagsiloError as e:
+                log.error("could not roll back %d rows of %s: %s", len(added), job.path, e)
 
 
 def _vectors(job: _FileJob) -> np.ndarray:

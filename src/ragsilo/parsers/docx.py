@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from typing import Any
 
 from ragsilo.errors import MissingDependencyError, ParseError
@@ -41,6 +42,10 @@ class DocxParser:
 
     mime_type = DOCX
 
+    def __init__(self, *, image_text: Callable[[bytes, str], str] | None = None) -> None:
+        # OCR for embedded images (``images.docx_images``); None: text only
+        self.image_text = image_text
+
     def parse(self, data: bytes, name: str) -> ParsedDocument:
         """Extract the body text of the Word document in ``data``."""
         try:
@@ -61,6 +66,8 @@ class DocxParser:
         walker = _Walker(document)
         walker.walk(document.element.body)
         sections = walker.finish()
+        if self.image_text is not None:
+            sections.extend(self._images(document, shown))
 
         metadata: dict[str, Any] = {}
         core_title = None
@@ -79,6 +86,18 @@ class DocxParser:
             sections=sections,
             metadata=metadata,
         )
+
+    def _images(self, document: Any, shown: str) -> list[Section]:
+        """One section of OCR text per embedded image that holds text."""
+        assert self.image_text is not None
+        out = []
+        for n, part in enumerate(
+            p for p in document.part.package.parts if p.content_type.startswith("image/")
+        ):
+            text = self.image_text(part.blob, f"{shown} image {n + 1}")
+            if text.strip():
+                out.append(Section(text=text, heading=f"Image {n + 1}", metadata={"ocr": True}))
+        return out
 
 
 def _check_archive(data: bytes, shown: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any
 
 from ragsilo.errors import MissingDependencyError, ParseError
@@ -26,10 +27,17 @@ class PdfParser:
 
     mime_type = PDF
 
-    def __init__(self, max_pages: int = DEFAULT_MAX_PAGES) -> None:
+    def __init__(
+        self,
+        max_pages: int = DEFAULT_MAX_PAGES,
+        *,
+        image_text: Callable[[bytes, str], str] | None = None,
+    ) -> None:
         if max_pages < 1:
             raise ValueError(f"max_pages must be at least 1, not {max_pages}")
         self.max_pages = max_pages
+        # OCR for the images on each page (``images.pdf_images``); None: text only
+        self.image_text = image_text
 
     def parse(self, data: bytes, name: str) -> ParsedDocument:
         """Extract the text of every page of the PDF in ``data``."""
@@ -80,10 +88,14 @@ class PdfParser:
             text = normalize_text(text)
             if text:
                 sections.append(Section(text=text, page=number))
+            if self.image_text is not None:
+                ocr = self._page_images(reader.pages[number - 1], f"{shown} page {number}")
+                if ocr:
+                    sections.append(Section(text=ocr, page=number, metadata={"ocr": True}))
         if not sections:
             raise ParseError(
                 f"no text found in {shown}: its {count} page(s) hold no extractable text",
-                hint="a scanned PDF needs OCR first; this version does not run OCR",
+                hint="a scanned PDF needs OCR: set images.pdf_images: true",
             )
 
         metadata: dict[str, Any] = {"pages": count}
@@ -95,6 +107,19 @@ class PdfParser:
         return build_document(
             name=name, mime_type=self.mime_type, title=title, sections=sections, metadata=metadata
         )
+
+    def _page_images(self, page: Any, where: str) -> str:
+        assert self.image_text is not None
+        texts = []
+        try:
+            images = list(page.images)
+        except Exception:  # an undecodable image stream costs only its text
+            return ""
+        for n, image in enumerate(images):
+            text = self.image_text(image.data, f"{where} image {n + 1}")
+            if text.strip():
+                texts.append(text)
+        return normalize_text("\n\n".join(texts))
 
 
 def _damaged(shown: str, data: bytes, error: Exception) -> str:

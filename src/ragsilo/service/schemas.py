@@ -88,6 +88,7 @@ class FileResultOut(BaseModel):
     path: str
     status: Literal["ingested", "skipped", "failed", "removed"]
     chunks: int
+    quarantined: int = 0
     error_code: str | None
     message: str | None
 
@@ -99,7 +100,9 @@ class IngestResponse(BaseModel):
     removed: int
     chunks_written: int
     chunks_deleted: int
+    chunks_quarantined: int = 0
     seconds: float
+    stages: dict[str, float] = {}
     files: list[FileResultOut]
 
 

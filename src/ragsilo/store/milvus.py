@@ -417,6 +417,39 @@ class MilvusStore:
             written += self.write_rows(name, part_rows, batch_bytes=batch_bytes, partition=part)
         return written
 
+    # ---------------------------------------------------------- image vectors
+    def ensure_vector_collection(
+        self, name: str, *, dimension: int, metric: str = "COSINE"
+    ) -> None:
+        """A side collection of one vector per chunk id (``id``, ``doc_id``, ``source``,
+        ``vector``), created if needed and loaded; the image vectors of a silo live in one."""
+        from pymilvus import DataType
+
+        if self.has_collection(name):
+            got = self.dimension_of(name)
+            if got != dimension:
+                raise DimensionMismatchError(
+                    f"collection {name!r} holds vectors of dimension {got}, "
+                    f"but the image model gives {dimension}",
+                    hint=f"drop {name!r} (ragsilo collections drop {name}) and ingest again",
+                )
+        else:
+            schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+            schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=64)
+            schema.add_field("doc_id", DataType.VARCHAR, max_length=64)
+            schema.add_field("source", DataType.VARCHAR, max_length=MAX_LENGTHS["source"])
+            schema.add_field(VECTOR_FIELD, DataType.FLOAT_VECTOR, dim=dimension)
+            index = MilvusClient.prepare_index_params()
+            index.add_index(field_name=VECTOR_FIELD, index_type="FLAT", metric_type=metric)
+            self._call(
+                f"create collection {name!r}",
+                lambda: self.client.create_collection(
+                    name, schema=schema, index_params=index, consistency_level="Strong"
+                ),
+            )
+        self._dims[name] = dimension
+        self.ensure_loaded(name)
+
     def rename_collection(self, old: str, new: str) -> None:
         self._call(
             f"rename collection {old!r} to {new!r}",

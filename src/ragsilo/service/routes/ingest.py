@@ -10,6 +10,7 @@ uploading the same file again writes nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 from pathlib import Path
@@ -22,6 +23,7 @@ from starlette.datastructures import UploadFile
 
 from ragsilo.models import FileResult, IngestReport
 from ragsilo.parsers import PARSERS, describe_mime, detect_mime
+from ragsilo.parsers.image import IMAGE_TYPES
 from ragsilo.service.auth import Principal
 from ragsilo.service.context import ServiceContext, get_context, require, silo_for
 from ragsilo.service.errors import ServiceError
@@ -173,7 +175,7 @@ async def _ingest_uploads(request: Request, ctx: ServiceContext, silo: Silo) -> 
         else:
             report = IngestReport((), 0, 0, 0.0)
     files_out = tuple(sorted((*report.files, *rejected), key=lambda r: r.path))
-    return IngestReport(files_out, report.chunks_written, report.chunks_deleted, report.seconds)
+    return dataclasses.replace(report, files=files_out)
 
 
 async def _read_limited(upload: UploadFile, name: str, limit: int) -> bytes:
@@ -196,7 +198,7 @@ def _unreadable(data: bytes, name: str) -> tuple[str, str] | None:
     if not data:
         return "parse_error", f"{name} is empty"
     mime = detect_mime(data, name)
-    if mime in PARSERS:
+    if mime in PARSERS or mime in IMAGE_TYPES:
         return None
     return (
         "unsupported_format",
