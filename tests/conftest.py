@@ -24,6 +24,20 @@ SERVER_START_SECONDS = 90
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _journals_in_a_temporary_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Ingest journals of server-backed silos go to ``ingest.state_dir`` (default
+    ``./.ragsilo``); the tests keep them out of the working tree."""
+    key = "RAGSILO_INGEST__STATE_DIR"
+    before = os.environ.get(key)
+    os.environ[key] = str(tmp_path_factory.mktemp("journals"))
+    yield
+    if before is None:
+        os.environ.pop(key, None)
+    else:
+        os.environ[key] = before
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _quiet_pymilvus() -> None:
     # pymilvus logs each failed RPC with a traceback; the tests check the errors themselves.
     logging.getLogger("pymilvus").setLevel(logging.CRITICAL)

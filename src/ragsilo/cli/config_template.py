@@ -54,8 +54,8 @@ ingest:
   batch_mb: 16           # upsert batch size in MB (gRPC caps a message at 64 MB)
   journal: true          # record every file's state in a small SQLite journal
                          # (ingest --retry-failed reads it)
-  # state_dir: ./.ragsilo  # where the journal lives (default: next to a Lite .db file,
-                         # ./.ragsilo for a server)
+  # state_dir: ./.ragsilo  # where a server's journals live (a Milvus Lite journal
+                         # always sits next to its .db file)
   queue_files: 64        # files in flight between the stages (bounds memory)
 
 quality:

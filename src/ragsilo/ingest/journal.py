@@ -75,11 +75,11 @@ def journal_path(settings: Settings) -> Path:
     """Where the journal of the settings' collection lives."""
     m, collection = settings.milvus, settings.collection.name
     db = f"_{m.db_name}" if m.db_name else ""
-    if settings.ingest.state_dir is not None:
-        base = Path(settings.ingest.state_dir).expanduser()
-    elif m.is_lite:
+    if m.is_lite:  # beside its Milvus Lite file, so two files never share a journal
         lite = Path(m.uri).expanduser()
         return lite.parent / f"{lite.stem}.{collection}.journal.sqlite"
+    if settings.ingest.state_dir is not None:
+        base = Path(settings.ingest.state_dir).expanduser()
     else:
         base = Path(".ragsilo")
     parsed = urlparse(m.uri)
