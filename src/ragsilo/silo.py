@@ -7,7 +7,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -41,6 +41,9 @@ from ragsilo.store import DEFAULT_OUTPUT_FIELDS, MilvusStore, RetryPolicy, build
 from ragsilo.store.centroids import CentroidStore
 from ragsilo.store.indexes import IndexPlan
 from ragsilo.store.schema import SCALAR_FIELD_NAMES
+
+if TYPE_CHECKING:
+    from ragsilo.admin import Admin
 
 log = logging.getLogger(__name__)
 
@@ -421,6 +424,21 @@ class Silo:
         return fields
 
     # ------------------------------------------------------------- administration
+    def admin(self) -> Admin:
+        """Users and roles of the server (Milvus access control); the role presets grant
+        privileges on this silo's collections. Refuses Milvus Lite, which has none."""
+        from ragsilo.admin import Admin
+
+        return Admin(self.store, self.own_collections(), self.settings.milvus)
+
+    def own_collections(self) -> list[str]:
+        """The collections this silo uses: its chunks, its centroids and a recluster's
+        scratch copy."""
+        from ragsilo.cluster.recluster import rebuild_name
+        from ragsilo.store.centroids import CENTROID_SUFFIX
+
+        return [self.collection, self.collection + CENTROID_SUFFIX, rebuild_name(self.collection)]
+
     def stats(self) -> CollectionStats:
         return self.store.stats(self.collection)
 
