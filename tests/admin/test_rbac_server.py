@@ -5,14 +5,14 @@ from __future__ import annotations
 import time
 
 import pytest
+from tests.admin.conftest import unique
+from tests.conftest import HashEmbedder
 
 from ragsilo import Silo
 from ragsilo.errors import AuthenticationError, PermissionDeniedError, PolicyError
 from ragsilo.settings import MilvusSettings, load_settings
 from ragsilo.store import MilvusStore
 from ragsilo.store.rbac import RbacStore
-from tests.admin.conftest import unique
-from tests.conftest import HashEmbedder
 
 pytestmark = pytest.mark.server
 
