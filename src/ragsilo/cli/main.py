@@ -130,6 +130,15 @@ def _configure_logging(verbose: bool) -> None:
     logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
 
 
+def _confirm(yes: bool, question: str, refusal: str) -> None:
+    """Ask before something that cannot be undone; without a terminal, ``--yes`` is needed."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise InputError(f"{refusal} without confirmation", hint="add --yes")
+    typer.confirm(question, abort=True)
+
+
 def _state(ctx: typer.Context) -> _State:
     state = ctx.obj
     assert isinstance(state, _State)
@@ -368,6 +377,9 @@ def _register_optional_apps() -> None:
     from ragsilo.cli.retrieval import register_retrieval_commands
 
     register_retrieval_commands(app)
+    from ragsilo.cli.admin import register_admin_commands
+
+    register_admin_commands(app)
 
 
 _register_optional_apps()
