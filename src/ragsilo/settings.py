@@ -130,12 +130,23 @@ def _read_secret(path: Path, what: str) -> str:
 
 
 class CollectionSettings(_Section):
-    """The collection the silo lives in."""
+    """The collection the silo lives in.
+
+    ``tenants: true`` gives a new collection a ``tenant`` field that is its
+    Milvus partition key (hashed into ``tenant_partitions`` partitions); every
+    ingest, search, ask and delete then names its tenant, and sees only that
+    tenant's chunks. It is fixed when the collection is created. ``replicas``
+    is how many in-memory copies a Milvus cluster loads (one per query node
+    group; a single server holds one).
+    """
 
     name: str = "ragsilo"
     consistency_level: ConsistencyLevel = "Strong"
     shards: int = Field(default=1, ge=1, le=16)
     description: str = "ragsilo chunks"
+    tenants: bool = False
+    tenant_partitions: int = Field(default=16, ge=1, le=1024)
+    replicas: int = Field(default=1, ge=1, le=64)
 
     @field_validator("name")
     @classmethod

@@ -195,8 +195,36 @@ class Silo:
             shards=c.shards,
             description=c.description,
             bm25=self._bm25_spec(),
+            tenants=c.tenants,
+            tenant_partitions=c.tenant_partitions,
+            replicas=c.replicas,
         )
         self._ready = True
+
+    def _tenant(self, tenant: str | None) -> str | None:
+        """The tenant of a call, checked: required when ``collection.tenants`` is on, refused
+        when it is off."""
+        from ragsilo.store.filters import check_tenant
+
+        if self.settings.collection.tenants:
+            if tenant is None or tenant == "":
+                raise InputError(
+                    f"collection {self.collection!r} is multi-tenant: name the tenant "
+                    "(--tenant, tenant=...)"
+                )
+            return check_tenant(tenant)
+        if tenant is not None:
+            raise ConfigError(
+                f"a tenant was given but collection.tenants is off for {self.collection!r}",
+                hint="set collection.tenants: true (before the collection is created)",
+            )
+        return None
+
+    def _scoped(self, expr: str, tenant: str | None) -> str:
+        """``expr`` narrowed to ``tenant`` (server-side, on the partition key)."""
+        from ragsilo.store.filters import with_tenant
+
+        return with_tenant(expr, tenant) if tenant is not None else expr
 
     def _bm25_spec(self) -> Any:
         """The BM25 field a new collection gets, or ``None`` where Milvus has no BM25."""
@@ -217,6 +245,7 @@ class Silo:
         progress: ProgressCallback | None = None,
         on_total: Any = None,
         source_names: Mapping[str | Path, str] | None = None,
+        tenant: str | None = None,
     ) -> IngestReport:
         """Ingest files and folders; unchanged files are skipped, changed ones replaced.
 
@@ -224,8 +253,11 @@ class Silo:
         folders but no longer exist on disk are removed. ``source_names`` gives
         files a source name other than their path (``{"/tmp/x/a.md":
         "upload://a.md"}``); documents are stored, found again and reported
-        under that name.
+        under that name. ``tenant`` (required when ``collection.tenants`` is
+        on) owns the documents: the same file ingested for two tenants is two
+        documents.
         """
+        tenant = self._tenant(tenant)
         if not paths:
             raise InputError("nothing to ingest: give at least one file or folder")
         if source_names and prune:
@@ -246,6 +278,7 @@ class Silo:
             ingest_settings,
             embed_batch=self.settings.embedding.batch_size,
             cluster_assigner=self._cluster_assigner(),
+            tenant=tenant,
         )
         names = {Path(p).expanduser().resolve(): n for p, n in (source_names or {}).items()}
         return ingestor.run(
@@ -266,6 +299,7 @@ class Silo:
         rerank: str | None = None,
         route: int | None = None,
         query_vector: np.ndarray | None = None,
+        tenant: str | None = None,
     ) -> list[Hit]:
         """Top-``k`` hits for ``query``, with optional equality filters and a raw Milvus expression.
 
@@ -273,7 +307,9 @@ class Silo:
         ``rerank`` names a reranker (default ``retrieval.rerank``); ``route`` = N
         searches only the N clusters nearest the query (default
         ``retrieval.route_clusters``; 0 searches everything). ``query_vector`` is
-        the query's embedding when you already have it.
+        the query's embedding when you already have it. ``tenant`` (required
+        when ``collection.tenants`` is on) limits the search to that tenant's
+        chunks, on the server.
         """
         return self.retrieve(
             query,
@@ -286,6 +322,7 @@ class Silo:
             rerank=rerank,
             route=route,
             query_vector=query_vector,
+            tenant=tenant,
         ).hits
 
     def retrieve(
@@ -301,6 +338,7 @@ class Silo:
         rerank: str | None = None,
         route: int | None = None,
         query_vector: np.ndarray | None = None,
+        tenant: str | None = None,
     ) -> SearchResult:
         """Like :meth:`search`, with each hit's cluster id and what was done (mode,
         reranker, clusters routed to)."""
@@ -313,7 +351,7 @@ class Silo:
         k = self._check_k(k)
         self._check_consistency(consistency_level)
         fields = self._output_fields(output_fields)
-        expr = build_filter(where, filter)
+        expr = self._scoped(build_filter(where, filter), self._tenant(tenant))
         if needs_text_index(chosen_mode) or query_vector is None:
             self._check_query(query)
         if needs_text_index(chosen_mode) and not self.info.bm25:
@@ -396,6 +434,7 @@ class Silo:
         consistency_level: str | None = None,
         rerank: str | None = None,
         route: int | None = None,
+        tenant: str | None = None,
     ) -> list[Hit]:
         """Dense search with a vector you embedded yourself (see :meth:`embed_query`)."""
         return self.retrieve(
@@ -409,6 +448,7 @@ class Silo:
             rerank=rerank,
             route=route,
             query_vector=vector,
+            tenant=tenant,
         ).hits
 
     @staticmethod
@@ -457,12 +497,19 @@ class Silo:
         return dropped
 
     def delete(
-        self, *, where: Mapping[str, object] | None = None, filter: str | None = None
+        self,
+        *,
+        where: Mapping[str, object] | None = None,
+        filter: str | None = None,
+        tenant: str | None = None,
     ) -> int:
-        """Delete the chunks matching the filter; returns how many were removed."""
+        """Delete the chunks matching the filter (of ``tenant`` only, when the silo has
+        tenants); returns how many were removed."""
+        tenant = self._tenant(tenant)
         expr = build_filter(where, filter)
-        if not expr:
+        if not expr and tenant is None:
             raise InputError("delete needs a filter; to remove everything drop the collection")
+        expr = self._scoped(expr, tenant)
         self._ensure_collection(create=False)
         ids = [r["id"] for r in self.store.iter_rows(self.collection, expr, ["id"])]
         n = self.store.delete_ids(self.collection, ids)
@@ -487,6 +534,14 @@ class Silo:
             if isinstance(c.partitions, bool)
             else self.settings.retrieval.route_clusters > 0
         )
+        if self.store.has_tenants(self.collection):
+            if c.partitions is True:
+                raise ConfigError(
+                    "clustering.partitions cannot be used with tenants: the tenant is the "
+                    "collection's partition key, and Milvus allows no other partitions",
+                    hint="set clustering.partitions: false (or auto)",
+                )
+            partitioned = False
         model, report = run_recluster(
             self.store,
             self.collection,
@@ -511,6 +566,9 @@ class Silo:
             shards=c.shards,
             description=c.description,
             bm25=self._bm25_spec() if self.store.has_bm25(self.collection) else None,
+            tenants=self.store.has_tenants(self.collection),
+            tenant_partitions=c.tenant_partitions,
+            replicas=c.replicas,
         )
 
     def cluster_model(self, *, refresh: bool = False) -> ClusterModel | None:
@@ -549,6 +607,7 @@ class Silo:
         texts: Sequence[tuple[str, dict[str, Any]]] | Sequence[str],
         *,
         source_prefix: str = "text://",
+        tenant: str | None = None,
     ) -> IngestReport:
         """Ingest texts as documents; the report names each by its source.
 
@@ -557,6 +616,7 @@ class Silo:
         the same text again writes nothing. ``title`` in the fields sets the
         title; the other fields are metadata, filterable as ``metadata.<key>``.
         """
+        tenant = self._tenant(tenant)
         documents = text_sources(texts, source_prefix=source_prefix)
         if not documents:
             raise InputError("nothing to ingest: give at least one text")
@@ -569,6 +629,7 @@ class Silo:
             self.settings.ingest,
             embed_batch=self.settings.embedding.batch_size,
             cluster_assigner=self._cluster_assigner(),
+            tenant=tenant,
         )
         return ingestor.run_documents(documents)
 
@@ -579,14 +640,24 @@ class Silo:
         k: int = 5,
         where: Mapping[str, object] | None = None,
         filter: str | None = None,
+        consistency_level: str | None = None,
+        tenant: str | None = None,
     ) -> Answer:
         """Answer ``question`` from the top-``k`` hits, citing them as ``[1]``, ``[2]`` ...
 
         With ``llm.base_url`` and ``llm.model`` set, a language model writes the
         answer; otherwise it is made of the hits' best sentences (offline).
+        ``tenant`` and ``consistency_level`` are as in :meth:`search`.
         """
         vector = self.embed_query(question)
-        hits = self.search_vector(vector, k=k, where=where, filter=filter)
+        hits = self.search_vector(
+            vector,
+            k=k,
+            where=where,
+            filter=filter,
+            consistency_level=consistency_level,
+            tenant=tenant,
+        )
         answerer = create_answerer(self.settings.llm, embed=self.embedder.embed)
         return answerer.answer(question, hits, query_vector=vector)
 

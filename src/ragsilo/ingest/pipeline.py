@@ -43,6 +43,7 @@ from ragsilo.parsers import parse_bytes
 from ragsilo.settings import IngestSettings
 from ragsilo.sources import SourceEntry, iter_source_files, read_limited
 from ragsilo.store import MilvusStore, quote
+from ragsilo.store.filters import with_tenant
 
 log = logging.getLogger(__name__)
 
@@ -107,8 +108,11 @@ class Ingestor:
         *,
         embed_batch: int = 32,
         cluster_assigner: ClusterModel | None = None,
+        tenant: str | None = None,
     ) -> None:
         self._store = store
+        # the tenant that owns what is written: part of each document's id, stored per row
+        self._tenant = tenant
         self._collection = collection
         self._embedder = embedder
         self._chunker = chunker
@@ -188,7 +192,9 @@ class Ingestor:
         self, jobs: Iterable[_FileJob], finish: Callable[[FileResult], None]
     ) -> tuple[int, int]:
         """Embed and write ``jobs``; returns (rows written, stale rows deleted)."""
-        writer = _Writer(self._store, self._collection, self._settings, finish, self._assigner)
+        writer = _Writer(
+            self._store, self._collection, self._settings, finish, self._assigner, self._tenant
+        )
         embedder = _EmbedStage(self._embedder, self._embed_batch, writer.put)
         writer.start()
         try:
@@ -243,7 +249,7 @@ class Ingestor:
         begin, replaces a query per file (each of which, on Milvus Lite, also has
         to scan the rows written earlier in the same run).
         """
-        doc_ids = [make_doc_id(s) for s in sources]
+        doc_ids = [self._doc_id(s) for s in sources]
         rows = self._store.query(
             self._collection,
             f"doc_id in [{', '.join(quote(d) for d in doc_ids)}]",
@@ -253,6 +259,13 @@ class Ingestor:
         for r in rows:
             found.setdefault(r["doc_id"], []).append(r)
         self._states.update(found)
+
+    def _doc_id(self, source: str) -> str:
+        """A document's id: from its source, and its tenant when there is one (so two
+        tenants' copies of one file are two documents)."""
+        if self._tenant is None:
+            return make_doc_id(source)
+        return make_doc_id(f"{self._tenant}\x1f{source}")
 
     def _prepare(self, entry: SourceEntry, names: Mapping[Path, str]) -> _FileJob:
         source = names.get(entry.path, str(entry.path))
@@ -269,7 +282,7 @@ class Ingestor:
 
     def _job(self, source: str, sha: str, parse: Callable[[], ParsedDocument]) -> _FileJob:
         """The chunks of one document version, or a skip when the store already holds it."""
-        doc_id = make_doc_id(source)
+        doc_id = self._doc_id(source)
         stored = self._states.pop(doc_id, None)
         if stored is None:
             stored = self._store.query(
@@ -303,7 +316,8 @@ class Ingestor:
         if not dirs:
             return [], 0
         by_doc: dict[str, str] = {}
-        for row in self._store.iter_rows(self._collection, "", ["doc_id", "source"]):
+        scope = "" if self._tenant is None else with_tenant("", self._tenant)
+        for row in self._store.iter_rows(self._collection, scope, ["doc_id", "source"]):
             by_doc.setdefault(row["doc_id"], row["source"])
         removed: list[FileResult] = []
         total = 0
@@ -388,9 +402,11 @@ class _Writer:
         settings: IngestSettings,
         finish: Callable[[FileResult], None],
         assigner: ClusterModel | None = None,
+        tenant: str | None = None,
     ) -> None:
         self._store = store
         self._collection = collection
+        self._tenant = tenant
         self._batch_bytes = int(settings.batch_mb * 1024 * 1024)
         self._finish = finish
         self._assigner = assigner
@@ -476,10 +492,12 @@ class _Writer:
         return self._replace_stale(job)
 
     def _clusters_of(self, vectors: np.ndarray) -> dict[str, Any]:
-        """The cluster ids (and storage layout) of new chunks; nothing without clusters."""
+        """The cluster ids (and storage layout) of new chunks, and their tenant."""
+        out: dict[str, Any] = {} if self._tenant is None else {"tenant": self._tenant}
         if self._assigner is None:
-            return {}
+            return out
         return {
+            **out,
             "cluster_ids": self._assigner.assign(vectors),
             "partitioned": self._assigner.partitioned,
         }
