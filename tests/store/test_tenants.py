@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from tests.conftest import HashEmbedder
 
 from ragsilo import Silo
 from ragsilo.errors import ConfigError, FilterError, InputError, SchemaMismatchError
 from ragsilo.settings import load_settings
 from ragsilo.store.filters import check_tenant, with_tenant
-from tests.conftest import HashEmbedder
 
 TEXTS = [
     ("the red fox jumps over the fence", {"name": "shared"}),
