@@ -98,9 +98,11 @@ def test_tenant_refused_without_tenants_and_schema_checked(tmp_path) -> None:
             "collection": {"tenants": True},
         }
     )
-    with Silo.open(tenanted, embedder=HashEmbedder()) as silo:
-        with pytest.raises(SchemaMismatchError, match="no tenant field"):
-            silo.search("x", tenant="acme")
+    with (
+        Silo.open(tenanted, embedder=HashEmbedder()) as silo,
+        pytest.raises(SchemaMismatchError, match="no tenant field"),
+    ):
+        silo.search("x", tenant="acme")
 
 
 @pytest.mark.parametrize("bad", ["", "-x", "a b", "x" * 129, 'a"b', "a\nb", 5])
