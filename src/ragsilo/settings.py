@@ -160,12 +160,23 @@ class CollectionSettings(_Section):
 
 
 class IndexSettings(_Section):
-    """The vector index. ``type: auto`` lets ragsilo choose and say why."""
+    """The vector index. ``type: auto`` lets ragsilo choose and say why.
+
+    ``auto`` picks among the CPU types the server has: HNSW for a new
+    collection, FLAT for a small one, and, when HNSW would not fit
+    ``memory_budget_mb``, DISKANN, IVF_SQ8 or IVF_PQ. ``recall_target`` tunes the
+    search parameters it picks (HNSW ef, IVF nprobe). ``gpu: true`` says the
+    server is a Milvus GPU build, which the GPU types (GPU_CAGRA, GPU_IVF_FLAT,
+    GPU_IVF_PQ, GPU_BRUTE_FORCE) need; Milvus does not report it itself.
+    """
 
     type: str = "auto"
     metric: Literal["COSINE", "IP", "L2"] = "COSINE"
     params: dict[str, Any] = Field(default_factory=dict)
     search_params: dict[str, Any] = Field(default_factory=dict)
+    memory_budget_mb: float | None = Field(default=None, gt=0)
+    recall_target: float = Field(default=0.95, gt=0, le=1)
+    gpu: bool = False
 
     @field_validator("type")
     @classmethod

@@ -36,7 +36,7 @@ from ragsilo.models import CollectionStats, Hit, IngestReport, ServerInfo
 from ragsilo.rerank.groups import HitGroup, group_by_cluster
 from ragsilo.retrieval import Retriever, SearchOptions, SearchResult, check_mode
 from ragsilo.retrieval.modes import needs_text_index, needs_vector
-from ragsilo.settings import Settings, load_settings
+from ragsilo.settings import IndexSettings, Settings, load_settings
 from ragsilo.store import DEFAULT_OUTPUT_FIELDS, MilvusStore, RetryPolicy, build_filter, plan_index
 from ragsilo.store.centroids import CentroidStore
 from ragsilo.store.indexes import IndexPlan
@@ -174,8 +174,89 @@ class Silo:
     @property
     def index_plan(self) -> IndexPlan:
         if self._plan is None:
-            self._plan = plan_index(self.settings.index, self.info, self.embedder.dimension)
+            self._plan = self._plan_for(self.settings.index)
         return self._plan
+
+    def _plan_for(self, index: IndexSettings, rows: int | None = None) -> IndexPlan:
+        """Plan ``index`` for this server. GPU types need ``index.gpu: true``: Milvus does not
+        say whether it is a GPU build (a CPU build accepts a GPU index on an empty
+        collection and fails only when it builds it), and Milvus Lite has none."""
+        gpu = index.gpu and self.info.kind == "server"
+        return plan_index(index, self.info, self.embedder.dimension, rows=rows, gpu=gpu)
+
+    # ----------------------------------------------------------------- index
+    def index(self) -> dict[str, Any]:
+        """The collection's vector index: type, metric, build parameters, row count, and the
+        types this server offers."""
+        from ragsilo.store.milvus import _plan_from_described
+
+        self._ensure_collection(create=False)
+        described = self.store.vector_index(self.collection)
+        stored = _plan_from_described(described)
+        return {
+            "collection": self.collection,
+            "type": str(described.get("index_type", "")),
+            "metric": str(described.get("metric_type", "")),
+            "params": stored.build if stored else {},
+            "search_params": self.store._plans.get(self.collection, self.index_plan).search,
+            "rows": self.store.count(self.collection),
+            "dimension": self.embedder.dimension,
+            "server_types": list(self.info.index_types),
+        }
+
+    def set_index(
+        self,
+        type: str | None = None,
+        *,
+        params: Mapping[str, Any] | None = None,
+        search_params: Mapping[str, Any] | None = None,
+    ) -> IndexPlan:
+        """Replace the vector index (``type`` ``auto`` chooses by the row count now); every row
+        is kept. The new index is planned and checked first: a type or parameter the server
+        does not take is refused before anything changes. Then: release, drop the index,
+        build the new one, load, and check the row count."""
+        self._ensure_collection(create=False)
+        update: dict[str, Any] = {}
+        if type is not None:
+            update["type"] = type
+            # another type starts from its own defaults, not the configured type's parameters
+            update["params"], update["search_params"] = {}, {}
+        if params is not None:
+            update["params"] = dict(params)
+        if search_params is not None:
+            update["search_params"] = dict(search_params)
+        try:
+            index = IndexSettings.model_validate({**self.settings.index.model_dump(), **update})
+        except ValueError as e:
+            from ragsilo.settings import _describe
+
+            raise ConfigError(_describe(e)) from None  # type: ignore[arg-type]
+        rows = self.store.count(self.collection)
+        plan = self._plan_for(index, rows)
+        if plan.metric != self.index_plan.metric:
+            raise ConfigError("the metric cannot change in place; use another collection")
+        self.store.replace_vector_index(self.collection, plan)
+        self._plan = plan
+        return plan
+
+    def rebuild_index(self) -> IndexPlan:
+        """Build the vector index again with its type and parameters; every row is kept."""
+        info = self.index()
+        return self.set_index(info["type"], params=info["params"])
+
+    # ----------------------------------------------------------------- replicas
+    def replicas(self) -> list[dict[str, Any]]:
+        """The collection's in-memory replicas (id, query nodes, shards)."""
+        self._ensure_collection(create=False)
+        return self.store.replicas(self.collection)
+
+    def set_replicas(self, n: int) -> int:
+        """Load the collection with ``n`` in-memory replicas; returns the count before. More
+        than the cluster can host is refused, and the collection stays loaded as before."""
+        if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= 64:
+            raise InputError(f"replicas must be a whole number from 1 to 64, not {n!r}")
+        self._ensure_collection(create=False)
+        return self.store.set_replicas(self.collection, n)
 
     def _ensure_collection(self, *, create: bool) -> None:
         if self._ready:

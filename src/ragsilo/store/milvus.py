@@ -226,6 +226,7 @@ class MilvusStore:
             described = self.describe(name)
             check_schema(name, described, dimension, bm25, tenants=tenants)
             self._check_metric(name, plan)
+            plan = self._stored_plan(name, plan)
             self._bm25[name] = has_bm25(described)
             self._terms[name] = has_terms_field(described)
             self._tenants[name] = has_tenant_field(described)
@@ -253,6 +254,26 @@ class MilvusStore:
         self._dims[name] = dimension
         self.ensure_loaded(name, replicas=replicas)
         return created
+
+    def _stored_plan(self, name: str, plan: IndexPlan) -> IndexPlan:
+        """``plan``, or the plan of the index ``name`` really has when that is another type
+        (after ``ragsilo index set``): searches use the parameters of the index there is."""
+        from ragsilo.store.indexes import CATALOGUE
+
+        try:
+            described = self.vector_index(name)
+        except StoreError:
+            return plan
+        kind = str(described.get("index_type", ""))
+        if not kind or kind == plan.type or kind not in CATALOGUE:
+            return plan
+        stored = _plan_from_described(described)
+        if stored is None:
+            return plan
+        log.info("collection %r has a %s index; searching it as such", name, kind)
+        return IndexPlan(
+            kind, plan.metric, stored.build, dict(CATALOGUE[kind].search), "the collection's index"
+        )
 
     def has_tenants(self, name: str) -> bool:
         """Whether ``name`` has the tenant partition key."""
