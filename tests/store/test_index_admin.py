@@ -5,13 +5,12 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from tests.conftest import HashEmbedder
 
 from ragsilo import Silo
 from ragsilo.errors import CapabilityError, ConfigError
 from ragsilo.models import Chunk
-from ragsilo.models import Chunk
 from ragsilo.settings import load_settings
-from tests.conftest import HashEmbedder
 
 
 @pytest.fixture(params=["lite", pytest.param("server", marks=pytest.mark.server)])

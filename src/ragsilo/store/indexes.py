@@ -131,15 +131,16 @@ def plan_index(
         reason = f"index.type is set to {chosen}"
     spec = CATALOGUE[chosen]
     if spec.gpu and (not gpu or info.kind == "lite"):
-        where = (
-            "Milvus Lite has no GPU indexes"
-            if info.kind == "lite"
-            else (f"{info.kind} {info.version} has no GPU support (a CPU build)")
-        )
-        raise CapabilityError(
-            f"{chosen} is a GPU index and {where}",
-            hint=f"choose one of {', '.join(info.index_types)} or connect to a GPU Milvus server",
-        )
+        if info.kind == "lite":
+            where = "Milvus Lite has no GPU indexes"
+            hint = f"choose one of {', '.join(info.index_types)}"
+        else:
+            where = f"{info.kind} {info.version} is not known to be a GPU build"
+            hint = (
+                f"choose one of {', '.join(info.index_types)}, or, on a Milvus GPU image, "
+                "set index.gpu: true"
+            )
+        raise CapabilityError(f"{chosen} is a GPU index and {where}", hint=hint)
     if not spec.gpu and chosen not in info.index_types:
         raise CapabilityError(
             f"index type {chosen} is not supported by {info.kind} {info.version}",
