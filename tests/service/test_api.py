@@ -61,7 +61,6 @@ def test_search_filters(seeded) -> None:
     [
         ({"mode": "hybrid"}, "unsupported_mode", "available modes: dense"),
         ({"reranker": "mmr"}, "unsupported_reranker", "available: none"),
-        ({"tenant": "acme"}, "unsupported_tenant", "not available"),
     ],
 )
 def test_options_this_version_lacks_are_refused_clearly(seeded, extra, code, words) -> None:

@@ -38,6 +38,12 @@ def register_admin_commands(app: typer.Typer) -> None:
     """Add the commands to the main ``ragsilo`` app."""
     app.add_typer(users_app, name="users")
     app.add_typer(roles_app, name="roles")
+    app.add_typer(index_app, name="index")
+    app.add_typer(replicas_app, name="replicas")
+    from ragsilo.cli.query import ask, delete
+
+    app.command("ask")(ask)
+    app.command("delete")(delete)
 
 
 def read_secret(path: Path | None, prompt: str, *, confirm: bool) -> str:
@@ -337,5 +343,149 @@ def roles_delete(
 
                 raise NotFoundError(f"role {name!r} does not exist")
         _out_console().print(f"deleted role {name}")
+
+    _run(body)
+
+
+# ------------------------------------------------------------------------- index
+index_app = typer.Typer(
+    help="The vector index: show it, change its type or parameters, rebuild it.",
+    no_args_is_help=True,
+)
+replicas_app = typer.Typer(help="In-memory replicas of the collection.", no_args_is_help=True)
+
+
+def _params(items: list[str] | None, what: str) -> dict[str, object] | None:
+    """``["M=32", "efConstruction=200"]`` → ``{"M": 32, "efConstruction": 200}``."""
+    if not items:
+        return None
+    out: dict[str, object] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"{what} {item!r} is not of the form key=value")
+        value: object = raw.strip()
+        low = raw.strip().lower()
+        if low in ("true", "false"):
+            value = low == "true"
+        else:
+            for cast in (int, float):
+                try:
+                    value = cast(raw)
+                    break
+                except ValueError:
+                    continue
+        out[key.strip()] = value
+    return out
+
+
+@index_app.command("show")
+def index_show(ctx: typer.Context, as_json: AsJson = False) -> None:
+    """Show the index type, metric, parameters and row count."""
+    from ragsilo.cli.main import _out_console, _run, _state
+
+    state = _state(ctx)
+
+    def body() -> None:
+        with state.silo() as silo:
+            info = silo.index()
+        con = _out_console()
+        if as_json:
+            con.print_json(json.dumps(info))
+            return
+        con.print(f"collection   {info['collection']}")
+        con.print(f"index        {info['type']} ({info['metric']})")
+        con.print(f"build        {json.dumps(info['params'], sort_keys=True)}")
+        con.print(f"search       {json.dumps(info['search_params'], sort_keys=True)}")
+        con.print(f"rows         {info['rows']}, dimension {info['dimension']}")
+        con.print(f"server types {', '.join(info['server_types'])}")
+
+    _run(body)
+
+
+@index_app.command("set")
+def index_set(
+    ctx: typer.Context,
+    type_: Annotated[str, typer.Argument(metavar="TYPE", help="Index type, or auto")],
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="Build parameter KEY=VALUE")
+    ] = None,
+    search_param: Annotated[
+        list[str] | None, typer.Option("--search-param", "-s", help="Search parameter KEY=VALUE")
+    ] = None,
+) -> None:
+    """Replace the vector index (release, drop, build, load, check); every row is kept."""
+    from ragsilo.cli.main import _out_console, _run, _state
+
+    state = _state(ctx)
+
+    def body() -> None:
+        params = _params(param, "--param")
+        search = _params(search_param, "--search-param")
+        with state.silo() as silo:
+            plan = silo.set_index(type_, params=params, search_params=search)
+            rows = silo.stats().rows
+        _out_console().print(
+            f"index is now {plan.type} {json.dumps(plan.build, sort_keys=True)}, "
+            f"{rows} rows kept: {plan.reason}"
+        )
+
+    _run(body)
+
+
+@index_app.command("rebuild")
+def index_rebuild(ctx: typer.Context) -> None:
+    """Build the vector index again with the same type and parameters; every row is kept."""
+    from ragsilo.cli.main import _out_console, _run, _state
+
+    state = _state(ctx)
+
+    def body() -> None:
+        with state.silo() as silo:
+            plan = silo.rebuild_index()
+            rows = silo.stats().rows
+        _out_console().print(f"rebuilt the {plan.type} index, {rows} rows kept")
+
+    _run(body)
+
+
+@replicas_app.command("show")
+def replicas_show(ctx: typer.Context, as_json: AsJson = False) -> None:
+    """Show the collection's in-memory replicas and their query nodes."""
+    from ragsilo.cli.main import _out_console, _run, _state
+
+    state = _state(ctx)
+
+    def body() -> None:
+        with state.silo() as silo:
+            replicas = silo.replicas()
+            configured = silo.settings.collection.replicas
+        con = _out_console()
+        if as_json:
+            con.print_json(json.dumps({"configured": configured, "replicas": replicas}))
+            return
+        con.print(f"{len(replicas)} replica(s) loaded (collection.replicas: {configured})")
+        for r in replicas:
+            con.print(
+                f"  replica {r['id']}: nodes {', '.join(r['nodes']) or '-'}, {r['shards']} shard(s)"
+            )
+
+    _run(body)
+
+
+@replicas_app.command("set")
+def replicas_set(
+    ctx: typer.Context,
+    n: Annotated[int, typer.Argument(help="Number of in-memory replicas")],
+) -> None:
+    """Load the collection with N replicas (it is released and loaded again)."""
+    from ragsilo.cli.main import _out_console, _run, _state
+
+    state = _state(ctx)
+
+    def body() -> None:
+        with state.silo() as silo:
+            before = silo.set_replicas(n)
+        _out_console().print(f"replicas: {before} -> {n}")
 
     _run(body)

@@ -173,6 +173,9 @@ def ingest(
         typer.Option("--prune", help="Remove documents whose files disappeared from the folders"),
     ] = False,
     workers: Annotated[int | None, typer.Option(help="Parallel parse workers")] = None,
+    tenant: Annotated[
+        str | None, typer.Option(help="Tenant that owns the documents (collection.tenants)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
 ) -> None:
     """Ingest files and folders (txt, md, html, pdf, docx, csv, json)."""
@@ -182,7 +185,12 @@ def ingest(
         progress = output.IngestProgress(enabled=not as_json and sys.stderr.isatty())
         with state.silo() as silo, progress as bar:
             report = silo.ingest(
-                paths, prune=prune, workers=workers, progress=bar.advance, on_total=bar.start
+                paths,
+                prune=prune,
+                workers=workers,
+                progress=bar.advance,
+                on_total=bar.start,
+                tenant=tenant,
             )
         if as_json:
             _out_console().print_json(json.dumps(report.to_dict()))
@@ -211,7 +219,11 @@ def search(
         list[str] | None, typer.Option("--output-field", "-o", help="Extra field to return")
     ] = None,
     consistency: Annotated[
-        str | None, typer.Option(help="Consistency level for this query")
+        str | None,
+        typer.Option(help="Strong | Bounded | Session | Eventually (default: the collection's)"),
+    ] = None,
+    tenant: Annotated[
+        str | None, typer.Option(help="Tenant to search (required when collection.tenants is on)")
     ] = None,
     mode: Annotated[
         str | None, typer.Option(help="dense | bm25 | hybrid (default: retrieval.mode)")
@@ -250,6 +262,7 @@ def search(
                 mode=mode,
                 rerank=rerank,
                 route=route,
+                tenant=tenant,
             )
             groups = (
                 group_by_cluster(result.hits, result.cluster_ids, silo.cluster_model())

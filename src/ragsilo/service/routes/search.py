@@ -26,7 +26,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-def check_options(mode: str, reranker: str | None, tenant: str | None) -> None:
+def check_options(mode: str, reranker: str | None) -> None:
     """Refuse, with the choices there are, options this version does not have."""
     if mode not in MODES:
         raise ServiceError(
@@ -40,12 +40,6 @@ def check_options(mode: str, reranker: str | None, tenant: str | None) -> None:
             "unsupported_reranker",
             f"reranker {reranker!r} is not available; available: {', '.join(RERANKERS)} "
             "(or leave it out)",
-        )
-    if tenant is not None:
-        raise ServiceError(
-            400,
-            "unsupported_tenant",
-            "tenant isolation is not available in this version; leave tenant out or null",
         )
 
 
@@ -76,7 +70,7 @@ def search(
 ) -> dict[str, Any]:
     ctx.limits.check_text(body.query, "query")
     ctx.limits.check_k(body.k)
-    check_options(body.mode, body.reranker, body.tenant)
+    check_options(body.mode, body.reranker)
     started = time.perf_counter()
     with blame_raw_filter(body.filter):
         hits = silo.search(
@@ -85,6 +79,8 @@ def search(
             where=body.where,
             filter=body.filter,
             output_fields=body.output_fields,
+            consistency_level=body.consistency_level,
+            tenant=body.tenant,
         )
     return {
         "query": body.query,
