@@ -40,6 +40,7 @@ def register_admin_commands(app: typer.Typer) -> None:
     app.add_typer(roles_app, name="roles")
     app.add_typer(index_app, name="index")
     app.add_typer(replicas_app, name="replicas")
+    app.add_typer(config_app, name="config")
     from ragsilo.cli.query import ask, delete
 
     app.command("ask")(ask)
@@ -487,5 +488,30 @@ def replicas_set(
         with state.silo() as silo:
             before = silo.set_replicas(n)
         _out_console().print(f"replicas: {before} -> {n}")
+
+    _run(body)
+
+
+# ------------------------------------------------------------------------ config
+config_app = typer.Typer(help="The settings in effect.", no_args_is_help=True)
+
+
+@config_app.command("show")
+def config_show(ctx: typer.Context, as_json: AsJson = False) -> None:
+    """Print the settings in effect (file, environment and options merged); secrets are
+    masked."""
+    import yaml
+
+    from ragsilo.cli.main import _out_console, _run, _state
+
+    state = _state(ctx)
+
+    def body() -> None:
+        data = state.settings().redacted()
+        con = _out_console()
+        if as_json:
+            con.print_json(json.dumps(data))
+        else:
+            con.print(yaml.safe_dump(data, sort_keys=False).rstrip(), markup=False)
 
     _run(body)

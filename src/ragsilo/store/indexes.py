@@ -155,6 +155,9 @@ def plan_index(
         spec.search,
         {**tuned.get("search", {}), **settings.search_params},
     )
+    given_search = {**tuned.get("search", {}), **settings.search_params}
+    if "nprobe" in search and "nprobe" not in given_search and "nlist" in build:
+        search["nprobe"] = max(1, min(int(search["nprobe"]), int(build["nlist"])))
     _check_ranges(chosen, build, search, dimension)
     return IndexPlan(chosen, settings.metric, build, search, reason)
 

@@ -119,6 +119,7 @@ class MilvusStore:
             kwargs["token"] = token
         if s.db_name:
             kwargs["db_name"] = s.db_name
+        kwargs.update(s.tls_options())
         try:
             self._client = MilvusClient(**kwargs)
             version = str(self._client.get_server_version())
@@ -271,9 +272,10 @@ class MilvusStore:
         if stored is None:
             return plan
         log.info("collection %r has a %s index; searching it as such", name, kind)
-        return IndexPlan(
-            kind, plan.metric, stored.build, dict(CATALOGUE[kind].search), "the collection's index"
-        )
+        search = dict(CATALOGUE[kind].search)
+        if "nprobe" in search and isinstance(stored.build.get("nlist"), int):
+            search["nprobe"] = max(1, min(int(search["nprobe"]), stored.build["nlist"]))
+        return IndexPlan(kind, plan.metric, stored.build, search, "the collection's index")
 
     def has_tenants(self, name: str) -> bool:
         """Whether ``name`` has the tenant partition key."""
