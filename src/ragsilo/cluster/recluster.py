@@ -223,14 +223,8 @@ def recluster(
         scanned = True
     else:
         moved, scanned = _rewrite(
-            store,
-            collection,
-            [ids[i] for i in changed],
-            labels[changed],
-            step,
-            total=n,
-            all_labels=new_labels,
-            counter=counter,
+            store, collection, [ids[i] for i in changed], labels[changed], step, total=n,
+            all_labels=new_labels, counter=counter,
         )
     if counter is None:
         keywords: list[list[str]] = [[] for _ in range(chosen)]

@@ -95,9 +95,8 @@ class EvalReport:
         }
 
 
-def ingest_dataset(
-    silo: Any, data: BeirDataset, *, batch: int = 10_000, progress: ProgressFn | None = None
-) -> tuple[int, float]:
+def ingest_dataset(silo: Any, data: BeirDataset, *, batch: int = 10_000,
+                   progress: ProgressFn | None = None) -> tuple[int, float]:
     """Ingest the corpus in batches of ``batch`` documents; returns (chunks written, seconds).
 
     Documents the collection already holds whole and unchanged are found in one pass
@@ -110,10 +109,10 @@ def ingest_dataset(
     ]
     held = _complete_documents(silo)
     todo = [
-        it
-        for it in items
-        if held.get(SOURCE_PREFIX + it[1]["name"])
-        != hashlib.sha256(it[0].encode("utf-8", "surrogatepass")).hexdigest()
+        it for it in items
+        if held.get(SOURCE_PREFIX + it[1]["name"]) != hashlib.sha256(
+            it[0].encode("utf-8", "surrogatepass")
+        ).hexdigest()
     ]
     written = 0
     for start in range(0, len(todo), batch):
