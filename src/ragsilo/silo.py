@@ -198,7 +198,7 @@ class Silo:
             "type": str(described.get("index_type", "")),
             "metric": str(described.get("metric_type", "")),
             "params": stored.build if stored else {},
-            "search_params": self.store._plans.get(self.collection, self.index_plan).search,
+            "search_params": (self.store.plan_of(self.collection) or self.index_plan).search,
             "rows": self.store.count(self.collection),
             "dimension": self.embedder.dimension,
             "server_types": list(self.info.index_types),

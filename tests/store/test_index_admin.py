@@ -107,3 +107,23 @@ def test_replicas(silo: Silo) -> None:
     assert len(silo.replicas()) == 1
     assert _top(silo)[0] == "text://n17"
     assert silo.set_replicas(1) == 1
+
+
+@pytest.mark.server
+def test_replicas_setting_over_capacity_is_a_clear_refusal(milvus_server) -> None:
+    name = f"rep_{uuid.uuid4().hex[:10]}"
+    milvus = {"uri": milvus_server.uri, "token": milvus_server.token}
+    base = {"milvus": milvus, "collection": {"name": name}, "index": {"type": "FLAT"}}
+    with Silo.open(load_settings(overrides=base), embedder=HashEmbedder()) as one:
+        one.ingest_texts(["a first note"])
+        one.store.client.release_collection(name)  # the next open loads it
+        try:
+            two = {**base, "collection": {"name": name, "replicas": 2}}
+            with Silo.open(load_settings(overrides=two), embedder=HashEmbedder()) as silo:
+                with pytest.raises(CapabilityError, match="with 2 replicas") as e:
+                    silo.search("note")
+                assert "collection.replicas" in str(e.value)
+            one._ready = False
+            assert [h.source for h in one.search("a first note", k=1)][0].startswith("text://")
+        finally:
+            one.drop_collection()

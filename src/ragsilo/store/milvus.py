@@ -277,6 +277,10 @@ class MilvusStore:
             search["nprobe"] = max(1, min(int(search["nprobe"]), stored.build["nlist"]))
         return IndexPlan(kind, plan.metric, stored.build, search, "the collection's index")
 
+    def plan_of(self, name: str) -> IndexPlan | None:
+        """The index plan searches of ``name`` use (``None`` before it was opened)."""
+        return self._plans.get(name)
+
     def has_tenants(self, name: str) -> bool:
         """Whether ``name`` has the tenant partition key."""
         if name not in self._tenants:
@@ -353,7 +357,18 @@ class MilvusStore:
         if replicas is not None and replicas != 1:
             self._require_replicas(replicas)
             kwargs["replica_number"] = replicas
-        self._call(f"load collection {name!r}", lambda: self.client.load_collection(name, **kwargs))
+        try:
+            self._call(
+                f"load collection {name!r}", lambda: self.client.load_collection(name, **kwargs)
+            )
+        except StoreError as e:
+            if not kwargs or isinstance(e, (AuthenticationError, CapabilityError)):
+                raise
+            raise CapabilityError(
+                f"cannot load collection {name!r} with {replicas} replicas: {e.message}",
+                hint="a replica needs its own query node: add query nodes, or lower "
+                "collection.replicas",
+            ) from None
         deadline = time.monotonic() + _LOAD_WAIT_SECONDS
         state = ""
         while time.monotonic() < deadline:
@@ -416,8 +431,7 @@ class MilvusStore:
                 )
             self._load(name, before)
             raise CapabilityError(
-                f"cannot load collection {name!r} with {replicas} replicas: {e.message}; "
-                f"it is loaded again with {before}",
+                f"{e.message}; it is loaded again with {before}",
                 hint="a replica needs its own query node: add query nodes, or ask for fewer",
             ) from None
         return before
