@@ -39,8 +39,9 @@ def silo_collection(milvus_server, cleanup) -> str:
     return name
 
 
-def _until_allowed(fn, seconds: float = 20.0):
-    """Milvus proxies take a moment to see new grants: retry what is denied until then."""
+def _until_allowed(fn, seconds: float = 90.0):
+    """Milvus proxies take a moment to see new grants (2 to 8 seconds measured on a busy
+    2.3.5): retry what is denied until then."""
     deadline = time.monotonic() + seconds
     while True:
         try:
