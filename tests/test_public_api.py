@@ -5,6 +5,7 @@ from __future__ import annotations
 import ragsilo
 
 EXPECTED = {
+    "Admin",
     "AuthenticationError",
     "CapabilityError",
     "Chunk",
@@ -23,6 +24,8 @@ EXPECTED = {
     "InputError",
     "MissingDependencyError",
     "ParsedDocument",
+    "PermissionDeniedError",
+    "PolicyError",
     "RagsiloError",
     "SchemaMismatchError",
     "Section",

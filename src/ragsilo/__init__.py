@@ -10,6 +10,7 @@ Everything the CLI does is available here, through one facade::
             print(hit.score, hit.source, hit.text[:80])
 """
 
+from ragsilo.admin import Admin
 from ragsilo.cluster import ClusterModel
 from ragsilo.cluster.recluster import ClusterSummary, ReclusterReport
 from ragsilo.errors import (
@@ -24,6 +25,8 @@ from ragsilo.errors import (
     FilterError,
     InputError,
     MissingDependencyError,
+    PermissionDeniedError,
+    PolicyError,
     RagsiloError,
     RerankError,
     SchemaMismatchError,
@@ -47,6 +50,7 @@ from ragsilo.silo import DoctorReport, Silo
 __version__ = "0.1.0"
 
 __all__ = [
+    "Admin",
     "AuthenticationError",
     "CapabilityError",
     "Chunk",
@@ -68,6 +72,8 @@ __all__ = [
     "InputError",
     "MissingDependencyError",
     "ParsedDocument",
+    "PermissionDeniedError",
+    "PolicyError",
     "RagsiloError",
     "ReclusterReport",
     "RerankContext",

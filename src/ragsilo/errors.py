@@ -7,6 +7,7 @@ should answer with, the CLI exit code, and whether retrying can help::
     ├── ConfigError                   code=config_error     http=400 exit=2
     ├── InputError                    code=invalid_input    http=400 exit=2
     │   ├── FilterError               code=invalid_filter   http=400 exit=2
+    │   ├── PolicyError               code=policy_violation http=400 exit=2
     │   └── DocumentError             code=document_error   http=422 exit=2
     │       ├── UnsupportedFormatError code=unsupported_format
     │       ├── FileTooLargeError     code=file_too_large   http=413
@@ -17,6 +18,7 @@ should answer with, the CLI exit code, and whether retrying can help::
     ├── StoreError                    code=store_error      http=502 exit=5
     │   ├── ConnectionFailedError     code=connection_failed http=503 (retriable)
     │   ├── AuthenticationError       code=authentication_failed http=401
+    │   ├── PermissionDeniedError     code=permission_denied http=403
     │   ├── CapabilityError           code=capability_missing http=501
     │   ├── SchemaMismatchError       code=schema_mismatch  http=409
     │   ├── CollectionNotFoundError   code=collection_not_found http=404
@@ -70,6 +72,16 @@ class FilterError(InputError):
     """A metadata filter cannot be turned into a safe Milvus expression."""
 
     code = "invalid_filter"
+
+
+class PolicyError(InputError):
+    """A user name, role name or password breaks the account policy; ``rule`` names the rule."""
+
+    code = "policy_violation"
+
+    def __init__(self, message: str, *, rule: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.rule = rule
 
 
 class DocumentError(InputError):
@@ -148,6 +160,13 @@ class AuthenticationError(StoreError):
 
     code = "authentication_failed"
     http_status = 401
+
+
+class PermissionDeniedError(StoreError):
+    """The login is valid but lacks the privilege for the operation (Milvus RBAC)."""
+
+    code = "permission_denied"
+    http_status = 403
 
 
 class CapabilityError(StoreError):

@@ -52,6 +52,12 @@ class MilvusSettings(_Section):
     is a Milvus server. ``token`` is ``user:password`` or an API key; ``user`` +
     ``password`` is the alternative. Secret files hold a token or password on
     their first line, for container secrets.
+
+    TLS: ``tls: true`` (or an ``https://`` URI) encrypts the connection;
+    ``ca_file`` is the certificate (or CA) to trust, ``server_name`` the name
+    to check it against when it differs from the URI's host, and
+    ``client_cert_file`` + ``client_key_file`` (with ``ca_file``) log in with
+    a client certificate (mutual TLS).
     """
 
     uri: str = "./ragsilo.db"
@@ -62,6 +68,11 @@ class MilvusSettings(_Section):
     password_file: Path | None = None
     db_name: str = ""
     timeout: float = Field(default=30.0, gt=0, le=3600)
+    tls: bool = False
+    server_name: str | None = None
+    ca_file: Path | None = None
+    client_cert_file: Path | None = None
+    client_key_file: Path | None = None
 
     @field_validator("uri")
     @classmethod
@@ -89,7 +100,46 @@ class MilvusSettings(_Section):
             raise ValueError("give either milvus.token or milvus.user + milvus.password, not both")
         if (self.password or self.password_file) and not self.user:
             raise ValueError("milvus.password is set but milvus.user is not")
+        tls_given = self.tls or any(
+            v is not None
+            for v in (self.server_name, self.ca_file, self.client_cert_file, self.client_key_file)
+        )
+        if tls_given and self.is_lite:
+            raise ValueError(
+                "milvus.tls and its files apply to a server URI, not a Milvus Lite file"
+            )
+        if (self.client_cert_file is None) != (self.client_key_file is None):
+            raise ValueError("milvus.client_cert_file and milvus.client_key_file go together")
+        if self.client_cert_file is not None and self.ca_file is None:
+            raise ValueError("a client certificate (mutual TLS) needs milvus.ca_file as well")
         return self
+
+    @property
+    def uses_tls(self) -> bool:
+        return self.tls or self.uri.startswith("https://") or self.ca_file is not None
+
+    def tls_options(self) -> dict[str, Any]:
+        """The TLS keyword arguments for ``MilvusClient`` (empty without TLS); checks that the
+        files can be read."""
+        if not self.uses_tls:
+            return {}
+        opts: dict[str, Any] = {"secure": True}
+        if self.server_name:
+            opts["server_name"] = self.server_name
+        for what, path in (
+            ("milvus.ca_file", self.ca_file),
+            ("milvus.client_cert_file", self.client_cert_file),
+            ("milvus.client_key_file", self.client_key_file),
+        ):
+            if path is not None and not path.expanduser().is_file():
+                raise ConfigError(f"{what} {str(path)!r} does not exist or is not a file")
+        if self.client_cert_file is not None and self.client_key_file is not None:
+            opts["ca_pem_path"] = str(self.ca_file.expanduser()) if self.ca_file else ""
+            opts["client_pem_path"] = str(self.client_cert_file.expanduser())
+            opts["client_key_path"] = str(self.client_key_file.expanduser())
+        elif self.ca_file is not None:
+            opts["server_pem_path"] = str(self.ca_file.expanduser())
+        return opts
 
     @property
     def is_lite(self) -> bool:
@@ -130,12 +180,23 @@ def _read_secret(path: Path, what: str) -> str:
 
 
 class CollectionSettings(_Section):
-    """The collection the silo lives in."""
+    """The collection the silo lives in.
+
+    ``tenants: true`` gives a new collection a ``tenant`` field that is its
+    Milvus partition key (hashed into ``tenant_partitions`` partitions); every
+    ingest, search, ask and delete then names its tenant, and sees only that
+    tenant's chunks. It is fixed when the collection is created. ``replicas``
+    is how many in-memory copies a Milvus cluster loads (one per query node
+    group; a single server holds one).
+    """
 
     name: str = "ragsilo"
     consistency_level: ConsistencyLevel = "Strong"
     shards: int = Field(default=1, ge=1, le=16)
     description: str = "ragsilo chunks"
+    tenants: bool = False
+    tenant_partitions: int = Field(default=16, ge=1, le=1024)
+    replicas: int = Field(default=1, ge=1, le=64)
 
     @field_validator("name")
     @classmethod
@@ -149,12 +210,23 @@ class CollectionSettings(_Section):
 
 
 class IndexSettings(_Section):
-    """The vector index. ``type: auto`` lets ragsilo choose and say why."""
+    """The vector index. ``type: auto`` lets ragsilo choose and say why.
+
+    ``auto`` picks among the CPU types the server has: HNSW for a new
+    collection, FLAT for a small one, and, when HNSW would not fit
+    ``memory_budget_mb``, DISKANN, IVF_SQ8 or IVF_PQ. ``recall_target`` tunes the
+    search parameters it picks (HNSW ef, IVF nprobe). ``gpu: true`` says the
+    server is a Milvus GPU build, which the GPU types (GPU_CAGRA, GPU_IVF_FLAT,
+    GPU_IVF_PQ, GPU_BRUTE_FORCE) need; Milvus does not report it itself.
+    """
 
     type: str = "auto"
     metric: Literal["COSINE", "IP", "L2"] = "COSINE"
     params: dict[str, Any] = Field(default_factory=dict)
     search_params: dict[str, Any] = Field(default_factory=dict)
+    memory_budget_mb: float | None = Field(default=None, gt=0)
+    recall_target: float = Field(default=0.95, gt=0, le=1)
+    gpu: bool = False
 
     @field_validator("type")
     @classmethod

@@ -7,7 +7,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -39,11 +39,14 @@ from ragsilo.quality.report import QualityReport, QuarantinedChunk, build_report
 from ragsilo.rerank.groups import HitGroup, group_by_cluster
 from ragsilo.retrieval import Retriever, SearchOptions, SearchResult, check_mode
 from ragsilo.retrieval.modes import needs_text_index, needs_vector
-from ragsilo.settings import Settings, load_settings
+from ragsilo.settings import IndexSettings, Settings, load_settings
 from ragsilo.store import DEFAULT_OUTPUT_FIELDS, MilvusStore, RetryPolicy, build_filter, plan_index
 from ragsilo.store.centroids import CentroidStore
 from ragsilo.store.indexes import IndexPlan
 from ragsilo.store.schema import SCALAR_FIELD_NAMES
+
+if TYPE_CHECKING:
+    from ragsilo.admin import Admin
 
 log = logging.getLogger(__name__)
 
@@ -192,8 +195,89 @@ class Silo:
     @property
     def index_plan(self) -> IndexPlan:
         if self._plan is None:
-            self._plan = plan_index(self.settings.index, self.info, self.embedder.dimension)
+            self._plan = self._plan_for(self.settings.index)
         return self._plan
+
+    def _plan_for(self, index: IndexSettings, rows: int | None = None) -> IndexPlan:
+        """Plan ``index`` for this server. GPU types need ``index.gpu: true``: Milvus does not
+        say whether it is a GPU build (a CPU build accepts a GPU index on an empty
+        collection and fails only when it builds it), and Milvus Lite has none."""
+        gpu = index.gpu and self.info.kind == "server"
+        return plan_index(index, self.info, self.embedder.dimension, rows=rows, gpu=gpu)
+
+    # ----------------------------------------------------------------- index
+    def index(self) -> dict[str, Any]:
+        """The collection's vector index: type, metric, build parameters, row count, and the
+        types this server offers."""
+        from ragsilo.store.milvus import _plan_from_described
+
+        self._ensure_collection(create=False)
+        described = self.store.vector_index(self.collection)
+        stored = _plan_from_described(described)
+        return {
+            "collection": self.collection,
+            "type": str(described.get("index_type", "")),
+            "metric": str(described.get("metric_type", "")),
+            "params": stored.build if stored else {},
+            "search_params": (self.store.plan_of(self.collection) or self.index_plan).search,
+            "rows": self.store.count(self.collection),
+            "dimension": self.embedder.dimension,
+            "server_types": list(self.info.index_types),
+        }
+
+    def set_index(
+        self,
+        type: str | None = None,
+        *,
+        params: Mapping[str, Any] | None = None,
+        search_params: Mapping[str, Any] | None = None,
+    ) -> IndexPlan:
+        """Replace the vector index (``type`` ``auto`` chooses by the row count now); every row
+        is kept. The new index is planned and checked first: a type or parameter the server
+        does not take is refused before anything changes. Then: release, drop the index,
+        build the new one, load, and check the row count."""
+        self._ensure_collection(create=False)
+        update: dict[str, Any] = {}
+        if type is not None:
+            update["type"] = type
+            # another type starts from its own defaults, not the configured type's parameters
+            update["params"], update["search_params"] = {}, {}
+        if params is not None:
+            update["params"] = dict(params)
+        if search_params is not None:
+            update["search_params"] = dict(search_params)
+        try:
+            index = IndexSettings.model_validate({**self.settings.index.model_dump(), **update})
+        except ValueError as e:
+            from ragsilo.settings import _describe
+
+            raise ConfigError(_describe(e)) from None  # type: ignore[arg-type]
+        rows = self.store.count(self.collection)
+        plan = self._plan_for(index, rows)
+        if plan.metric != self.index_plan.metric:
+            raise ConfigError("the metric cannot change in place; use another collection")
+        self.store.replace_vector_index(self.collection, plan)
+        self._plan = plan
+        return plan
+
+    def rebuild_index(self) -> IndexPlan:
+        """Build the vector index again with its type and parameters; every row is kept."""
+        info = self.index()
+        return self.set_index(info["type"], params=info["params"])
+
+    # ----------------------------------------------------------------- replicas
+    def replicas(self) -> list[dict[str, Any]]:
+        """The collection's in-memory replicas (id, query nodes, shards)."""
+        self._ensure_collection(create=False)
+        return self.store.replicas(self.collection)
+
+    def set_replicas(self, n: int) -> int:
+        """Load the collection with ``n`` in-memory replicas; returns the count before. More
+        than the cluster can host is refused, and the collection stays loaded as before."""
+        if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= 64:
+            raise InputError(f"replicas must be a whole number from 1 to 64, not {n!r}")
+        self._ensure_collection(create=False)
+        return self.store.set_replicas(self.collection, n)
 
     def _ensure_collection(self, *, create: bool) -> None:
         if self._ready:
@@ -213,10 +297,38 @@ class Silo:
             shards=c.shards,
             description=c.description,
             bm25=self._bm25_spec(),
+            tenants=c.tenants,
+            tenant_partitions=c.tenant_partitions,
+            replicas=c.replicas,
         )
         if self.settings.quality.enabled and self.store.has_collection(self.quarantine_collection):
             self._create_like(self.quarantine_collection)  # checked and loaded
         self._ready = True
+
+    def _tenant(self, tenant: str | None) -> str | None:
+        """The tenant of a call, checked: required when ``collection.tenants`` is on, refused
+        when it is off."""
+        from ragsilo.store.filters import check_tenant
+
+        if self.settings.collection.tenants:
+            if tenant is None or tenant == "":
+                raise InputError(
+                    f"collection {self.collection!r} is multi-tenant: name the tenant "
+                    "(--tenant, tenant=...)"
+                )
+            return check_tenant(tenant)
+        if tenant is not None:
+            raise ConfigError(
+                f"a tenant was given but collection.tenants is off for {self.collection!r}",
+                hint="set collection.tenants: true (before the collection is created)",
+            )
+        return None
+
+    def _scoped(self, expr: str, tenant: str | None) -> str:
+        """``expr`` narrowed to ``tenant`` (server-side, on the partition key)."""
+        from ragsilo.store.filters import with_tenant
+
+        return with_tenant(expr, tenant) if tenant is not None else expr
 
     def _bm25_spec(self) -> Any:
         """The BM25 field a new collection gets, or ``None`` where Milvus has no BM25."""
@@ -238,6 +350,7 @@ class Silo:
         on_total: Any = None,
         source_names: Mapping[str | Path, str] | None = None,
         retry_failed: bool = False,
+        tenant: str | None = None,
     ) -> IngestReport:
         """Ingest files and folders; unchanged files are skipped, changed ones replaced.
 
@@ -247,12 +360,15 @@ class Silo:
         "upload://a.md"}``); documents are stored, found again and reported
         under that name. With ``retry_failed``, only the files the journal
         records as failed (inside ``paths``, or anywhere when ``paths`` is
-        empty) are ingested again.
+        empty) are ingested again. ``tenant`` (required when
+        ``collection.tenants`` is on) owns the documents: the same file
+        ingested for two tenants is two documents.
 
         Running the same ingest again after a crash, a ``kill -9`` or a Milvus
         restart writes exactly what is missing: chunk ids are content hashes
         and a document counts as stored only when all its chunks are.
         """
+        tenant = self._tenant(tenant)
         if retry_failed:
             paths = self._failed_paths(paths)
             if not paths:
@@ -269,13 +385,13 @@ class Silo:
             ingest_settings = ingest_settings.model_copy(update={"workers": workers})
             if not 1 <= workers <= 64:
                 raise InputError(f"workers must be between 1 and 64, not {workers}")
-        ingestor = self._ingestor(ingest_settings)
+        ingestor = self._ingestor(ingest_settings, tenant)
         names = {Path(p).expanduser().resolve(): n for p, n in (source_names or {}).items()}
         return ingestor.run(
             paths, prune=prune, progress=progress, on_total=on_total, source_names=names
         )
 
-    def _ingestor(self, ingest_settings: Any) -> Ingestor:
+    def _ingestor(self, ingest_settings: Any, tenant: str | None = None) -> Ingestor:
         quality = self.settings.quality
         return Ingestor(
             self.store,
@@ -294,6 +410,7 @@ class Silo:
             image_embedder=self.image_embedder,
             images=self.images_collection,
             create_images=self._ensure_images,
+            tenant=tenant,
         )
 
     # -------------------------------------------------------------------- images
@@ -497,6 +614,7 @@ class Silo:
         rerank: str | None = None,
         route: int | None = None,
         query_vector: np.ndarray | None = None,
+        tenant: str | None = None,
     ) -> list[Hit]:
         """Top-``k`` hits for ``query``, with optional equality filters and a raw Milvus expression.
 
@@ -504,7 +622,9 @@ class Silo:
         ``rerank`` names a reranker (default ``retrieval.rerank``); ``route`` = N
         searches only the N clusters nearest the query (default
         ``retrieval.route_clusters``; 0 searches everything). ``query_vector`` is
-        the query's embedding when you already have it.
+        the query's embedding when you already have it. ``tenant`` (required
+        when ``collection.tenants`` is on) limits the search to that tenant's
+        chunks, on the server.
         """
         return self.retrieve(
             query,
@@ -517,6 +637,7 @@ class Silo:
             rerank=rerank,
             route=route,
             query_vector=query_vector,
+            tenant=tenant,
         ).hits
 
     def retrieve(
@@ -532,6 +653,7 @@ class Silo:
         rerank: str | None = None,
         route: int | None = None,
         query_vector: np.ndarray | None = None,
+        tenant: str | None = None,
     ) -> SearchResult:
         """Like :meth:`search`, with each hit's cluster id and what was done (mode,
         reranker, clusters routed to)."""
@@ -544,7 +666,7 @@ class Silo:
         k = self._check_k(k)
         self._check_consistency(consistency_level)
         fields = self._output_fields(output_fields)
-        expr = build_filter(where, filter)
+        expr = self._scoped(build_filter(where, filter), self._tenant(tenant))
         if needs_text_index(chosen_mode) or query_vector is None:
             self._check_query(query)
         if needs_text_index(chosen_mode) and not self.info.bm25:
@@ -627,6 +749,7 @@ class Silo:
         consistency_level: str | None = None,
         rerank: str | None = None,
         route: int | None = None,
+        tenant: str | None = None,
     ) -> list[Hit]:
         """Dense search with a vector you embedded yourself (see :meth:`embed_query`)."""
         return self.retrieve(
@@ -640,6 +763,7 @@ class Silo:
             rerank=rerank,
             route=route,
             query_vector=vector,
+            tenant=tenant,
         ).hits
 
     @staticmethod
@@ -655,6 +779,21 @@ class Silo:
         return fields
 
     # ------------------------------------------------------------- administration
+    def admin(self) -> Admin:
+        """Users and roles of the server (Milvus access control); the role presets grant
+        privileges on this silo's collections. Refuses Milvus Lite, which has none."""
+        from ragsilo.admin import Admin
+
+        return Admin(self.store, self.own_collections(), self.settings.milvus)
+
+    def own_collections(self) -> list[str]:
+        """The collections this silo uses: its chunks, its centroids and a recluster's
+        scratch copy."""
+        from ragsilo.cluster.recluster import rebuild_name
+        from ragsilo.store.centroids import CENTROID_SUFFIX
+
+        return [self.collection, self.collection + CENTROID_SUFFIX, rebuild_name(self.collection)]
+
     def stats(self) -> CollectionStats:
         return self.store.stats(self.collection)
 
@@ -677,12 +816,19 @@ class Silo:
         return dropped
 
     def delete(
-        self, *, where: Mapping[str, object] | None = None, filter: str | None = None
+        self,
+        *,
+        where: Mapping[str, object] | None = None,
+        filter: str | None = None,
+        tenant: str | None = None,
     ) -> int:
-        """Delete the chunks matching the filter; returns how many were removed."""
+        """Delete the chunks matching the filter (of ``tenant`` only, when the silo has
+        tenants); returns how many were removed."""
+        tenant = self._tenant(tenant)
         expr = build_filter(where, filter)
-        if not expr:
+        if not expr and tenant is None:
             raise InputError("delete needs a filter; to remove everything drop the collection")
+        expr = self._scoped(expr, tenant)
         self._ensure_collection(create=False)
         ids = [r["id"] for r in self.store.iter_rows(self.collection, expr, ["id"])]
         n = self.store.delete_ids(self.collection, ids)
@@ -707,6 +853,14 @@ class Silo:
             if isinstance(c.partitions, bool)
             else self.settings.retrieval.route_clusters > 0
         )
+        if self.store.has_tenants(self.collection):
+            if c.partitions is True:
+                raise ConfigError(
+                    "clustering.partitions cannot be used with tenants: the tenant is the "
+                    "collection's partition key, and Milvus allows no other partitions",
+                    hint="set clustering.partitions: false (or auto)",
+                )
+            partitioned = False
         model, report = run_recluster(
             self.store,
             self.collection,
@@ -731,6 +885,9 @@ class Silo:
             shards=c.shards,
             description=c.description,
             bm25=self._bm25_spec() if self.store.has_bm25(self.collection) else None,
+            tenants=self.store.has_tenants(self.collection),
+            tenant_partitions=c.tenant_partitions,
+            replicas=c.replicas,
         )
 
     def cluster_model(self, *, refresh: bool = False) -> ClusterModel | None:
@@ -769,6 +926,7 @@ class Silo:
         texts: Sequence[tuple[str, dict[str, Any]]] | Sequence[str],
         *,
         source_prefix: str = "text://",
+        tenant: str | None = None,
     ) -> IngestReport:
         """Ingest texts as documents; the report names each by its source.
 
@@ -777,11 +935,12 @@ class Silo:
         the same text again writes nothing. ``title`` in the fields sets the
         title; the other fields are metadata, filterable as ``metadata.<key>``.
         """
+        tenant = self._tenant(tenant)
         documents = text_sources(texts, source_prefix=source_prefix)
         if not documents:
             raise InputError("nothing to ingest: give at least one text")
         self._ensure_collection(create=True)
-        return self._ingestor(self.settings.ingest).run_documents(documents)
+        return self._ingestor(self.settings.ingest, tenant).run_documents(documents)
 
     def ask(
         self,
@@ -790,14 +949,24 @@ class Silo:
         k: int = 5,
         where: Mapping[str, object] | None = None,
         filter: str | None = None,
+        consistency_level: str | None = None,
+        tenant: str | None = None,
     ) -> Answer:
         """Answer ``question`` from the top-``k`` hits, citing them as ``[1]``, ``[2]`` ...
 
         With ``llm.base_url`` and ``llm.model`` set, a language model writes the
         answer; otherwise it is made of the hits' best sentences (offline).
+        ``tenant`` and ``consistency_level`` are as in :meth:`search`.
         """
         vector = self.embed_query(question)
-        hits = self.search_vector(vector, k=k, where=where, filter=filter)
+        hits = self.search_vector(
+            vector,
+            k=k,
+            where=where,
+            filter=filter,
+            consistency_level=consistency_level,
+            tenant=tenant,
+        )
         answerer = create_answerer(self.settings.llm, embed=self.embedder.embed)
         return answerer.answer(question, hits, query_vector=vector)
 

@@ -62,7 +62,6 @@ def test_search_filters(seeded) -> None:
         ({"mode": "sparse"}, "unsupported_mode", "available modes: dense, bm25, hybrid"),
         ({"reranker": "best"}, "unsupported_reranker", "available: none, cluster_distance"),
         ({"reranker": "custom:os:system"}, "unsupported_reranker", "not available"),
-        ({"tenant": "acme"}, "unsupported_tenant", "not available"),
     ],
 )
 def test_options_the_service_lacks_are_refused_clearly(seeded, extra, code, words) -> None:

@@ -72,3 +72,22 @@ def test_other_errors_are_not_retried() -> None:
     with pytest.raises(StoreError):
         call_with_retry(bad, "op", RetryPolicy(retries=5), sleep=lambda s: None)
     assert len(calls) == 1
+
+
+def test_permission_denied_names_user_and_privilege() -> None:
+    import grpc
+
+    from ragsilo.errors import PermissionDeniedError
+    from ragsilo.store.errors import translate
+
+    class Denied(grpc.RpcError):
+        def code(self):
+            return grpc.StatusCode.PERMISSION_DENIED
+
+        def details(self):
+            return "PrivilegeInsert: permission deny to bob"
+
+    err = translate(Denied(), "upsert 3 rows into 'docs'", uri="http://h:19530", user="bob")
+    assert isinstance(err, PermissionDeniedError) and not err.retriable
+    assert err.http_status == 403
+    assert "user 'bob'" in str(err) and "Insert" in str(err) and "ragsilo roles grant" in str(err)

@@ -58,3 +58,58 @@ def test_user_params_override_defaults() -> None:
     )
     assert plan.build == {"M": 32, "efConstruction": 200}
     assert plan.search_params(10)["params"]["ef"] == 128
+
+
+@pytest.mark.parametrize(
+    ("kind", "params", "search", "message"),
+    [
+        ("HNSW", {"M": 1}, {}, "M of HNSW must be a whole number from 2 to 2048"),
+        ("HNSW", {"M": 2049}, {}, "from 2 to 2048"),
+        ("HNSW", {"M": 16.5}, {}, "whole number"),
+        ("IVF_FLAT", {"nlist": 65537}, {}, "nlist of IVF_FLAT must be a whole number from 1"),
+        ("IVF_FLAT", {"nlist": 8}, {"nprobe": 9}, "cannot be more than"),
+        ("IVF_PQ", {"nbits": 17}, {}, "nbits"),
+        ("SCANN", {"with_raw_data": "yes"}, {}, "true or false"),
+    ],
+)
+def test_parameter_ranges(kind: str, params: dict, search: dict, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        plan_index(IndexSettings(type=kind, params=params, search_params=search), SERVER_23, 384)
+
+
+def test_range_edges_accepted() -> None:
+    assert plan_index(IndexSettings(type="HNSW", params={"M": 2048}), LITE, 8).build["M"] == 2048
+    plan = plan_index(IndexSettings(type="IVF_FLAT", params={"nlist": 65536}), LITE, 8)
+    assert plan.build["nlist"] == 65536
+
+
+@pytest.mark.parametrize("kind", ["GPU_CAGRA", "GPU_IVF_FLAT", "GPU_IVF_PQ", "GPU_BRUTE_FORCE"])
+def test_gpu_types_need_a_gpu_server(kind: str) -> None:
+    with pytest.raises(CapabilityError, match="Milvus Lite has no GPU"):
+        plan_index(IndexSettings(type=kind), LITE, 384, gpu=True)
+    with pytest.raises(CapabilityError, match="index.gpu: true"):
+        plan_index(IndexSettings(type=kind), SERVER_23, 384)
+    assert plan_index(IndexSettings(type=kind, gpu=True), SERVER_23, 384, gpu=True).type == kind
+
+
+def test_cagra_degrees_checked() -> None:
+    with pytest.raises(ConfigError, match="graph_degree"):
+        plan_index(
+            IndexSettings(type="GPU_CAGRA", params={"graph_degree": 128}), SERVER_23, 384, gpu=True
+        )
+
+
+def test_auto_by_rows_memory_and_recall() -> None:
+    small = plan_index(IndexSettings(), SERVER_23, 384, rows=5000)
+    assert small.type == "FLAT" and "5000 rows" in small.reason
+    big = plan_index(IndexSettings(), SERVER_23, 384, rows=2_000_000)
+    assert big.type == "HNSW" and big.search["ef"] == 64
+    precise = plan_index(IndexSettings(recall_target=0.99), SERVER_23, 384, rows=2_000_000)
+    assert precise.search["ef"] == 256 and "recall target 0.99" in precise.reason
+    # 2M x 384 float32 needs ~3 GiB for HNSW: a 1 GiB budget on a server goes to disk
+    tight = plan_index(IndexSettings(memory_budget_mb=1024), SERVER_23, 384, rows=2_000_000)
+    assert tight.type == "DISKANN" and "budget" in tight.reason
+    # Milvus Lite has no DISKANN: 1 byte per dimension fits
+    lite = plan_index(IndexSettings(memory_budget_mb=1024), LITE, 384, rows=2_000_000)
+    assert lite.type == "IVF_SQ8" and lite.build["nlist"] == int(4 * 2_000_000**0.5)
+    assert 1 <= lite.search["nprobe"] <= lite.build["nlist"]

@@ -18,11 +18,20 @@ milvus:
   # password_file: /run/secrets/milvus_password
   db_name: ""            # empty: the server's default database
   timeout: 30            # seconds per call
+  tls: false             # encrypt the connection (implied by https:// or ca_file)
+  # ca_file: /etc/ragsilo/ca.pem            # the server certificate or CA to trust
+  # server_name: milvus.internal            # when the certificate's name is not the host
+  # client_cert_file: /etc/ragsilo/client.pem   # mutual TLS (with client_key_file, ca_file)
+  # client_key_file: /etc/ragsilo/client.key
 
 collection:
   name: ragsilo
   consistency_level: Strong   # Strong | Bounded | Session | Eventually
   shards: 1
+  tenants: false         # a tenant partition key; every call then names its tenant
+                         # (fixed when the collection is created)
+  tenant_partitions: 16  # partitions the tenants are hashed into
+  replicas: 1            # in-memory replicas when loading (each needs a query node)
 
 index:
   type: auto             # auto | FLAT | IVF_FLAT | IVF_SQ8 | IVF_PQ | HNSW | DISKANN | SCANN
@@ -30,6 +39,9 @@ index:
   metric: COSINE         # COSINE | IP | L2
   params: {}             # build parameters, e.g. {M: 16, efConstruction: 200} for HNSW
   search_params: {}      # search parameters, e.g. {ef: 64} for HNSW
+  # memory_budget_mb: 4096   # auto: when HNSW would not fit, DISKANN / IVF_SQ8 / IVF_PQ
+  recall_target: 0.95    # auto: tunes HNSW ef and IVF nprobe
+  gpu: false             # the server is a Milvus GPU image (needed for the GPU_* types)
 
 embedding:
   provider: onnx         # onnx (offline default) | sentence-transformers | openai

@@ -130,6 +130,15 @@ def _configure_logging(verbose: bool) -> None:
     logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
 
 
+def _confirm(yes: bool, question: str, refusal: str) -> None:
+    """Ask before something that cannot be undone; without a terminal, ``--yes`` is needed."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise InputError(f"{refusal} without confirmation", hint="add --yes")
+    typer.confirm(question, abort=True)
+
+
 def _state(ctx: typer.Context) -> _State:
     state = ctx.obj
     assert isinstance(state, _State)
@@ -172,6 +181,9 @@ def ingest(
             "(inside PATHS, or all of them)",
         ),
     ] = False,
+    tenant: Annotated[
+        str | None, typer.Option(help="Tenant that owns the documents (collection.tenants)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
 ) -> None:
     """Ingest files and folders (txt, md, html, pdf, docx, csv, json, images).
@@ -192,6 +204,7 @@ def ingest(
                 progress=bar.advance,
                 on_total=bar.start,
                 retry_failed=retry_failed,
+                tenant=tenant,
             )
         if as_json:
             _out_console().print_json(json.dumps(report.to_dict()))
@@ -222,7 +235,11 @@ def search(
         list[str] | None, typer.Option("--output-field", "-o", help="Extra field to return")
     ] = None,
     consistency: Annotated[
-        str | None, typer.Option(help="Consistency level for this query")
+        str | None,
+        typer.Option(help="Strong | Bounded | Session | Eventually (default: the collection's)"),
+    ] = None,
+    tenant: Annotated[
+        str | None, typer.Option(help="Tenant to search (required when collection.tenants is on)")
     ] = None,
     mode: Annotated[
         str | None, typer.Option(help="dense | bm25 | hybrid (default: retrieval.mode)")
@@ -281,6 +298,7 @@ def search(
                 mode=mode,
                 rerank=rerank,
                 route=route,
+                tenant=tenant,
             )
             groups = (
                 group_by_cluster(result.hits, result.cluster_ids, silo.cluster_model())
@@ -411,6 +429,9 @@ def _register_optional_apps() -> None:
     from ragsilo.cli.quality import register_quality_commands
 
     register_quality_commands(app)
+    from ragsilo.cli.admin import register_admin_commands
+
+    register_admin_commands(app)
 
 
 _register_optional_apps()

@@ -53,6 +53,7 @@ from ragsilo.quality import QUALITY_KEY, QualityScore, QualityScorer, text_hash
 from ragsilo.settings import IngestSettings
 from ragsilo.sources import SourceEntry, iter_source_files, read_limited
 from ragsilo.store import MilvusStore, quote
+from ragsilo.store.filters import with_tenant
 from ragsilo.store.milvus import truncate_utf8
 
 log = logging.getLogger(__name__)
@@ -150,8 +151,11 @@ class Ingestor:
         image_embedder: Any = None,
         images: str | None = None,
         create_images: Callable[[], None] | None = None,
+        tenant: str | None = None,
     ) -> None:
         self._store = store
+        # the tenant that owns what is written: part of each document's id, stored per row
+        self._tenant = tenant
         # image vectors (CLIP) of image documents, kept in the ``images`` collection
         self._image_embedder = image_embedder
         self._images = images if image_embedder is not None else None
@@ -299,6 +303,7 @@ class Ingestor:
             ensure_quarantine=self._ensure_quarantine,
             images=self._images,
             ensure_images=self._create_images,
+            tenant=self._tenant,
         )
         embedder = _EmbedStage(self._embedder, self._embed_batch, writer.put, self._clock)
         writer.start()
@@ -354,7 +359,7 @@ class Ingestor:
         begin, replaces a query per file (each of which, on Milvus Lite, also has
         to scan the rows written earlier in the same run).
         """
-        doc_ids = [make_doc_id(s) for s in sources]
+        doc_ids = [self._doc_id(s) for s in sources]
         if not doc_ids:
             return
         expr = f"doc_id in [{', '.join(quote(d) for d in doc_ids)}]"
@@ -379,6 +384,13 @@ class Ingestor:
         if self._create_quarantine is not None:
             self._create_quarantine()
         self._quarantine_exists = True
+
+    def _doc_id(self, source: str) -> str:
+        """A document's id: from its source, and its tenant when there is one (so two
+        tenants' copies of one file are two documents)."""
+        if self._tenant is None:
+            return make_doc_id(source)
+        return make_doc_id(f"{self._tenant}\x1f{source}")
 
     def _prepare(self, entry: SourceEntry, names: Mapping[Path, str]) -> _FileJob:
         source = names.get(entry.path, str(entry.path))
@@ -406,7 +418,7 @@ class Ingestor:
 
     def _job(self, source: str, sha: str, parse: Callable[[], ParsedDocument]) -> _FileJob:
         """The chunks of one document version, or a skip when the store already holds it."""
-        doc_id = make_doc_id(source)
+        doc_id = self._doc_id(source)
         stored = self._states.pop(doc_id, None)
         purged = self._purged.pop(doc_id, None)
         if stored is None:
@@ -470,7 +482,8 @@ class Ingestor:
         if not dirs:
             return [], 0
         by_doc: dict[str, str] = {}
-        for row in self._store.iter_rows(self._collection, "", ["doc_id", "source"]):
+        scope = "" if self._tenant is None else with_tenant("", self._tenant)
+        for row in self._store.iter_rows(self._collection, scope, ["doc_id", "source"]):
             by_doc.setdefault(row["doc_id"], row["source"])
         removed: list[FileResult] = []
         total = 0
@@ -575,7 +588,9 @@ class _Writer:
         ensure_quarantine: Callable[[], None] | None = None,
         images: str | None = None,
         ensure_images: Callable[[], None] | None = None,
+        tenant: str | None = None,
     ) -> None:
+        self._tenant = tenant
         self._ensure_quarantine = ensure_quarantine
         self._images = images
         self._ensure_images = ensure_images
@@ -780,7 +795,11 @@ class _Writer:
                 if self._ensure_quarantine is not None:
                     self._ensure_quarantine()
                 self.rows_quarantined += self._store.upsert_chunks(
-                    self._quarantine, chunks, vectors, batch_bytes=self._batch_bytes
+                    self._quarantine,
+                    chunks,
+                    vectors,
+                    batch_bytes=self._batch_bytes,
+                    tenant=self._tenant,
                 )
         image_rows = [
             {
@@ -810,10 +829,12 @@ class _Writer:
         return self._replace_stale(job)
 
     def _clusters_of(self, vectors: np.ndarray) -> dict[str, Any]:
-        """The cluster ids (and storage layout) of new chunks; nothing without clusters."""
+        """The cluster ids (and storage layout) of new chunks, and their tenant."""
+        out: dict[str, Any] = {} if self._tenant is None else {"tenant": self._tenant}
         if self._assigner is None:
-            return {}
+            return out
         return {
+            **out,
             "cluster_ids": self._assigner.assign(vectors),
             "partitioned": self._assigner.partitioned,
         }

@@ -37,7 +37,11 @@ class SearchRequest(_Body):
         "default: retrieval.route_clusters",
     )
     tenant: str | None = Field(
-        default=None, description="Tenant; tenant isolation is not in this version (null)"
+        default=None,
+        description="Tenant to search (required when collection.tenants is on; null otherwise)",
+    )
+    consistency_level: Literal["Strong", "Bounded", "Session", "Eventually"] | None = Field(
+        default=None, description="Consistency level of this query (default: the collection's)"
     )
     output_fields: list[str] | None = Field(
         default=None, description="Extra stored fields to return per hit"
@@ -82,6 +86,9 @@ class TextsRequest(_Body):
     """Texts to ingest, each a string or an object with its name, title and metadata."""
 
     texts: list[str | TextItem] = Field(min_length=1)
+    tenant: str | None = Field(
+        default=None, description="Tenant that owns the texts (when collection.tenants is on)"
+    )
 
 
 class FileResultOut(BaseModel):
@@ -113,6 +120,10 @@ class AskRequest(_Body):
     k: int = Field(default=5, ge=1)
     where: dict[str, WhereValue] | None = None
     filter: str | None = None
+    tenant: str | None = Field(
+        default=None, description="Tenant to answer from (when collection.tenants is on)"
+    )
+    consistency_level: Literal["Strong", "Bounded", "Session", "Eventually"] | None = None
     stream: bool = Field(
         default=False, description="Answer as server-sent events (text/event-stream)"
     )

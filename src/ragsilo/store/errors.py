@@ -16,6 +16,7 @@ from ragsilo.errors import (
     CollectionNotFoundError,
     ConnectionFailedError,
     FilterError,
+    PermissionDeniedError,
     RagsiloError,
     RetriableStoreError,
     StoreError,
@@ -75,6 +76,15 @@ def translate(
     text = _message(exc)
     low = text.lower()
     code = getattr(exc, "code", None)
+    if _is_permission_denied(exc, low):
+        who = f"user {user!r}" if user else "this login"
+        privilege = _privilege_named(text)
+        what = f" (it needs the privilege {privilege})" if privilege else ""
+        return PermissionDeniedError(
+            f"{op}: {who} is not allowed to do this{what}",
+            hint="log in as a user whose role grants it, or have an administrator grant it "
+            "with `ragsilo roles grant`",
+        )
     if code == 100 or "collection not found" in low or "can't find collection" in low:
         return CollectionNotFoundError(f"{op}: collection does not exist ({text})")
     if (
@@ -93,6 +103,25 @@ def translate(
     if _is_retriable(exc, code, low):
         return RetriableStoreError(f"{op}: Milvus is unavailable or busy: {text}")
     return StoreError(f"{op} failed: {text}")
+
+
+def _is_permission_denied(exc: BaseException, low: str) -> bool:
+    grpc_code = getattr(exc, "code", None)
+    if callable(grpc_code):
+        try:
+            if str(grpc_code().name) == "PERMISSION_DENIED":
+                return True
+        except Exception:  # noqa: BLE001 - a broken RpcError is still an error
+            pass
+    return "permission deny" in low or "permission denied" in low
+
+
+def _privilege_named(text: str) -> str:
+    """``'PrivilegeInsert: permission deny to bob'`` → ``'Insert'`` ('' when not named)."""
+    import re
+
+    m = re.search(r"Privilege([A-Za-z]+)", text)
+    return m.group(1) if m else ""
 
 
 # How Milvus Lite and the servers word a malformed boolean expression.

@@ -129,3 +129,23 @@ def _json_literals(ref: str, v: object) -> list[str]:
     elif s in ("true", "false"):
         out.append(f"{ref} == {s}")
     return out
+
+
+_TENANT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@\-]{0,127}$")
+
+
+def check_tenant(tenant: object) -> str:
+    """``tenant`` when it is a valid tenant name: 1 to 128 characters, letters, digits and
+    ``_ . : @ -``, starting with a letter or digit; else :class:`FilterError`."""
+    if not isinstance(tenant, str) or not _TENANT_RE.match(tenant):
+        raise FilterError(
+            f"tenant {tenant!r} is invalid: use 1 to 128 letters, digits or _ . : @ -, "
+            "starting with a letter or digit"
+        )
+    return tenant
+
+
+def with_tenant(expr: str, tenant: str, field: str = "tenant") -> str:
+    """``expr`` narrowed to one tenant: ``tenant == "<quoted>" and (expr)``."""
+    clause = f"{field} == {quote(check_tenant(tenant))}"
+    return f"{clause} and ({expr})" if expr.strip() else clause

@@ -34,6 +34,7 @@ from ragsilo.store.schema import (
     MAX_LENGTHS,
     SCALAR_FIELD_NAMES,
     SPARSE_FIELD,
+    TENANT_FIELD,
     TERMS_FIELD,
     UNASSIGNED,
     VECTOR_FIELD,
@@ -42,6 +43,7 @@ from ragsilo.store.schema import (
     build_schema,
     check_schema,
     has_bm25,
+    has_tenant_field,
     has_terms_field,
 )
 
@@ -91,6 +93,7 @@ class MilvusStore:
         self._dims: dict[str, int] = {}
         self._bm25: dict[str, bool] = {}
         self._terms: dict[str, bool] = {}
+        self._tenants: dict[str, bool] = {}
         self._english: EnglishTerms | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -116,6 +119,7 @@ class MilvusStore:
             kwargs["token"] = token
         if s.db_name:
             kwargs["db_name"] = s.db_name
+        kwargs.update(s.tls_options())
         try:
             self._client = MilvusClient(**kwargs)
             version = str(self._client.get_server_version())
@@ -188,6 +192,7 @@ class MilvusStore:
         self._dims.pop(name, None)
         self._bm25.pop(name, None)
         self._terms.pop(name, None)
+        self._tenants.pop(name, None)
         return True
 
     def ensure_collection(
@@ -200,8 +205,16 @@ class MilvusStore:
         shards: int = 1,
         description: str = "",
         bm25: BM25Spec | None = None,
+        tenants: bool = False,
+        tenant_partitions: int = 16,
+        replicas: int = 1,
     ) -> bool:
         """Create the chunk collection, or check that the existing one matches.
+
+        With ``tenants`` a new collection gets the ``tenant`` partition key
+        (hashed into ``tenant_partitions`` partitions); an existing one must
+        have it exactly when ``tenants`` is set. ``replicas`` is the number of
+        in-memory replicas it is loaded with when it is not loaded yet.
 
         With ``bm25`` and a Milvus that has the BM25 function, a new collection
         gets the analysed text and BM25 sparse field; without either it gets
@@ -212,14 +225,17 @@ class MilvusStore:
         created = False
         if self.has_collection(name):
             described = self.describe(name)
-            check_schema(name, described, dimension, bm25)
+            check_schema(name, described, dimension, bm25, tenants=tenants)
             self._check_metric(name, plan)
+            plan = self._stored_plan(name, plan)
             self._bm25[name] = has_bm25(described)
             self._terms[name] = has_terms_field(described)
+            self._tenants[name] = has_tenant_field(described)
         else:
             spec = bm25 if self.info.bm25 else None
-            schema = build_schema(dimension, description, spec)
+            schema = build_schema(dimension, description, spec, tenants=tenants)
             index_params = build_index_params(plan, self.info, spec)
+            extra: dict[str, Any] = {"num_partitions": tenant_partitions} if tenants else {}
             self._call(
                 f"create collection {name!r}",
                 lambda: self.client.create_collection(
@@ -228,15 +244,48 @@ class MilvusStore:
                     index_params=index_params,
                     consistency_level=consistency_level,
                     num_shards=shards,
+                    **extra,
                 ),
             )
             created = True
             self._bm25[name] = spec is not None
             self._terms[name] = spec is not None and spec.input_field == TERMS_FIELD
+            self._tenants[name] = tenants
         self._plans[name] = plan
         self._dims[name] = dimension
-        self.ensure_loaded(name)
+        self.ensure_loaded(name, replicas=replicas)
         return created
+
+    def _stored_plan(self, name: str, plan: IndexPlan) -> IndexPlan:
+        """``plan``, or the plan of the index ``name`` really has when that is another type
+        (after ``ragsilo index set``): searches use the parameters of the index there is."""
+        from ragsilo.store.indexes import CATALOGUE
+
+        try:
+            described = self.vector_index(name)
+        except StoreError:
+            return plan
+        kind = str(described.get("index_type", ""))
+        if not kind or kind == plan.type or kind not in CATALOGUE:
+            return plan
+        stored = _plan_from_described(described)
+        if stored is None:
+            return plan
+        log.info("collection %r has a %s index; searching it as such", name, kind)
+        search = dict(CATALOGUE[kind].search)
+        if "nprobe" in search and isinstance(stored.build.get("nlist"), int):
+            search["nprobe"] = max(1, min(int(search["nprobe"]), stored.build["nlist"]))
+        return IndexPlan(kind, plan.metric, stored.build, search, "the collection's index")
+
+    def plan_of(self, name: str) -> IndexPlan | None:
+        """The index plan searches of ``name`` use (``None`` before it was opened)."""
+        return self._plans.get(name)
+
+    def has_tenants(self, name: str) -> bool:
+        """Whether ``name`` has the tenant partition key."""
+        if name not in self._tenants:
+            self._tenants[name] = has_tenant_field(self.describe(name))
+        return self._tenants[name]
 
     def has_bm25(self, name: str) -> bool:
         """Whether collection ``name`` has the BM25 field (and so answers bm25 queries)."""
@@ -253,6 +302,8 @@ class MilvusStore:
     def row_fields(self, name: str) -> list[str]:
         """Every field a whole row of ``name`` is written with (the vector included)."""
         extra = [TERMS_FIELD] if self.has_terms(name) else []
+        if self.has_tenants(name):
+            extra.append(TENANT_FIELD)
         return [*SCALAR_FIELD_NAMES, *extra, VECTOR_FIELD]
 
     def bm25_terms(self, text: str) -> str:
@@ -293,19 +344,147 @@ class MilvusStore:
                 hint=f"set index.metric: {metric}, or use another collection.name",
             )
 
-    def ensure_loaded(self, name: str) -> None:
-        """Load ``name`` if needed and wait until Milvus reports it loaded."""
+    def ensure_loaded(self, name: str, *, replicas: int | None = None) -> None:
+        """Load ``name`` if needed (with ``replicas`` in-memory replicas, on a server) and wait
+        until Milvus reports it loaded."""
         state = self._load_state(name)
         if state == "Loaded":
             return
-        self._call(f"load collection {name!r}", lambda: self.client.load_collection(name))
+        self._load(name, replicas)
+
+    def _load(self, name: str, replicas: int | None) -> None:
+        kwargs: dict[str, Any] = {}
+        if replicas is not None and replicas != 1:
+            self._require_replicas(replicas)
+            kwargs["replica_number"] = replicas
+        try:
+            self._call(
+                f"load collection {name!r}", lambda: self.client.load_collection(name, **kwargs)
+            )
+        except StoreError as e:
+            if not kwargs or isinstance(e, (AuthenticationError, CapabilityError)):
+                raise
+            raise CapabilityError(
+                f"cannot load collection {name!r} with {replicas} replicas: {e.message}",
+                hint="a replica needs its own query node: add query nodes, or lower "
+                "collection.replicas",
+            ) from None
         deadline = time.monotonic() + _LOAD_WAIT_SECONDS
+        state = ""
         while time.monotonic() < deadline:
             state = self._load_state(name)
             if state == "Loaded":
                 return
             time.sleep(0.2)
         raise StoreError(f"collection {name!r} did not finish loading (state {state})")
+
+    def _require_replicas(self, replicas: int) -> None:
+        if self.info.kind == "lite" and replicas != 1:
+            raise CapabilityError(
+                f"Milvus Lite holds one in-process copy of a collection; it cannot load "
+                f"{replicas} replicas",
+                hint="set collection.replicas: 1, or use a Milvus cluster",
+            )
+
+    # ------------------------------------------------------------------- replicas
+    def replicas(self, name: str) -> list[dict[str, Any]]:
+        """The in-memory replicas of loaded collection ``name``: id, query nodes, shards."""
+        if self.info.kind == "lite":
+            return [{"id": 0, "nodes": ["in-process"], "shards": 1, "resource_group": ""}]
+        if self._load_state(name) != "Loaded":
+            return []
+        res = self._call(
+            f"describe replicas of {name!r}", lambda: self.client.describe_replica(name)
+        )
+        return [
+            {
+                "id": int(getattr(r, "replica_id", 0) or 0),
+                "nodes": [str(n) for n in (getattr(r, "node_ids", None) or ())],
+                "shards": len(getattr(r, "shards", None) or ()),
+                "resource_group": str(getattr(r, "resource_group", "") or ""),
+            }
+            for r in res or []
+        ]
+
+    def set_replicas(self, name: str, replicas: int) -> int:
+        """Load ``name`` with ``replicas`` in-memory replicas; returns the count before.
+
+        Milvus changes the replica count of a loaded collection only by releasing
+        and loading it again. When the cluster cannot host that many (not enough
+        query nodes), the collection is loaded again as it was and
+        :class:`CapabilityError` says so.
+        """
+        if replicas < 1:
+            raise InputError(f"replicas must be at least 1, not {replicas}")
+        self._require_replicas(replicas)
+        before = len(self.replicas(name)) or 1
+        if self.info.kind == "lite" or (before == replicas and self._load_state(name) == "Loaded"):
+            return before
+        self._call(f"release collection {name!r}", lambda: self.client.release_collection(name))
+        try:
+            self._load(name, replicas)
+        except StoreError as e:
+            with contextlib.suppress(StoreError):
+                self._call(
+                    f"release collection {name!r}",
+                    lambda: self.client.release_collection(name),
+                )
+            self._load(name, before)
+            raise CapabilityError(
+                f"{e.message}; it is loaded again with {before}",
+                hint="a replica needs its own query node: add query nodes, or ask for fewer",
+            ) from None
+        return before
+
+    # --------------------------------------------------------------------- index
+    def vector_index(self, name: str) -> dict[str, Any]:
+        """The vector index of ``name`` as Milvus describes it (type, metric, parameters)."""
+        res = self._call(
+            f"describe index of {name!r}",
+            lambda: self.client.describe_index(name, index_name=VECTOR_FIELD),
+        )
+        return dict(res or {})
+
+    def replace_vector_index(self, name: str, plan: IndexPlan) -> None:
+        """Build ``plan`` as the vector index of ``name``, keeping every row.
+
+        Release, drop the vector index, create the new one, load again (with
+        the replicas it had), and check that the row count did not change. If the
+        new index cannot be built, the old one is built again before the error
+        is raised.
+        """
+        from ragsilo.store.schema import vector_index_params
+
+        replicas = len(self.replicas(name)) or 1
+        rows = self.count(name)
+        old = self.vector_index(name)
+        self._call(f"release collection {name!r}", lambda: self.client.release_collection(name))
+        self._call(
+            f"drop the vector index of {name!r}",
+            lambda: self.client.drop_index(name, index_name=VECTOR_FIELD),
+        )
+        try:
+            self._call(
+                f"build a {plan.type} index on {name!r}",
+                lambda: self.client.create_index(name, vector_index_params(plan, self.info)),
+            )
+        except StoreError:
+            restore = _plan_from_described(old)
+            if restore is not None:
+                self._call(
+                    f"rebuild the previous index of {name!r}",
+                    lambda: self.client.create_index(name, vector_index_params(restore, self.info)),
+                )
+            self._load(name, replicas)
+            raise
+        self._load(name, replicas)
+        self._plans[name] = plan
+        after = self.count(name)
+        if after != rows:
+            raise StoreError(
+                f"collection {name!r} held {rows} rows before the index was rebuilt and {after} "
+                "after"
+            )
 
     def _load_state(self, name: str) -> str:
         res = self._call(f"get load state of {name!r}", lambda: self.client.get_load_state(name))
@@ -335,8 +514,12 @@ class MilvusStore:
         batch_bytes: int,
         cluster_ids: Sequence[int] | np.ndarray | None = None,
         partitioned: bool = False,
+        tenant: str | None = None,
     ) -> int:
         """Upsert chunks with their vectors in batches of at most ``batch_bytes``.
+
+        A collection with tenants needs ``tenant`` (stored in every row); one
+        without refuses it.
 
         ``cluster_ids`` (one per chunk, default unassigned) is stored with each
         row; with ``partitioned`` each row goes to its cluster's partition (an id
@@ -348,6 +531,14 @@ class MilvusStore:
             raise InputError(f"{len(chunks)} chunks but {len(cluster_ids)} cluster ids")
         if len(chunks) == 0:
             return 0
+        tenanted = self.has_tenants(name)
+        if tenanted and tenant is None:
+            raise InputError(f"collection {name!r} holds tenants: name the tenant to write to")
+        if not tenanted and tenant is not None:
+            raise InputError(
+                f"collection {name!r} has no tenants",
+                hint="set collection.tenants: true for a new collection",
+            )
         dim = int(vectors.shape[1])
         if name not in self._dims:
             self._dims[name] = self.dimension_of(name)
@@ -360,6 +551,12 @@ class MilvusStore:
         if self.has_terms(name):
             for row in rows:
                 row[TERMS_FIELD] = truncate_utf8(self.bm25_terms(row["text"]), MAX_LENGTHS["text"])
+        if tenant is not None:
+            from ragsilo.store.filters import check_tenant
+
+            check_tenant(tenant)
+            for row in rows:
+                row[TENANT_FIELD] = tenant
         if partitioned:
             return self.place_rows(name, rows, batch_bytes=batch_bytes)
         return self.write_rows(name, rows, batch_bytes=batch_bytes)
@@ -377,14 +574,31 @@ class MilvusStore:
         written = 0
         op = "insert" if insert else "upsert"
         kwargs: dict[str, Any] = {"partition_name": partition} if partition else {}
+        replace = not insert and self._upsert_misroutes(name)
         for batch in byte_batches(list(rows), min(batch_bytes, GRPC_MESSAGE_CAP // 2)):
-            fn = self.client.insert if insert else self.client.upsert
+            if replace:
+                # delete + insert: the same rows as an upsert, each in its tenant's partition
+                self.delete_ids(name, [str(r["id"]) for r in batch])
+            fn = self.client.insert if insert or replace else self.client.upsert
             self._call(
                 f"{op} {len(batch)} rows into {name!r}",
                 lambda b=batch, f=fn: f(name, b, **kwargs),
             )
             written += len(batch)
         return written
+
+    def _upsert_misroutes(self, name: str) -> bool:
+        """Whether upserts into ``name`` would land in the wrong partitions: Milvus 2.3 does
+        not route upserted rows by their partition key (measured on 2.3.5: of four rows of
+        one tenant upserted together, a search of that tenant found one), so they would
+        drop out of their tenant's searches."""
+        from ragsilo.store.capabilities import parse_version
+
+        return (
+            self.info.kind == "server"
+            and parse_version(self.info.version) < (2, 4, 0)
+            and self.has_tenants(name)
+        )
 
     def place_rows(
         self,
@@ -455,7 +669,7 @@ class MilvusStore:
             f"rename collection {old!r} to {new!r}",
             lambda: self.client.rename_collection(old, new),
         )
-        for cache in (self._plans, self._dims, self._bm25, self._terms):
+        for cache in (self._plans, self._dims, self._bm25, self._terms, self._tenants):
             if old in cache:
                 cache[new] = cache.pop(old)  # type: ignore[assignment]
 
@@ -752,6 +966,44 @@ class MilvusStore:
             ),
             load_state=self._load_state(name),
         )
+
+
+def _plan_from_described(described: dict[str, Any]) -> IndexPlan | None:
+    """The plan that rebuilds an index Milvus described (``None`` when it says too little)."""
+    kind = described.get("index_type")
+    metric = described.get("metric_type")
+    if not kind or not metric:
+        return None
+    skip = {
+        "index_type",
+        "metric_type",
+        "field_name",
+        "index_name",
+        "total_rows",
+        "indexed_rows",
+        "pending_index_rows",
+        "state",
+        "params",
+    }
+    build = {k: _number(v) for k, v in described.items() if k not in skip}
+    nested = described.get("params")
+    if isinstance(nested, dict):
+        build.update(nested)
+    elif isinstance(nested, str):
+        with contextlib.suppress(ValueError):
+            build.update(json.loads(nested))
+    return IndexPlan(str(kind), str(metric), build, {}, "the previous index")
+
+
+def _number(value: Any) -> Any:
+    """``'16'`` → ``16`` (Milvus describes index parameters as strings)."""
+    if isinstance(value, str):
+        for cast in (int, float):
+            try:
+                return cast(value)
+            except ValueError:
+                continue
+    return value
 
 
 def chunk_row(chunk: Chunk, vector: np.ndarray, cluster_id: int = UNASSIGNED) -> dict[str, Any]:

@@ -26,6 +26,9 @@ from ragsilo.store.indexes import IndexPlan
 VECTOR_FIELD = "vector"
 SPARSE_FIELD = "sparse"
 TERMS_FIELD = "bm25_text"
+#: The partition-key field of a multi-tenant collection.
+TENANT_FIELD = "tenant"
+TENANT_MAX_LENGTH = 128
 BM25_FUNCTION = "text_bm25"
 #: ``cluster_id`` of a chunk that no clustering has assigned yet.
 UNASSIGNED = -1
@@ -103,7 +106,11 @@ def bm25_spec(
     raise SchemaMismatchError(f"analyzer {analyzer!r} is unknown")
 
 
-def build_schema(dimension: int, description: str, bm25: BM25Spec | None = None) -> Any:
+def build_schema(
+    dimension: int, description: str, bm25: BM25Spec | None = None, *, tenants: bool = False
+) -> Any:
+    """The chunk schema; with ``tenants``, a ``tenant`` VARCHAR field that is the partition
+    key (Milvus routes each tenant's rows to a partition by its hash)."""
     schema = MilvusClient.create_schema(
         auto_id=False, enable_dynamic_field=False, description=description
     )
@@ -115,6 +122,10 @@ def build_schema(dimension: int, description: str, bm25: BM25Spec | None = None)
             kwargs["enable_analyzer"] = True
             kwargs["analyzer_params"] = bm25.analyzer_params
         schema.add_field(f.name, f.dtype, is_primary=(f.name == "id"), **kwargs)
+    if tenants:
+        schema.add_field(
+            TENANT_FIELD, DataType.VARCHAR, max_length=TENANT_MAX_LENGTH, is_partition_key=True
+        )
     schema.add_field(VECTOR_FIELD, DataType.FLOAT_VECTOR, dim=dimension)
     if bm25 is not None:
         if bm25.input_field == TERMS_FIELD:
@@ -160,6 +171,19 @@ def build_index_params(
     return params
 
 
+def vector_index_params(plan: IndexPlan, info: ServerInfo) -> IndexParams:
+    """Index parameters for the vector field alone (to rebuild it in place)."""
+    params = MilvusClient.prepare_index_params()
+    params.add_index(
+        field_name=VECTOR_FIELD,
+        index_type=plan.type,
+        metric_type=plan.metric,
+        index_name=VECTOR_FIELD,
+        params=_build_params(dict(plan.build), info),
+    )
+    return params
+
+
 def _build_params(build: dict[str, Any], info: ServerInfo) -> dict[str, Any]:
     """Index build parameters as this Milvus reads them.
 
@@ -182,11 +206,18 @@ def has_terms_field(described: dict[str, Any]) -> bool:
     return any(f["name"] == TERMS_FIELD for f in described.get("fields", []))
 
 
+def has_tenant_field(described: dict[str, Any]) -> bool:
+    """Whether a described collection has the tenant partition key."""
+    return any(f["name"] == TENANT_FIELD for f in described.get("fields", []))
+
+
 def check_schema(
     name: str,
     described: dict[str, Any],
     dimension: int,
     bm25: BM25Spec | None = None,
+    *,
+    tenants: bool | None = None,
 ) -> None:
     """Raise :class:`SchemaMismatchError` naming every difference from the expected schema.
 
@@ -231,7 +262,21 @@ def check_schema(
                     f"ask for {_describe_analyzer(bm25.input_field, bm25.analyzer_params)} "
                     "(retrieval.analyzer)"
                 )
-    extra = sorted(set(have) - set(SCALAR_FIELD_NAMES) - {VECTOR_FIELD, SPARSE_FIELD, TERMS_FIELD})
+    tenant = have.get(TENANT_FIELD)
+    if tenants is True and tenant is None:
+        problems.append(
+            "collection.tenants is on but the collection has no tenant field "
+            "(it is fixed when the collection is created)"
+        )
+    elif tenants is False and tenant is not None:
+        problems.append("the collection holds tenants; set collection.tenants: true to use it")
+    elif tenant is not None and not tenant.get("is_partition_key"):
+        problems.append(f"field {TENANT_FIELD!r} is not the partition key")
+    extra = sorted(
+        set(have)
+        - set(SCALAR_FIELD_NAMES)
+        - {VECTOR_FIELD, SPARSE_FIELD, TERMS_FIELD, TENANT_FIELD}
+    )
     if extra and not problems:
         problems.append(f"unexpected fields {extra}")
     if problems:

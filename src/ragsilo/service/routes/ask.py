@@ -51,11 +51,25 @@ def ask(
     ctx.limits.check_k(body.k)
     if not body.stream:
         with blame_raw_filter(body.filter):
-            answer = silo.ask(body.question, k=body.k, where=body.where, filter=body.filter)
+            answer = silo.ask(
+                body.question,
+                k=body.k,
+                where=body.where,
+                filter=body.filter,
+                consistency_level=body.consistency_level,
+                tenant=body.tenant,
+            )
         return answer.to_dict()
     vector = silo.embed_query(body.question)
     with blame_raw_filter(body.filter):
-        hits = silo.search_vector(vector, k=body.k, where=body.where, filter=body.filter)
+        hits = silo.search_vector(
+            vector,
+            k=body.k,
+            where=body.where,
+            filter=body.filter,
+            consistency_level=body.consistency_level,
+            tenant=body.tenant,
+        )
     answerer = create_answerer(silo.settings.llm, embed=silo.embedder.embed)
     citations, pieces = answerer.stream(body.question, hits, query_vector=vector)
     # The first piece is fetched here, so that an unreachable model is a clean

@@ -128,7 +128,7 @@ async def _ingest_texts(request: Request, ctx: ServiceContext, silo: Silo) -> In
         if t.title is not None:
             fields["title"] = t.title
         items.append((t.text, fields))
-    return await _locked(ctx, silo.ingest_texts, items)
+    return await _locked(ctx, silo.ingest_texts, items, tenant=body.tenant)
 
 
 async def _ingest_uploads(request: Request, ctx: ServiceContext, silo: Silo) -> IngestReport:
@@ -137,6 +137,10 @@ async def _ingest_uploads(request: Request, ctx: ServiceContext, silo: Silo) -> 
         max_files=limits.max_files + 1, max_fields=limits.max_files + 16
     ) as form:
         uploads = form.getlist("files")
+        tenant_field = form.get("tenant")
+        if tenant_field is not None and not isinstance(tenant_field, str):
+            raise ServiceError(400, "invalid_input", "the field 'tenant' must be text")
+        tenant = tenant_field or None
         if not uploads:
             raise ServiceError(400, "invalid_input", "no files: send them in the field 'files'")
         if any(not isinstance(u, UploadFile) for u in uploads):
@@ -171,7 +175,9 @@ async def _ingest_uploads(request: Request, ctx: ServiceContext, silo: Silo) -> 
             paths.append(path)
             source_names[path] = source
         if paths:
-            report = await _locked(ctx, silo.ingest, paths, source_names=source_names)
+            report = await _locked(
+                ctx, silo.ingest, paths, source_names=source_names, tenant=tenant
+            )
         else:
             report = IngestReport((), 0, 0, 0.0)
     files_out = tuple(sorted((*report.files, *rejected), key=lambda r: r.path))

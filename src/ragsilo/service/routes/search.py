@@ -47,9 +47,7 @@ def offered_rerankers(ctx: ServiceContext) -> list[str]:
     return names
 
 
-def check_options(
-    ctx: ServiceContext, silo: Silo, mode: str | None, reranker: str | None, tenant: str | None
-) -> None:
+def check_options(ctx: ServiceContext, silo: Silo, mode: str | None, reranker: str | None) -> None:
     """Refuse, with the choices there are, options this service does not offer."""
     modes = offered_modes(silo)
     if mode is not None and mode not in modes:
@@ -65,12 +63,6 @@ def check_options(
             "unsupported_reranker",
             f"reranker {reranker!r} is not available; available: {', '.join(rerankers)} "
             "(or leave it out for the default)",
-        )
-    if tenant is not None:
-        raise ServiceError(
-            400,
-            "unsupported_tenant",
-            "tenant isolation is not available in this version; leave tenant out or null",
         )
 
 
@@ -101,7 +93,7 @@ def search(
 ) -> dict[str, Any]:
     ctx.limits.check_text(body.query, "query")
     ctx.limits.check_k(body.k)
-    check_options(ctx, silo, body.mode, body.reranker, body.tenant)
+    check_options(ctx, silo, body.mode, body.reranker)
     started = time.perf_counter()
     with blame_raw_filter(body.filter):
         result = silo.retrieve(
@@ -113,6 +105,8 @@ def search(
             mode=body.mode,
             rerank=body.reranker,
             route=body.route,
+            consistency_level=body.consistency_level,
+            tenant=body.tenant,
         )
     hits = []
     for hit, cluster in zip(result.hits, result.cluster_ids, strict=True):
