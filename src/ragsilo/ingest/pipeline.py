@@ -712,7 +712,12 @@ class _Writer:
         verdict: list[str | None] = [None] * len(cands)
         if self._store.count(self._collection) > 0:
             hits = self._store.search(
-                self._collection, vecs, k=4, output_fields=["doc_id", "metadata"]
+                self._collection,
+                vecs,
+                k=4,
+                # a tenant's chunks are compared with that tenant's only
+                filter="" if self._tenant is None else with_tenant("", self._tenant),
+                output_fields=["doc_id", "metadata"],
             )
             for n, row_hits in enumerate(hits):
                 for h in row_hits:
