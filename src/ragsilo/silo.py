@@ -442,10 +442,12 @@ class Silo:
         *,
         image: str | Path | bytes | None = None,
         k: int | None = None,
+        tenant: str | None = None,
     ) -> list[Hit]:
         """Images nearest a text (text→image) or another image (image→image), by the image
         vectors of ``images.model``; each hit is the image's chunk, ``score`` the cosine
-        similarity."""
+        similarity. With ``collection.tenants`` on, only ``tenant``'s images are found."""
+        tenant = self._tenant(tenant)
         if (query is None) == (image is None):
             raise InputError("give either a text query or an image to search images with")
         clip = self.image_embedder
@@ -468,14 +470,30 @@ class Silo:
             self._check_query(query)
             vector = clip.embed_texts([query])
         self.store.ensure_loaded(self.images_collection)
-        found = self.store.search(self.images_collection, vector, k=k, output_fields=["doc_id"])[0]
+        # the image vectors carry no tenant: with tenants, look deeper and keep the
+        # tenant's own (checked on the chunk rows, server-side)
+        depth = k if tenant is None else min(k * 8, 16384)
+        found = self.store.search(
+            self.images_collection, vector, k=depth, output_fields=["doc_id"]
+        )[0]
         if not found:
             return []
         scores = {str(h["id"]): float(h["distance"]) for h in found}
         fields = list(DEFAULT_OUTPUT_FIELDS)
         rows = self.store.get_rows(self.collection, list(scores), ["id", *fields])
+        if tenant is not None:
+            from ragsilo.store.filters import quote, with_tenant
+
+            ids = ", ".join(quote(i) for i in scores)
+            own = {
+                str(r["id"])
+                for r in self.store.query(
+                    self.collection, with_tenant(f"id in [{ids}]", tenant), ["id"]
+                )
+            }
+            rows = [r for r in rows if str(r["id"]) in own]
         hits = [_to_hit({**r, "distance": scores[str(r["id"])]}, fields) for r in rows]
-        return sorted(hits, key=lambda h: -h.score)
+        return sorted(hits, key=lambda h: -h.score)[:k]
 
     @property
     def parsers(self) -> Any:

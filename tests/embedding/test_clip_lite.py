@@ -192,3 +192,31 @@ def test_cli_search_image(tiny_clip: Path, tmp_path: Path, monkeypatch) -> None:
     assert run("search", "x", "--image", str(query)).exit_code == 2
     monkeypatch.delenv("RAGSILO_IMAGES__MODEL")
     assert "images.model" in run("search", "--image", str(query)).output
+
+
+def test_image_search_keeps_to_the_tenant(tiny_clip: Path, tmp_path: Path, embedder) -> None:
+    from ragsilo.errors import InputError
+
+    folders = {"acme": ("red", "green"), "globex": ("blue",)}
+    settings = load_settings(
+        None,
+        {
+            "milvus": {"uri": str(tmp_path / "tenants.db")},
+            "collection": {"tenants": True},
+            "images": {"model": str(tiny_clip), "ocr": False},
+        },
+    )
+    with Silo.open(settings, embedder=embedder) as silo:
+        for tenant, names in folders.items():
+            folder = tmp_path / tenant
+            folder.mkdir()
+            for name in names:
+                (folder / f"{name}.png").write_bytes(_square(COLOURS[name]))
+            assert silo.ingest([folder], tenant=tenant).ingested == len(names)
+        red_for_globex = silo.search_images("a red square", k=5, tenant="globex")
+        assert [Path(h.source).name for h in red_for_globex] == ["blue.png"]
+        red_for_acme = silo.search_images("a red square", k=5, tenant="acme")
+        assert [Path(h.source).name for h in red_for_acme][0] == "red.png"
+        assert {Path(h.source).name for h in red_for_acme} == {"red.png", "green.png"}
+        with pytest.raises(InputError, match="multi-tenant"):
+            silo.search_images("a red square", k=5)

@@ -278,7 +278,7 @@ def search(
             if (image is None) == (query is None):
                 raise InputError("give either a query text with --images, or --image FILE")
             with state.silo() as silo:
-                hits = silo.search_images(query, image=image, k=k)
+                hits = silo.search_images(query, image=image, k=k, tenant=tenant)
             if as_json:
                 _out_console().print_json(json.dumps([h.to_dict() for h in hits]))
             else:
