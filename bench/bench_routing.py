@@ -131,9 +131,19 @@ def build(
     return silo
 
 
-def timed(silo, query: str, vec: np.ndarray, route: int) -> tuple[list[str], float]:
+def timed(
+    silo, query: str, vec: np.ndarray, route: int, consistency: str | None = None
+) -> tuple[list[str], float]:
     t = time.perf_counter()
-    hits = silo.search(query, k=10, route=route, query_vector=vec, mode="dense", rerank="none")
+    hits = silo.search(
+        query,
+        k=10,
+        route=route,
+        query_vector=vec,
+        mode="dense",
+        rerank="none",
+        consistency_level=consistency,
+    )
     return [h.id for h in hits], time.perf_counter() - t
 
 
@@ -188,7 +198,7 @@ class PartitionKeyCollection:
         self.client.load_collection(self.name)
         print(f"# {self.name}: {len(chunks)} rows in {time.perf_counter() - t:.0f}s", flush=True)
 
-    def search(self, query, *, k, route, query_vector, mode, rerank):
+    def search(self, query, *, k, route, query_vector, mode, rerank, consistency_level=None):
         expr = ""
         if route:
             expr = f"cluster_id in {self.model.nearest(query_vector, route)}"
@@ -200,6 +210,7 @@ class PartitionKeyCollection:
             output_fields=["text"],
             anns_field=VECTOR_FIELD,
             search_params=self.plan.search_params(k),
+            **({"consistency_level": consistency_level} if consistency_level else {}),
         )
         return [_KeyHit(str(h["id"])) for h in res[0]]
 
@@ -242,6 +253,11 @@ def main() -> None:
         "--partition-key", action="store_true", help="also measure a partition key on cluster_id"
     )
     ap.add_argument("--key-partitions", type=int, default=64)
+    ap.add_argument(
+        "--consistency",
+        default=None,
+        help="consistency level of every search (default: the collection's, Strong)",
+    )
     ap.add_argument(
         "--reuse",
         action="store_true",
@@ -291,7 +307,7 @@ def main() -> None:
     def measure(label: str, silo, route: int, base: list[list[str]] | None):
         lat, rec_full, rec_exact, got = [], [], [], []
         for i, (q, v) in enumerate(zip(queries, qvecs, strict=True)):
-            hits, sec = timed(silo, q, v, route)
+            hits, sec = timed(silo, q, v, route, args.consistency)
             lat.append(sec)
             got.append(hits)
             rec_exact.append(len(set(hits) & set(exact[i])) / 10)
@@ -316,7 +332,8 @@ def main() -> None:
     k = parted.cluster_model().k
     print(
         f"\n# {flat.info.kind} {flat.info.version}, index {index_type}, {len(chunks)} rows, "
-        f"k={k}, {len(queries)} queries; {machine()}, load {os.getloadavg()}"
+        f"k={k}, {len(queries)} queries, consistency {args.consistency or 'collection'}; "
+        f"{machine()}, load {os.getloadavg()}"
     )
     print("| search | N clusters | p50 ms | p95 ms | recall@10 vs full | recall@10 vs exact |")
     print("|---|---:|---:|---:|---:|---:|")

@@ -768,7 +768,8 @@ class MilvusStore:
         200 rows/s for 320 partitions, its pages shrinking to a few rows), while one
         plain query per partition answers in milliseconds.
         """
-        if partitions is None and limit is None:
+        if partitions is None and limit is None and not self.has_tenants(name):
+            # (Milvus refuses partition names on a partition-key collection)
             parts = self.list_partitions(name)
             if len(parts) > 1:
                 for part in parts:
