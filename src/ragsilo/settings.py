@@ -429,8 +429,11 @@ class ClusteringSettings(_Section):
     there are more than ``full_batch_max``), seeded by ``seed`` so the same data
     gives the same clusters. New chunks get the nearest centroid's id at ingest
     (``assign_on_ingest``). ``partitions`` stores each cluster in its own
-    partition, which makes routed queries fast (``auto``: when
-    ``retrieval.route_clusters`` > 0).
+    partition. ``auto`` does what measured fastest for routed queries (see
+    BENCHMARKS.md): partitions on Milvus Lite when ``retrieval.route_clusters``
+    > 0 (16x faster than searching everything at 100k chunks), and a
+    ``cluster_id`` filter on a Milvus server, where a partition per cluster made
+    every search slower.
     """
 
     k: int | Literal["auto"] = "auto"

@@ -869,7 +869,8 @@ class Silo:
         partitioned = (
             c.partitions
             if isinstance(c.partitions, bool)
-            else self.settings.retrieval.route_clusters > 0
+            # measured: partitions per cluster pay off on Milvus Lite, not on a server
+            else self.settings.retrieval.route_clusters > 0 and self.info.kind == "lite"
         )
         if self.store.has_tenants(self.collection):
             if c.partitions is True:

@@ -118,8 +118,8 @@ clustering:
   batch_size: 2048       # mini-batch size when fitting more than full_batch_max vectors
   full_batch_max: 30000
   assign_on_ingest: true # new chunks get their nearest centroid's cluster id
-  partitions: auto       # one partition per cluster (fast routing);
-                         # auto = when retrieval.route_clusters > 0
+  partitions: auto       # one partition per cluster (fast routing on Milvus Lite);
+                         # auto = on Lite when retrieval.route_clusters > 0
   keywords: 6            # keywords kept per cluster
   representatives: 3     # chunks nearest each centre kept per cluster
 
