@@ -294,16 +294,7 @@ def roles_assign(
     user: Annotated[str, typer.Argument(help="User")],
 ) -> None:
     """Give a user a role."""
-    from ragsilo.cli.main import _out_console, _run, _state
-
-    state = _state(ctx)
-
-    def body() -> None:
-        with state.silo() as silo:
-            silo.admin().assign(role, user)
-        _out_console().print(f"assigned role {role} to {user}")
-
-    _run(body)
+    _membership(ctx, role, user, assign=True)
 
 
 @roles_app.command("unassign")
@@ -313,14 +304,20 @@ def roles_unassign(
     user: Annotated[str, typer.Argument(help="User")],
 ) -> None:
     """Take a role away from a user."""
+    _membership(ctx, role, user, assign=False)
+
+
+def _membership(ctx: typer.Context, role: str, user: str, *, assign: bool) -> None:
     from ragsilo.cli.main import _out_console, _run, _state
 
     state = _state(ctx)
 
     def body() -> None:
         with state.silo() as silo:
-            silo.admin().unassign(role, user)
-        _out_console().print(f"took role {role} from {user}")
+            admin = silo.admin()
+            (admin.assign if assign else admin.unassign)(role, user)
+        done = f"assigned role {role} to {user}" if assign else f"took role {role} from {user}"
+        _out_console().print(done)
 
     _run(body)
 
