@@ -43,7 +43,7 @@ from ragsilo.settings import IndexSettings, Settings, load_settings
 from ragsilo.store import DEFAULT_OUTPUT_FIELDS, MilvusStore, RetryPolicy, build_filter, plan_index
 from ragsilo.store.centroids import CentroidStore
 from ragsilo.store.indexes import IndexPlan
-from ragsilo.store.schema import SCALAR_FIELD_NAMES
+from ragsilo.store.schema import SCALAR_FIELD_NAMES, TENANT_FIELD
 
 if TYPE_CHECKING:
     from ragsilo.admin import Admin
@@ -471,7 +471,7 @@ class Silo:
             vector = clip.embed_texts([query])
         self.store.ensure_loaded(self.images_collection)
         # the image vectors carry no tenant: with tenants, look deeper and keep the
-        # tenant's own (checked on the chunk rows, server-side)
+        # tenant's own (by the tenant stored on each chunk row)
         depth = k if tenant is None else min(k * 8, 16384)
         found = self.store.search(
             self.images_collection, vector, k=depth, output_fields=["doc_id"]
@@ -480,18 +480,10 @@ class Silo:
             return []
         scores = {str(h["id"]): float(h["distance"]) for h in found}
         fields = list(DEFAULT_OUTPUT_FIELDS)
-        rows = self.store.get_rows(self.collection, list(scores), ["id", *fields])
+        extra = [] if tenant is None else [TENANT_FIELD]
+        rows = self.store.get_rows(self.collection, list(scores), ["id", *fields, *extra])
         if tenant is not None:
-            from ragsilo.store.filters import quote, with_tenant
-
-            ids = ", ".join(quote(i) for i in scores)
-            own = {
-                str(r["id"])
-                for r in self.store.query(
-                    self.collection, with_tenant(f"id in [{ids}]", tenant), ["id"]
-                )
-            }
-            rows = [r for r in rows if str(r["id"]) in own]
+            rows = [r for r in rows if r.get(TENANT_FIELD) == tenant]
         hits = [_to_hit({**r, "distance": scores[str(r["id"])]}, fields) for r in rows]
         return sorted(hits, key=lambda h: -h.score)[:k]
 
