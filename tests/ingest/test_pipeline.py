@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ragsilo.chunking import make_doc_id
-from ragsilo.errors import RetriableStoreError, SchemaMismatchError
+from ragsilo.errors import RetriableStoreError, SchemaMismatchError, StoreError
 from ragsilo.store import MilvusStore, quote
 
 pytestmark = [pytest.mark.lite, pytest.mark.embed]
@@ -91,21 +91,62 @@ def test_failed_write_rolls_back_and_spares_other_files(make_silo, docs: Path, m
         if hit:  # any write that carries volcano.txt fails after writing part of it
             i = hit[0]
             real(self, name, chunks[i : i + 1], vectors[i : i + 1], batch_bytes=batch_bytes)
-            raise RetriableStoreError("upsert: Milvus is unavailable")
+            raise StoreError("upsert failed: the row is too large")
         return real(self, name, chunks, vectors, batch_bytes=batch_bytes)
 
     monkeypatch.setattr(MilvusStore, "upsert_chunks", flaky)
     report = silo.ingest([docs])
     failed = {Path(f.path).name: f for f in report.failures}
-    assert (
-        list(failed) == ["volcano.txt"] and failed["volcano.txt"].error_code == "store_unavailable"
-    )
+    assert list(failed) == ["volcano.txt"] and failed["volcano.txt"].error_code == "store_error"
     assert report.ingested == 2
     silo.store.flush(silo.collection)
     assert _rows_of(silo, docs / "volcano.txt") == []  # no partial chunks left behind
     monkeypatch.undo()
     retry = silo.ingest([docs])
     assert (retry.ingested, retry.skipped) == (1, 2)
+
+
+def test_milvus_gone_stops_the_ingest_and_the_rerun_writes_the_rest(
+    make_silo, tmp_path: Path, monkeypatch
+) -> None:
+    """Once Milvus stays unreachable, no file is tried again on its own: the ingest stops,
+    reports the unwritten files, and a rerun writes exactly those."""
+    folder = tmp_path / "many"
+    folder.mkdir()
+    topics = ["tides", "comets", "ferns", "glass", "owls", "salt", "bridges", "clocks"]
+    for n, topic in enumerate(topics * 2):
+        (folder / f"note{n:02d}.txt").write_text(f"Note {n} is about {topic}, number {n}.\n")
+    silo = make_silo(ingest={"retries": 0, "queue_files": 2, "workers": 1})
+    calls: list[str] = []  # store calls once Milvus is gone
+    upserts = 0
+
+    def after_three_upserts_milvus_is_gone(op):
+        real = getattr(MilvusStore, op)
+
+        def call(self, *args, **kw):
+            nonlocal upserts
+            upserts += op == "upsert_chunks"
+            if calls or upserts > 3:
+                calls.append(op)
+                raise RetriableStoreError(f"{op}: Milvus is unavailable")
+            return real(self, *args, **kw)
+
+        return call
+
+    for op in ("upsert_chunks", "flush", "delete_ids", "query"):
+        monkeypatch.setattr(MilvusStore, op, after_three_upserts_milvus_is_gone(op))
+    report = silo.ingest([folder])
+    assert calls == ["upsert_chunks"]  # the failed write was the last call: no retry, no flush
+    unwritten = [f for f in report.failures if f.error_code == "store_unavailable"]
+    assert report.ingested > 0 and len(unwritten) == len(report.failures) > 0
+    assert report.ingested + len(unwritten) == 16
+    assert "run the ingest again" in unwritten[0].message
+    # the journal knows them: --retry-failed writes exactly the unwritten files
+    monkeypatch.undo()
+    retry = silo.ingest([], retry_failed=True)
+    assert (retry.ingested, retry.failed) == (len(unwritten), 0)
+    assert silo.ingest([folder]).skipped == 16
+    assert silo.stats().rows == 16
 
 
 def test_bad_inputs_each_get_a_clear_error_and_nothing_stored_is_lost(

@@ -18,6 +18,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from ragsilo.ingest import halt
 from ragsilo.models import CollectionStats, FileResult, Hit, IngestReport, ServerInfo
 from ragsilo.silo import DoctorReport
 
@@ -75,8 +76,17 @@ def _short(path: str) -> str:
 
 
 def print_ingest_report(con: Console, report: IngestReport) -> None:
+    # files an ingest stopped by an unreachable Milvus did not write: one line for all
+    unwritten = [f for f in report.failures if f.error_code == halt.CODE]
     for f in report.failures:
-        con.print(f"[red]failed[/red]  {escape(_short(f.path))}: {escape(f.message or '')}")
+        if f.error_code != halt.CODE:
+            con.print(f"[red]failed[/red]  {escape(_short(f.path))}: {escape(f.message or '')}")
+    if unwritten:
+        more = f" and {len(unwritten) - 1} more" if len(unwritten) > 1 else ""
+        con.print(
+            f"[red]failed[/red]  {escape(_short(unwritten[0].path))}{more}: "
+            f"{escape(unwritten[0].message or '')}"
+        )
     for f in report.files:
         if f.status == "removed":
             con.print(f"[yellow]removed[/yellow] {escape(_short(f.path))} ({f.chunks} chunks)")

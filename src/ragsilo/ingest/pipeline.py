@@ -19,7 +19,9 @@ what is missing. The journal (:mod:`ragsilo.ingest.journal`) records each
 file's outcome.
 
 A file is written whole or not at all: a failure while writing one file rolls
-back the rows it added, and never touches other files.
+back the rows it added, and never touches other files. When Milvus itself stays
+unreachable after the store's retries, the ingest stops (:mod:`ragsilo.ingest.halt`):
+what was written stays, the rest is reported ``store_unavailable``.
 
 :meth:`Ingestor.run_documents` feeds documents that are already parsed (texts
 sent to the service, for example) through the same chunk, embed and write
@@ -46,6 +48,7 @@ from ragsilo.chunking import Chunker, make_doc_id
 from ragsilo.cluster.model import ClusterModel
 from ragsilo.embedding import Embedder
 from ragsilo.errors import RagsiloError
+from ragsilo.ingest.halt import Halt, stops_the_ingest
 from ragsilo.ingest.journal import Journal
 from ragsilo.models import Chunk, FileResult, IngestReport, ParsedDocument
 from ragsilo.parsers import Parser, parse_bytes
@@ -182,6 +185,8 @@ class Ingestor:
         self._states: dict[str, list[dict[str, Any]]] = {}
         self._purged: dict[str, list[dict[str, Any]]] = {}
         self._clock = _StageClock()
+        # set when Milvus stays unreachable: the rest of the run is not attempted
+        self._halt = Halt()
 
     # ------------------------------------------------------------------ public
     def run(
@@ -207,9 +212,14 @@ class Ingestor:
         names = dict(source_names or {})
         results: list[FileResult] = []
         finish = self._finisher(results, progress)
+        self._halt = Halt()
         try:
             writer = self._write_jobs(self._parsed_jobs(entries, names), finish)
             deleted = writer.rows_deleted
+            if self._halt:
+                unwritten = [names.get(e.path, str(e.path)) for e in entries]
+                self._report_unwritten(unwritten, results, finish)
+                return self._report(results, writer, deleted, started)
             if prune:
                 removed, pruned_rows = self._prune(paths, {e.path for e in entries})
                 for res in removed:
@@ -269,6 +279,7 @@ class Ingestor:
         started = time.perf_counter()
         results: list[FileResult] = []
         finish = self._finisher(results, progress)
+        self._halt = Halt()
         self._prefetch_states([d.source for d in documents[:_STATE_BLOCK]])
 
         def jobs() -> Iterator[_FileJob]:
@@ -281,10 +292,27 @@ class Ingestor:
 
         try:
             writer = self._write_jobs(jobs(), finish)
-            self._flush(writer.rows_written + writer.rows_quarantined, writer.rows_deleted)
+            if self._halt:
+                self._report_unwritten([d.source for d in documents], results, finish)
+            else:
+                self._flush(writer.rows_written + writer.rows_quarantined, writer.rows_deleted)
         finally:
             self._end_journal(results)
         return self._report(results, writer, writer.rows_deleted, started)
+
+    def _report_unwritten(
+        self, sources: list[str], results: list[FileResult], finish: Callable[[FileResult], None]
+    ) -> None:
+        """After a stop: every source without an outcome is reported not written.
+
+        Nothing is flushed (Milvus is unreachable); rows written before the stop
+        are in Milvus's log already, and the next ingest writes the rest.
+        """
+        done = {r.path for r in results}
+        for source in sources:
+            if source not in done:
+                done.add(source)
+                finish(self._halt.result(source))
 
     def _write_jobs(
         self, jobs: Iterable[_FileJob], finish: Callable[[FileResult], None]
@@ -304,21 +332,29 @@ class Ingestor:
             images=self._images,
             ensure_images=self._create_images,
             tenant=self._tenant,
+            halt=self._halt,
         )
         embedder = _EmbedStage(self._embedder, self._embed_batch, writer.put, self._clock)
         writer.start()
+        it = iter(jobs)
         try:
-            for job in jobs:
+            for job in it:
                 if job.result is not None:
                     finish(job.result)
+                elif self._halt:
+                    break  # Milvus is gone: embedding the rest would be for nothing
                 elif not job.chunks:
                     finish(
                         FileResult(job.path, "failed", 0, "parse_error", "no text found in file")
                     )
                 else:
                     embedder.add(job)
-            embedder.drain()
+            if not self._halt:
+                embedder.drain()
         finally:
+            close = getattr(it, "close", None)
+            if close is not None:
+                close()  # stops the parse workers of a generator left early
             writer.close()
         return writer
 
@@ -341,16 +377,19 @@ class Ingestor:
                 pending.append(pool.submit(self._prepare, entry, names))
                 submitted += 1
 
-            for entry in it:
-                submit(entry)
-                if len(pending) >= window:
-                    break
-            while pending:
-                job = pending.popleft().result()
-                nxt = next(it, None)
-                if nxt is not None:
-                    submit(nxt)
-                yield job
+            try:
+                for entry in it:
+                    submit(entry)
+                    if len(pending) >= window:
+                        break
+                while pending:
+                    job = pending.popleft().result()
+                    nxt = None if self._halt else next(it, None)
+                    if nxt is not None:
+                        submit(nxt)
+                    yield job
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
 
     def _prefetch_states(self, sources: list[str]) -> None:
         """Look up what the store holds for a block of documents in one query.
@@ -360,13 +399,20 @@ class Ingestor:
         to scan the rows written earlier in the same run).
         """
         doc_ids = [self._doc_id(s) for s in sources]
-        if not doc_ids:
+        if not doc_ids or self._halt:
             return
         expr = f"doc_id in [{', '.join(quote(d) for d in doc_ids)}]"
         found: dict[str, list[dict[str, Any]]] = {d: [] for d in doc_ids}
-        for where, name in self._collections():
-            for r in self._store.query(name, expr, ["doc_id", "id", "file_sha256", "doc_chunks"]):
-                found.setdefault(r["doc_id"], []).append({**r, "_where": where})
+        fields = ["doc_id", "id", "file_sha256", "doc_chunks"]
+        try:
+            for where, name in self._collections():
+                for r in self._store.query(name, expr, fields):
+                    found.setdefault(r["doc_id"], []).append({**r, "_where": where})
+        except RagsiloError as e:
+            if not stops_the_ingest(e):
+                raise
+            self._halt.trip(e)
+            return
         self._states.update(found)
         if self._journal is not None:
             purged = self._journal.purged_ids(doc_ids)
@@ -394,6 +440,8 @@ class Ingestor:
 
     def _prepare(self, entry: SourceEntry, names: Mapping[Path, str]) -> _FileJob:
         source = names.get(entry.path, str(entry.path))
+        if self._halt:
+            return _FileJob(source, [], set(), result=self._halt.result(source))
 
         def read_and_parse() -> _FileJob:
             if entry.error is not None:
@@ -462,11 +510,13 @@ class Ingestor:
         job.purged = purged_ids & {c.id for c in chunks}
         return job
 
-    @staticmethod
-    def _job_or_failure(source: str, make: Callable[[], _FileJob]) -> _FileJob:
+    def _job_or_failure(self, source: str, make: Callable[[], _FileJob]) -> _FileJob:
         try:
             return make()
         except RagsiloError as e:
+            if stops_the_ingest(e):
+                self._halt.trip(e)
+                return _FileJob(source, [], set(), result=self._halt.result(source))
             failed = FileResult(source, "failed", 0, e.code, str(e))
             return _FileJob(source, [], set(), result=failed)
         except Exception as e:  # noqa: BLE001 - one bad file never stops the others
@@ -589,8 +639,10 @@ class _Writer:
         images: str | None = None,
         ensure_images: Callable[[], None] | None = None,
         tenant: str | None = None,
+        halt: Halt | None = None,
     ) -> None:
         self._tenant = tenant
+        self._halt = halt if halt is not None else Halt()
         self._ensure_quarantine = ensure_quarantine
         self._images = images
         self._ensure_images = ensure_images
@@ -649,6 +701,12 @@ class _Writer:
                 try:
                     with self._lock:
                         results = self._write_group(group)
+                except RagsiloError as e:
+                    if not stops_the_ingest(e):
+                        self._error = e
+                        continue
+                    self._halt.trip(e)
+                    results = [self._unwritten(j) for j in group]
                 except BaseException as e:  # noqa: BLE001 - handed to the producer
                     self._error = e
                     continue
@@ -760,6 +818,8 @@ class _Writer:
         If the shared write fails, every file is written again on its own, so each
         gets its own result and its own rollback.
         """
+        if self._halt:
+            return [self._unwritten(j) for j in jobs]
         ready = [j for j in jobs if j.result is None]
         self._assess(ready)
         if len(ready) < 2:
@@ -767,11 +827,17 @@ class _Writer:
         try:
             self._upsert(ready)
         except RagsiloError as e:
+            if stops_the_ingest(e):
+                raise  # Milvus is gone: one write per file would only repeat the retries
             log.warning(
                 "a grouped write of %d files failed (%s); writing them one by one", len(ready), e
             )
             return [self._write(j) for j in jobs]
         return [j.result if j.result is not None else self._replace_stale(j) for j in jobs]
+
+    def _unwritten(self, job: _FileJob) -> FileResult:
+        """A job's outcome once the ingest has stopped: its own, or 'not written'."""
+        return job.result if job.result is not None else self._halt.result(job.path)
 
     def _upsert(self, jobs: list[_FileJob]) -> None:
         """Upsert the chunks of ``jobs``: good ones to the collection, poor ones to the
@@ -824,11 +890,15 @@ class _Writer:
             self._store.write_rows(self._images, image_rows, batch_bytes=self._batch_bytes)
 
     def _write(self, job: _FileJob) -> FileResult:
-        if job.result is not None:
-            return job.result
+        if job.result is not None or self._halt:
+            return self._unwritten(job)
         try:
             self._upsert([job])
         except RagsiloError as e:
+            if stops_the_ingest(e):
+                # no rollback: Milvus is unreachable; the next ingest rewrites this file
+                self._halt.trip(e)
+                return self._unwritten(job)
             self._rollback(job)
             return FileResult(job.path, "failed", 0, e.code, str(e))
         return self._replace_stale(job)

@@ -1,0 +1,28 @@
+"""How the CLI prints reports."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from ragsilo.cli.output import print_ingest_report
+from ragsilo.errors import RetriableStoreError
+from ragsilo.ingest.halt import Halt
+from ragsilo.models import FileResult, IngestReport
+
+
+def test_files_a_stopped_ingest_did_not_write_are_one_line() -> None:
+    halt = Halt()
+    halt.trip(RetriableStoreError("upsert 4 rows into 'docs': Milvus is unavailable or busy"))
+    files = (
+        FileResult("/d/a.md", "ingested", 3),
+        FileResult("/d/b.pdf", "failed", 0, "parse_error", "the PDF is truncated"),
+        *(halt.result(f"/d/n{i}.md") for i in range(3)),
+    )
+    con = Console(record=True, width=300)
+    print_ingest_report(con, IngestReport(files, 3, 0, 1.0))
+    lines = con.export_text().splitlines()
+    assert lines[0] == "failed  /d/b.pdf: the PDF is truncated"
+    assert lines[1].startswith("failed  /d/n0.md and 2 more: not written: the ingest stopped")
+    assert "run the ingest again when Milvus is back" in lines[1]
+    assert lines[2].startswith("files: 1 ingested, 0 unchanged, 4 failed")
+    assert len(lines) == 3
