@@ -8,10 +8,15 @@
 --upsert URI      rows/s of ragsilo's grouped upserts (384-dim vectors, ~1 KB of text
                   per row) into a real Milvus server, against the embedding rate: is a
                   bulk import worth it?
+--texts N --uri URI
+                  ingest N short texts (SciFact claims) into a fresh collection on a
+                  server with the real model; wall time against the embedding alone,
+                  and the seconds per stage (score includes the duplicate search)
 
   python bench/bench_pipeline.py --docs 300 --workers 1 2 4
   python bench/bench_pipeline.py --ocr 20
   python bench/bench_pipeline.py --upsert http://127.0.0.1:19530 --token root:Milvus
+  python bench/bench_pipeline.py --texts 300 --uri http://127.0.0.1:19530 --token root:Milvus
 """
 
 from __future__ import annotations
@@ -29,7 +34,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _corpus import corpus_path, machine, write_documents  # noqa: E402
+from _corpus import (  # noqa: E402
+    DEFAULT_QUERIES,
+    corpus_path,
+    machine,
+    read_queries,
+    write_documents,
+)
 
 from ragsilo.chunking import make_doc_id  # noqa: E402
 from ragsilo.parsers import parse_bytes  # noqa: E402
@@ -255,6 +266,35 @@ def upsert_rate(uri: str, token: str | None, rows: int, group: int) -> dict:
     }
 
 
+def texts_rate(uri: str, token: str | None, n: int) -> dict:
+    texts = read_queries(DEFAULT_QUERIES, n)
+    settings = load_settings(
+        None, {"milvus": {"uri": uri, "token": token}, "collection": {"name": "bench_texts"}}
+    )
+    with Silo.open(settings) as silo:
+        silo.drop_collection()
+        silo._ensure_collection(create=True)
+        t = time.perf_counter()
+        for i in range(0, len(texts), 32):
+            silo.embedder.embed(texts[i : i + 32])
+        embed_s = time.perf_counter() - t
+        t = time.perf_counter()
+        report = silo.ingest_texts(texts)
+        wall = time.perf_counter() - t
+        assert report.failed == 0, report.failures[:3]
+        silo.drop_collection()
+    return {
+        "texts": len(texts),
+        "ingested": report.ingested,
+        "wall_s": round(wall, 2),
+        "embed_only_s": round(embed_s, 2),
+        "stages_s": {k: round(v, 2) for k, v in report.stages.items()},
+        "consistency": settings.collection.consistency_level,
+        "server": silo.info.version,
+        "load_average": round(os.getloadavg()[0], 1),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -266,6 +306,8 @@ def main() -> None:
     ap.add_argument("--ocr", type=int)
     ap.add_argument("--many", type=int)
     ap.add_argument("--upsert")
+    ap.add_argument("--texts", type=int)
+    ap.add_argument("--uri")
     ap.add_argument("--token")
     ap.add_argument("--rows", type=int, default=20000)
     ap.add_argument("--group", type=int, default=640, help="rows per upsert (64 files x 10)")
@@ -282,6 +324,10 @@ def main() -> None:
         print(json.dumps(many_files(args.many, (args.workers or [2])[0])), flush=True)
     if args.upsert:
         print(json.dumps(upsert_rate(args.upsert, args.token, args.rows, args.group)))
+    if args.texts:
+        if not args.uri:
+            raise SystemExit("--texts needs --uri of a Milvus server")
+        print(json.dumps(texts_rate(args.uri, args.token, args.texts)))
 
 
 if __name__ == "__main__":

@@ -664,6 +664,8 @@ class _Writer:
         self.rows_written = 0
         self.rows_quarantined = 0
         self.rows_deleted = 0
+        # the collection holds rows: known once seen or written, so not counted per group
+        self._has_rows = False
 
     def start(self) -> None:
         self._thread.start()
@@ -768,7 +770,9 @@ class _Writer:
         unit = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
         docs = [j.chunks[i].doc_id for j, i, _ in cands]
         verdict: list[str | None] = [None] * len(cands)
-        if self._store.count(self._collection) > 0:
+        if not self._has_rows:
+            self._has_rows = self._store.count(self._collection) > 0
+        if self._has_rows:
             hits = self._store.search(
                 self._collection,
                 vecs,
@@ -854,6 +858,7 @@ class _Writer:
                 continue
             vectors = np.vstack(vecs).astype(np.float32, copy=False)
             if target == MAIN:
+                self._has_rows = True
                 self.rows_written += self._store.upsert_chunks(
                     self._collection,
                     chunks,
