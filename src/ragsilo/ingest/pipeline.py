@@ -820,7 +820,8 @@ class _Writer:
         one per file.
 
         If the shared write fails, every file is written again on its own, so each
-        gets its own result and its own rollback.
+        gets its own result and its own rollback; unless Milvus is unreachable, which
+        stops the ingest (the error goes to the loop, which reports the group unwritten).
         """
         if self._halt:
             return [self._unwritten(j) for j in jobs]
