@@ -15,6 +15,7 @@ pytest.importorskip("langchain_tests")
 from langchain_core.documents import Document  # noqa: E402
 from langchain_core.embeddings import DeterministicFakeEmbedding  # noqa: E402
 from langchain_tests.integration_tests import VectorStoreIntegrationTests  # noqa: E402
+from tests.integrations.conftest import open_silo  # noqa: E402
 
 from ragsilo import ConfigError, InputError, Silo  # noqa: E402
 from ragsilo.integrations.langchain import (  # noqa: E402
@@ -23,8 +24,6 @@ from ragsilo.integrations.langchain import (  # noqa: E402
     RagsiloVectorStore,
     langchain_embedder,
 )
-
-from .conftest import open_silo  # noqa: E402
 
 pytestmark = pytest.mark.lite
 
