@@ -78,10 +78,12 @@ def write_texts(
     source_prefix: str,
     vectors: np.ndarray | Sequence[Sequence[float]] | None = None,
     tenant: str | None = None,
+    doc_ids: Sequence[str] | None = None,
 ) -> list[str]:
     """Upsert each text as one row under its id (a new UUID where none is given); returns
     the ids in the order of ``texts``. A text written again under the same id replaces
-    the old one. ``vectors`` are the texts' embeddings when the caller has them."""
+    the old one. ``vectors`` are the texts' embeddings when the caller has them;
+    ``doc_ids`` group rows into documents (default: each row its own)."""
     if isinstance(texts, str):
         raise InputError("give a list of texts, not one string")
     texts = list(texts)
@@ -93,6 +95,9 @@ def write_texts(
         raise InputError(f"{len(metadatas)} metadatas for {n} texts: give one per text")
     metas = [check_metadata(m, i) for i, m in enumerate(metadatas or [None] * n)]
     keys = check_ids(ids, n)
+    if doc_ids is not None and len(doc_ids) != n:
+        raise InputError(f"{len(doc_ids)} document ids for {n} texts")
+    docs = keys if doc_ids is None else check_ids(doc_ids, n, "document ids")
     tenant = silo._tenant(tenant)
     if n == 0:
         return []
@@ -110,7 +115,7 @@ def write_texts(
     chunks = [
         Chunk(
             id=keys[i],
-            doc_id=keys[i],
+            doc_id=docs[i],
             source=source_prefix + keys[i],
             file_sha256=hashlib.sha256(texts[i].encode("utf-8", "surrogatepass")).hexdigest(),
             mime_type="text/plain",
