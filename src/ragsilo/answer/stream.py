@@ -8,7 +8,6 @@ all read; :meth:`AnswerStream.answer` then gives the whole :class:`Answer`.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -151,6 +150,8 @@ class AsyncAnswerStream:
         return self._pieces()
 
     async def _pieces(self) -> AsyncIterator[str]:
+        import asyncio
+
         try:
             while True:
                 piece = await asyncio.to_thread(self._next)
@@ -183,6 +184,8 @@ class AsyncAnswerStream:
             self._stop.set()
             busy = self._busy
         if not busy:
+            import asyncio
+
             await asyncio.to_thread(self._close)
 
     def _close(self) -> None:
