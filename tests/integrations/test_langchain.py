@@ -13,7 +13,7 @@ pytest.importorskip("langchain_core")
 pytest.importorskip("langchain_tests")
 
 from langchain_core.documents import Document  # noqa: E402
-from langchain_core.embeddings import DeterministicFakeEmbedding  # noqa: E402
+from langchain_core.embeddings import DeterministicFakeEmbedding, Embeddings  # noqa: E402
 from langchain_tests.integration_tests import VectorStoreIntegrationTests  # noqa: E402
 from tests.integrations.conftest import open_silo  # noqa: E402
 
@@ -85,6 +85,33 @@ def test_retriever_returns_scored_documents_and_rerankers_pass_through(hash_silo
     assert [d.id for d in adocs] == [d.id for d in docs]
     with pytest.raises(InputError):
         RagsiloRetriever(silo=hash_silo, rerank="nonsense").invoke("bees")
+
+
+class _Fixed(Embeddings):
+    """Fixed vectors: a1 and its near twin a2 nearest the query, b further off."""
+
+    VECTORS = {"q": [1, 0, 0], "a1": [0.95, 0.31, 0], "a2": [0.94, 0.34, 0], "b": [0.8, -0.3, 0.52]}
+
+    def embed_documents(self, texts):
+        return [list(map(float, self.VECTORS[t])) for t in texts]
+
+    def embed_query(self, text):
+        return self.embed_documents([text])[0]
+
+
+def test_mmr_search_picks_diverse_documents(tmp_path) -> None:
+    silo = open_silo(tmp_path, langchain_embedder(_Fixed(), dimension=3))
+    try:
+        store = RagsiloVectorStore(silo)
+        store.add_texts(["a1", "a2", "b"], ids=["a1", "a2", "b"])
+        assert [d.id for d in store.similarity_search("q", k=2)] == ["a1", "a2"]
+        assert [d.id for d in store.max_marginal_relevance_search("q", k=2)] == ["a1", "b"]
+        mmr = store.as_retriever(search_type="mmr", search_kwargs={"k": 2, "fetch_k": 3})
+        assert [d.id for d in mmr.invoke("q")] == ["a1", "b"]
+        with pytest.raises(InputError, match="lambda_mult"):
+            store.max_marginal_relevance_search("q", lambda_mult=2)
+    finally:
+        silo.close()
 
 
 def test_as_retriever_uses_the_store(store) -> None:

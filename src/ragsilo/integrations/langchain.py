@@ -280,6 +280,55 @@ class RagsiloVectorStore(VectorStore):
         hits = self.silo.search("", query_vector=np.asarray(embedding, np.float32), **search)
         return [_to_document(h) for h in hits]
 
+    def max_marginal_relevance_search_by_vector(
+        self,
+        embedding: list[float],
+        k: int = 4,
+        fetch_k: int = 20,
+        lambda_mult: float = 0.5,
+        filter: Any = None,
+        **kwargs: Any,
+    ) -> list[Document]:
+        """``k`` of the ``fetch_k`` documents nearest the vector, chosen for relevance and
+        diversity (``lambda_mult``: 1 relevance only, 0 diversity only)."""
+        from langchain_core.vectorstores.utils import maximal_marginal_relevance
+
+        from ragsilo.store.schema import VECTOR_FIELD
+
+        if not 0 <= lambda_mult <= 1:
+            raise InputError(f"lambda_mult must be between 0 and 1, not {lambda_mult!r}")
+        search = self._search_kwargs(max(k, fetch_k), filter, kwargs)
+        if search.get("mode") not in (None, "dense"):
+            raise InputError("MMR search is a dense search; leave mode unset or 'dense'")
+        query = np.asarray(embedding, np.float32)
+        search["mode"] = "dense"
+        hits = self.silo.search("", query_vector=query, **search)
+        if not hits:
+            return []
+        rows = self.silo.store.get_rows(
+            self.silo.collection, [h.id for h in hits], ["id", VECTOR_FIELD]
+        )
+        vectors = {str(r["id"]): r[VECTOR_FIELD] for r in rows}
+        hits = [h for h in hits if h.id in vectors]
+        chosen = maximal_marginal_relevance(
+            query, [vectors[h.id] for h in hits], lambda_mult=lambda_mult, k=k
+        )
+        return [_to_document(hits[i]) for i in chosen]
+
+    def max_marginal_relevance_search(
+        self,
+        query: str,
+        k: int = 4,
+        fetch_k: int = 20,
+        lambda_mult: float = 0.5,
+        filter: Any = None,
+        **kwargs: Any,
+    ) -> list[Document]:
+        """:meth:`max_marginal_relevance_search_by_vector` for a query text."""
+        return self.max_marginal_relevance_search_by_vector(
+            _query_vector(self.silo, query).tolist(), k, fetch_k, lambda_mult, filter, **kwargs
+        )
+
     def _select_relevance_score_fn(self) -> Callable[[float], float]:
         """Scores as 0..1 relevance; only a dense search has a fixed scale for that."""
         chosen = self.defaults["mode"] or self.silo.settings.retrieval.mode
