@@ -22,6 +22,8 @@ def pytest_pycollect_makeitem(collector, name, obj):
     outcome = yield
     if not inspect.iscoroutinefunction(obj) or HERE not in Path(str(collector.path)).parents:
         return
+    if not collector.config.pluginmanager.hasplugin("asyncio"):
+        return  # no pytest-asyncio: pytest reports the async tests as not run
     items = outcome.get_result()
     for item in items if isinstance(items, list) else [items]:
         if isinstance(item, pytest.Function) and item.get_closest_marker("asyncio") is None:
