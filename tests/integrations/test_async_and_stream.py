@@ -246,3 +246,27 @@ def test_leaving_an_async_stream_early_closes_the_model(silo, monkeypatch) -> No
 
     asyncio.run(cancel_midway())
     assert cancelled.closed.wait(2) and cancelled.pieces < 20
+
+
+def test_a_stream_that_breaks_off_raises_from_the_loop(silo, monkeypatch) -> None:
+    from ragsilo.errors import AnswerError
+
+    class Breaking:
+        mode = "llm"
+
+        def stream(self, question, hits, *, query_vector=None):
+            def pieces():
+                yield "Compost heats "
+                raise AnswerError("the stream from the model broke off")
+
+            return tuple(hits), pieces()
+
+    monkeypatch.setattr("ragsilo.silo.create_answerer", lambda *a, **k: Breaking())
+    stream = silo.ask_stream(TEXTS[0])
+    got = []
+    with pytest.raises(AnswerError, match="broke off"):
+        for piece in stream:
+            got.append(piece)
+    assert got == ["Compost heats "] and not stream.done
+    with pytest.raises(InputError):
+        _ = stream.text
