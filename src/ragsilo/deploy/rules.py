@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ragsilo.deploy import helm_keys
@@ -145,6 +145,15 @@ def helm_values_problems(values: Any) -> list[str]:
     """Known keys of the official chart, value types, and the cross-field rules."""
     if not isinstance(values, dict):
         return ["Helm values must be a mapping"]
+    problems = _helm_key_problems(values)
+    v = _HelmValues(values)
+    for rule in _HELM_RULES:
+        problems += rule(v)
+    return problems
+
+
+def _helm_key_problems(values: dict[str, Any]) -> list[str]:
+    """Every key is one the chart knows, and typed keys hold the right kind of value."""
     problems: list[str] = []
     for path, value in _walk_keys(values):
         top = path.split(".", 1)[0]
@@ -175,43 +184,69 @@ def helm_values_problems(values: Any) -> list[str]:
             f"{path} is not a key of the {helm_keys.CHART} chart {helm_keys.CHART_VERSION}"
             f"{_suggest(path)}"
         )
+    return problems
 
-    def eff(dotted: str) -> Any:
-        return _get(values, dotted, helm_keys.DEFAULTS.get(dotted))
 
-    cluster = eff("cluster.enabled")
-    if eff("externalS3.enabled") and eff("minio.enabled"):
+class _HelmValues:
+    """Helm values as written (:meth:`get`) and with the chart's defaults (:meth:`eff`)."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.values = values
+
+    def get(self, dotted: str, default: Any = None) -> Any:
+        return _get(self.values, dotted, default)
+
+    def eff(self, dotted: str) -> Any:
+        return _get(self.values, dotted, helm_keys.DEFAULTS.get(dotted))
+
+
+def _helm_object_storage(v: _HelmValues) -> list[str]:
+    problems = []
+    if v.eff("externalS3.enabled") and v.eff("minio.enabled"):
         problems.append(
             "externalS3.enabled is true, so minio.enabled must be false "
             "(in-cluster MinIO would run unused)"
         )
     if (
-        not eff("externalS3.enabled")
-        and not eff("minio.enabled")
-        and not _get(values, "externalGcs.bucketName")
+        not v.eff("externalS3.enabled")
+        and not v.eff("minio.enabled")
+        and not v.get("externalGcs.bucketName")
     ):
         problems.append("no object storage: enable minio or externalS3")
-    if eff("externalEtcd.enabled") and eff("etcd.enabled"):
-        problems.append("externalEtcd.enabled is true, so etcd.enabled must be false")
-    if eff("externalS3.enabled") and eff("externalS3.useIAM"):
-        if eff("externalS3.accessKey") or eff("externalS3.secretKey"):
+    return problems
+
+
+def _helm_etcd(v: _HelmValues) -> list[str]:
+    if v.eff("externalEtcd.enabled") and v.eff("etcd.enabled"):
+        return ["externalEtcd.enabled is true, so etcd.enabled must be false"]
+    return []
+
+
+def _helm_s3_access(v: _HelmValues) -> list[str]:
+    problems = []
+    if v.eff("externalS3.enabled") and v.eff("externalS3.useIAM"):
+        if v.eff("externalS3.accessKey") or v.eff("externalS3.secretKey"):
             problems.append(
                 "externalS3.useIAM is true: leave externalS3.accessKey and secretKey empty"
             )
-        role = _get(values, "serviceAccount.annotations", {}) or {}
-        if not (eff("serviceAccount.create") and "eks.amazonaws.com/role-arn" in role) and not _get(
-            values, "serviceAccount.name"
-        ):
+        role = v.get("serviceAccount.annotations", {}) or {}
+        if not (
+            v.eff("serviceAccount.create") and "eks.amazonaws.com/role-arn" in role
+        ) and not v.get("serviceAccount.name"):
             problems.append(
                 "externalS3.useIAM needs a service account with an IAM role: "
                 "serviceAccount.create true with annotation eks.amazonaws.com/role-arn, "
                 "or serviceAccount.name of an existing one"
             )
-    if eff("externalS3.enabled") and not _get(values, "externalS3.bucketName"):
+    if v.eff("externalS3.enabled") and not v.get("externalS3.bucketName"):
         problems.append("externalS3.enabled needs externalS3.bucketName")
+    return problems
 
-    if cluster:
-        queues = [q for q in helm_keys.MESSAGE_QUEUES if eff(f"{q}.enabled")]
+
+def _helm_message_queue(v: _HelmValues) -> list[str]:
+    problems = []
+    if v.eff("cluster.enabled"):
+        queues = [q for q in helm_keys.MESSAGE_QUEUES if v.eff(f"{q}.enabled")]
         if len(queues) != 1:
             hint = ""
             if "pulsarv3" in queues:
@@ -220,11 +255,11 @@ def helm_values_problems(values: Any) -> list[str]:
                 f"exactly one message queue must be enabled in cluster mode, found "
                 f"{', '.join(queues) or 'none'}{hint}"
             )
-        if eff("woodpecker.enabled") and not eff("streaming.enabled"):
+        if v.eff("woodpecker.enabled") and not v.eff("streaming.enabled"):
             problems.append(
                 "woodpecker.enabled needs streaming.enabled true (the streaming node hosts it)"
             )
-    elif eff("standalone.messageQueue") not in (
+    elif v.eff("standalone.messageQueue") not in (
         "woodpecker",
         "rocksmq",
         "natsmq",
@@ -232,97 +267,145 @@ def helm_values_problems(values: Any) -> list[str]:
         "kafka",
     ):
         problems.append(
-            f"standalone.messageQueue {eff('standalone.messageQueue')!r} is not one of "
+            f"standalone.messageQueue {v.eff('standalone.messageQueue')!r} is not one of "
             "woodpecker, rocksmq, natsmq, pulsar, kafka"
         )
+    return problems
 
-    if eff("externalKafka.enabled"):
-        brokers = str(eff("externalKafka.brokerList") or "")
-        if not brokers or brokers == "localhost:9092":
-            problems.append(
-                "externalKafka.brokerList must list the real brokers (host:port,host:port)"
-            )
-        protocol = eff("externalKafka.securityProtocol")
-        if protocol not in ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"):
-            problems.append(
-                f"externalKafka.securityProtocol {protocol!r} is not one of "
-                "PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL"
-            )
-        if str(protocol).startswith("SASL"):
-            mech = eff("externalKafka.sasl.mechanisms")
-            if mech not in ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"):
-                problems.append(
-                    f"externalKafka.sasl.mechanisms {mech!r} is not one of "
-                    "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512"
-                )
-            if not eff("externalKafka.sasl.username"):
-                problems.append("externalKafka.sasl.username is empty but the protocol uses SASL")
-        if eff("externalKafka.sasl.password"):
-            problems.append(
-                "externalKafka.sasl.password is written in the values file; leave it empty and "
-                "pass it at install time (--set-string externalKafka.sasl.password=…)"
-            )
 
-    if cluster and eff("mixCoordinator.enabled"):
-        on = [
-            c
-            for c in ("rootCoordinator", "queryCoordinator", "dataCoordinator", "indexCoordinator")
-            if eff(f"{c}.enabled")
-        ]
-        if on:
+def _helm_external_kafka(v: _HelmValues) -> list[str]:
+    if not v.eff("externalKafka.enabled"):
+        return []
+    problems = []
+    brokers = str(v.eff("externalKafka.brokerList") or "")
+    if not brokers or brokers == "localhost:9092":
+        problems.append("externalKafka.brokerList must list the real brokers (host:port,host:port)")
+    protocol = v.eff("externalKafka.securityProtocol")
+    if protocol not in ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"):
+        problems.append(
+            f"externalKafka.securityProtocol {protocol!r} is not one of "
+            "PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL"
+        )
+    if str(protocol).startswith("SASL"):
+        mech = v.eff("externalKafka.sasl.mechanisms")
+        if mech not in ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"):
             problems.append(
-                f"mixCoordinator.enabled runs every coordinator; disable {', '.join(on)}"
+                f"externalKafka.sasl.mechanisms {mech!r} is not one of "
+                "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512"
             )
-        replicas = eff("mixCoordinator.replicas")
-        if (
-            isinstance(replicas, int)
-            and replicas > 1
-            and not eff("mixCoordinator.activeStandby.enabled")
-        ):
-            problems.append(
-                "mixCoordinator.replicas > 1 needs mixCoordinator.activeStandby.enabled true"
-            )
+        if not v.eff("externalKafka.sasl.username"):
+            problems.append("externalKafka.sasl.username is empty but the protocol uses SASL")
+    if v.eff("externalKafka.sasl.password"):
+        problems.append(
+            "externalKafka.sasl.password is written in the values file; leave it empty and "
+            "pass it at install time (--set-string externalKafka.sasl.password=…)"
+        )
+    return problems
 
-    tag = str(eff("image.all.tag"))
-    minor = _milvus_minor(tag)
+
+def _helm_mix_coordinator(v: _HelmValues) -> list[str]:
+    if not (v.eff("cluster.enabled") and v.eff("mixCoordinator.enabled")):
+        return []
+    problems = []
+    on = [
+        c
+        for c in ("rootCoordinator", "queryCoordinator", "dataCoordinator", "indexCoordinator")
+        if v.eff(f"{c}.enabled")
+    ]
+    if on:
+        problems.append(f"mixCoordinator.enabled runs every coordinator; disable {', '.join(on)}")
+    replicas = v.eff("mixCoordinator.replicas")
+    if (
+        isinstance(replicas, int)
+        and replicas > 1
+        and not v.eff("mixCoordinator.activeStandby.enabled")
+    ):
+        problems.append(
+            "mixCoordinator.replicas > 1 needs mixCoordinator.activeStandby.enabled true"
+        )
+    return problems
+
+
+def _helm_milvus_26(v: _HelmValues) -> list[str]:
+    problems = []
+    minor = _milvus_minor(str(v.eff("image.all.tag")))
     if minor is not None and minor >= (2, 6):
-        if cluster and eff("indexNode.enabled"):
+        cluster = v.eff("cluster.enabled")
+        if cluster and v.eff("indexNode.enabled"):
             problems.append(
                 "Milvus 2.6 builds indexes on data nodes: indexNode.enabled must be false"
             )
-        if cluster and not eff("streaming.enabled"):
+        if cluster and not v.eff("streaming.enabled"):
             problems.append(
                 "Milvus 2.6 in cluster mode needs streaming.enabled true (streaming node)"
             )
+    return problems
+
+
+def _helm_resources(v: _HelmValues) -> list[str]:
+    problems = []
+    tag = str(v.eff("image.all.tag"))
     for component in helm_keys.COMPONENTS_WITH_RESOURCES:
-        res = _get(values, f"{component}.resources")
+        res = v.get(f"{component}.resources")
         problems += resource_problems(res, component)
         if _gpu_requested(res) and component != "attu" and not tag.endswith("-gpu"):
             problems.append(
                 f"{component} requests GPUs but image.all.tag {tag!r} is not a -gpu image"
             )
+    return problems
+
+
+def _helm_autoscaling(v: _HelmValues) -> list[str]:
+    problems = []
     for component in ("proxy", "queryNode", "indexNode", "dataNode"):
-        lo, hi = (
-            _get(values, f"{component}.hpa.minReplicas"),
-            _get(values, f"{component}.hpa.maxReplicas"),
-        )
+        lo, hi = v.get(f"{component}.hpa.minReplicas"), v.get(f"{component}.hpa.maxReplicas")
         if isinstance(lo, int) and isinstance(hi, int) and lo > hi:
             problems.append(f"{component}.hpa.minReplicas ({lo}) is above maxReplicas ({hi})")
-    if eff("attu.ingress.enabled"):
-        if not eff("attu.enabled"):
+    return problems
+
+
+def _helm_attu_ingress(v: _HelmValues) -> list[str]:
+    problems = []
+    if v.eff("attu.ingress.enabled"):
+        if not v.eff("attu.enabled"):
             problems.append("attu.ingress.enabled needs attu.enabled true")
-        if not _get(values, "attu.ingress.hosts"):
+        if not v.get("attu.ingress.hosts"):
             problems.append("attu.ingress.enabled needs at least one host in attu.ingress.hosts")
-    if eff("metrics.serviceMonitor.enabled") and not eff("metrics.enabled"):
-        problems.append("metrics.serviceMonitor.enabled needs metrics.enabled true")
-    if eff("service.type") == "LoadBalancer" and "0.0.0.0/0" in (
-        eff("service.loadBalancerSourceRanges") or []
+    return problems
+
+
+def _helm_service_monitor(v: _HelmValues) -> list[str]:
+    if v.eff("metrics.serviceMonitor.enabled") and not v.eff("metrics.enabled"):
+        return ["metrics.serviceMonitor.enabled needs metrics.enabled true"]
+    return []
+
+
+def _helm_load_balancer(v: _HelmValues) -> list[str]:
+    if v.eff("service.type") == "LoadBalancer" and "0.0.0.0/0" in (
+        v.eff("service.loadBalancerSourceRanges") or []
     ):
-        problems.append(
+        return [
             "service.type LoadBalancer is open to 0.0.0.0/0 (the chart default); "
             "set service.loadBalancerSourceRanges to your network"
-        )
-    return problems
+        ]
+    return []
+
+
+#: The cross-field rules of :func:`helm_values_problems`, in the order they report.
+_HELM_RULES: tuple[Callable[[_HelmValues], list[str]], ...] = (
+    _helm_object_storage,
+    _helm_etcd,
+    _helm_s3_access,
+    _helm_message_queue,
+    _helm_external_kafka,
+    _helm_mix_coordinator,
+    _helm_milvus_26,
+    _helm_resources,
+    _helm_autoscaling,
+    _helm_attu_ingress,
+    _helm_service_monitor,
+    _helm_load_balancer,
+)
 
 
 # ---------------------------------------------------------------- milvus-operator Milvus
