@@ -534,139 +534,186 @@ def kubernetes_reference_problems(docs: list[tuple[str, dict[str, Any]]]) -> dic
     """
     out: dict[str, list[str]] = {}
 
-    def add(file: str, problem: str) -> None:
-        out.setdefault(file, []).append(problem)
+    def add(file: str, problems: list[str]) -> None:
+        for problem in problems:
+            out.setdefault(file, []).append(problem)
 
-    def ns(doc: dict[str, Any]) -> str:
-        return str(_get(doc, "metadata.namespace", "default"))
-
-    names = {(d.get("kind"), ns(d), _get(d, "metadata.name")) for _, d in docs}
-    pods: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+    names = {(d.get("kind"), _namespace(d), _get(d, "metadata.name")) for _, d in docs}
+    pods: list[_PodTemplate] = []
     for file, doc in docs:
         if doc.get("kind") in _WORKLOADS:
             labels = _get(doc, "spec.template.metadata.labels", {}) or {}
-            pods.append((ns(doc), labels, _pod_spec(doc) or {}))
-            selector = _get(doc, "spec.selector.matchLabels", {}) or {}
-            if any(labels.get(k) != v for k, v in selector.items()):
-                add(
-                    file,
-                    f"{doc['kind']} {_get(doc, 'metadata.name')}: spec.selector does not match "
-                    "the pod template labels",
-                )
+            pods.append((_namespace(doc), labels, _pod_spec(doc) or {}))
+            add(file, _selector_problems(doc, labels))
     for file, doc in docs:
-        kind, name, space = doc.get("kind"), _get(doc, "metadata.name"), ns(doc)
+        kind = doc.get("kind")
         if kind == "Service" and _get(doc, "spec.selector"):
-            selector = doc["spec"]["selector"]
-            matched = [
-                spec
-                for pns, labels, spec in pods
-                if pns == space and all(labels.get(k) == v for k, v in selector.items())
-            ]
-            if not matched:
-                add(file, f"Service {name}: its selector matches no pod template in these files")
-            else:
-                port_names = {
-                    p.get("name")
-                    for spec in matched
-                    for c in spec.get("containers", [])
-                    for p in c.get("ports", [])
-                }
-                for port in _get(doc, "spec.ports", []) or []:
-                    target = port.get("targetPort")
-                    if isinstance(target, str) and target not in port_names:
-                        add(
-                            file,
-                            f"Service {name}: targetPort {target!r} is not a container port name",
-                        )
+            add(file, _service_problems(doc, pods))
         if kind == "HorizontalPodAutoscaler":
-            ref = _get(doc, "spec.scaleTargetRef", {}) or {}
-            if (ref.get("kind"), space, ref.get("name")) not in names:
-                add(
-                    file,
-                    f"HorizontalPodAutoscaler {name}: target {ref.get('kind')} {ref.get('name')} "
-                    "is not in these files",
-                )
-            lo, hi = _get(doc, "spec.minReplicas", 1), _get(doc, "spec.maxReplicas", 1)
-            if isinstance(lo, int) and isinstance(hi, int) and lo > hi:
-                add(
-                    file,
-                    f"HorizontalPodAutoscaler {name}: minReplicas {lo} is above maxReplicas {hi}",
-                )
+            add(file, _autoscaler_problems(doc, names))
         if kind in ("RoleBinding", "ClusterRoleBinding"):
-            ref = doc.get("roleRef") or {}
-            ref_ns = space if ref.get("kind") == "Role" else "default"
-            builtin = (
-                str(ref.get("name", "")).startswith("system:") or ref.get("name") in _BUILTIN_ROLES
-            )
-            if (ref.get("kind"), ref_ns, ref.get("name")) not in names and not builtin:
-                add(
-                    file,
-                    f"{kind} {name}: {ref.get('kind')} {ref.get('name')} is not in these files",
-                )
-            for subject in doc.get("subjects") or []:
-                if (
-                    subject.get("kind") == "ServiceAccount"
-                    and ("ServiceAccount", subject.get("namespace", space), subject.get("name"))
-                    not in names
-                ):
-                    add(
-                        file,
-                        f"{kind} {name}: service account {subject.get('name')} "
-                        "is not in these files",
-                    )
-        spec = _pod_spec(doc) if kind in _WORKLOADS else None
-        if spec is None:
-            continue
-        account = spec.get("serviceAccountName")
-        if account and account != "default" and ("ServiceAccount", space, account) not in names:
-            add(file, f"{kind} {name}: service account {account} is not in these files")
-        for volume in spec.get("volumes") or []:
-            cm = volume.get("configMap")
-            if cm and not cm.get("optional") and ("ConfigMap", space, cm.get("name")) not in names:
-                add(file, f"{kind} {name}: ConfigMap {cm.get('name')} is not in these files")
-            if cm and ("ConfigMap", space, cm.get("name")) in names:
-                data = next(
-                    (
-                        d.get("data") or {}
-                        for _, d in docs
-                        if d.get("kind") == "ConfigMap"
-                        and ns(d) == space
-                        and _get(d, "metadata.name") == cm.get("name")
-                    ),
-                    {},
-                )
-                for item in cm.get("items") or []:
-                    if item.get("key") not in data:
-                        add(
-                            file,
-                            f"{kind} {name}: ConfigMap {cm.get('name')} "
-                            f"has no key {item.get('key')!r}",
-                        )
-            claim = _get(volume, "persistentVolumeClaim.claimName")
-            if claim and ("PersistentVolumeClaim", space, claim) not in names:
-                add(file, f"{kind} {name}: PersistentVolumeClaim {claim} is not in these files")
-        mounts_ok = {v.get("name") for v in spec.get("volumes") or []}
-        mounts_ok |= {
-            _get(t, "metadata.name") for t in _get(doc, "spec.volumeClaimTemplates", []) or []
-        }
-        for container in spec.get("containers") or []:
-            where = f"{kind} {name} container {container.get('name')}"
-            for problem in resource_problems(container.get("resources"), where):
-                add(file, problem)
-            for mount in container.get("volumeMounts") or []:
-                if mount.get("name") not in mounts_ok:
-                    add(file, f"{where}: volumeMount {mount.get('name')!r} has no volume")
-            port_names = {p.get("name") for p in container.get("ports") or []}
-            for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
-                port = _get(container, f"{probe}.httpGet.port") or _get(
-                    container, f"{probe}.tcpSocket.port"
-                )
-                if isinstance(port, str) and port not in port_names:
-                    add(
-                        file,
-                        f"{where}: {probe} uses port {port!r}, which is not a container port name",
-                    )
+            add(file, _binding_problems(doc, names))
+        if kind in _WORKLOADS:
+            add(file, _workload_problems(doc, docs, names))
     return out
+
+
+#: (namespace, pod template labels, pod spec) of each workload.
+_PodTemplate = tuple[str, dict[str, Any], dict[str, Any]]
+#: (kind, namespace, name) of every object in the files.
+_Names = set[tuple[Any, str, Any]]
+
+
+def _namespace(doc: dict[str, Any]) -> str:
+    return str(_get(doc, "metadata.namespace", "default"))
+
+
+def _selector_problems(doc: dict[str, Any], labels: dict[str, Any]) -> list[str]:
+    selector = _get(doc, "spec.selector.matchLabels", {}) or {}
+    if any(labels.get(k) != v for k, v in selector.items()):
+        return [
+            f"{doc['kind']} {_get(doc, 'metadata.name')}: spec.selector does not match "
+            "the pod template labels"
+        ]
+    return []
+
+
+def _service_problems(doc: dict[str, Any], pods: list[_PodTemplate]) -> list[str]:
+    """A Service selects some pod template here, and its named target ports exist there."""
+    name, space = _get(doc, "metadata.name"), _namespace(doc)
+    selector = doc["spec"]["selector"]
+    matched = [
+        spec
+        for pns, labels, spec in pods
+        if pns == space and all(labels.get(k) == v for k, v in selector.items())
+    ]
+    if not matched:
+        return [f"Service {name}: its selector matches no pod template in these files"]
+    problems = []
+    port_names = {
+        p.get("name")
+        for spec in matched
+        for c in spec.get("containers", [])
+        for p in c.get("ports", [])
+    }
+    for port in _get(doc, "spec.ports", []) or []:
+        target = port.get("targetPort")
+        if isinstance(target, str) and target not in port_names:
+            problems.append(f"Service {name}: targetPort {target!r} is not a container port name")
+    return problems
+
+
+def _autoscaler_problems(doc: dict[str, Any], names: _Names) -> list[str]:
+    name, space = _get(doc, "metadata.name"), _namespace(doc)
+    problems = []
+    ref = _get(doc, "spec.scaleTargetRef", {}) or {}
+    if (ref.get("kind"), space, ref.get("name")) not in names:
+        problems.append(
+            f"HorizontalPodAutoscaler {name}: target {ref.get('kind')} {ref.get('name')} "
+            "is not in these files"
+        )
+    lo, hi = _get(doc, "spec.minReplicas", 1), _get(doc, "spec.maxReplicas", 1)
+    if isinstance(lo, int) and isinstance(hi, int) and lo > hi:
+        problems.append(
+            f"HorizontalPodAutoscaler {name}: minReplicas {lo} is above maxReplicas {hi}"
+        )
+    return problems
+
+
+def _binding_problems(doc: dict[str, Any], names: _Names) -> list[str]:
+    """A (Cluster)RoleBinding's role and service accounts are in the files (or built in)."""
+    kind, name, space = doc.get("kind"), _get(doc, "metadata.name"), _namespace(doc)
+    problems = []
+    ref = doc.get("roleRef") or {}
+    ref_ns = space if ref.get("kind") == "Role" else "default"
+    builtin = str(ref.get("name", "")).startswith("system:") or ref.get("name") in _BUILTIN_ROLES
+    if (ref.get("kind"), ref_ns, ref.get("name")) not in names and not builtin:
+        problems.append(f"{kind} {name}: {ref.get('kind')} {ref.get('name')} is not in these files")
+    for subject in doc.get("subjects") or []:
+        if (
+            subject.get("kind") == "ServiceAccount"
+            and ("ServiceAccount", subject.get("namespace", space), subject.get("name"))
+            not in names
+        ):
+            problems.append(
+                f"{kind} {name}: service account {subject.get('name')} is not in these files"
+            )
+    return problems
+
+
+def _workload_problems(
+    doc: dict[str, Any], docs: list[tuple[str, dict[str, Any]]], names: _Names
+) -> list[str]:
+    """A workload's service account, volumes and containers refer to what is there."""
+    spec = _pod_spec(doc)
+    if spec is None:
+        return []
+    kind, name, space = doc.get("kind"), _get(doc, "metadata.name"), _namespace(doc)
+    problems = []
+    account = spec.get("serviceAccountName")
+    if account and account != "default" and ("ServiceAccount", space, account) not in names:
+        problems.append(f"{kind} {name}: service account {account} is not in these files")
+    for volume in spec.get("volumes") or []:
+        problems += _volume_problems(f"{kind} {name}", volume, space, docs, names)
+    mounts_ok = {v.get("name") for v in spec.get("volumes") or []}
+    mounts_ok |= {
+        _get(t, "metadata.name") for t in _get(doc, "spec.volumeClaimTemplates", []) or []
+    }
+    for container in spec.get("containers") or []:
+        problems += _container_problems(f"{kind} {name}", container, mounts_ok)
+    return problems
+
+
+def _volume_problems(
+    owner: str,
+    volume: dict[str, Any],
+    space: str,
+    docs: list[tuple[str, dict[str, Any]]],
+    names: _Names,
+) -> list[str]:
+    problems = []
+    cm = volume.get("configMap")
+    if cm and not cm.get("optional") and ("ConfigMap", space, cm.get("name")) not in names:
+        problems.append(f"{owner}: ConfigMap {cm.get('name')} is not in these files")
+    if cm and ("ConfigMap", space, cm.get("name")) in names:
+        data = next(
+            (
+                d.get("data") or {}
+                for _, d in docs
+                if d.get("kind") == "ConfigMap"
+                and _namespace(d) == space
+                and _get(d, "metadata.name") == cm.get("name")
+            ),
+            {},
+        )
+        for item in cm.get("items") or []:
+            if item.get("key") not in data:
+                problems.append(
+                    f"{owner}: ConfigMap {cm.get('name')} has no key {item.get('key')!r}"
+                )
+    claim = _get(volume, "persistentVolumeClaim.claimName")
+    if claim and ("PersistentVolumeClaim", space, claim) not in names:
+        problems.append(f"{owner}: PersistentVolumeClaim {claim} is not in these files")
+    return problems
+
+
+def _container_problems(owner: str, container: dict[str, Any], mounts_ok: set[Any]) -> list[str]:
+    """Resources parse and fit, mounts have volumes, probes use named ports that exist."""
+    where = f"{owner} container {container.get('name')}"
+    problems = resource_problems(container.get("resources"), where)
+    for mount in container.get("volumeMounts") or []:
+        if mount.get("name") not in mounts_ok:
+            problems.append(f"{where}: volumeMount {mount.get('name')!r} has no volume")
+    port_names = {p.get("name") for p in container.get("ports") or []}
+    for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+        port = _get(container, f"{probe}.httpGet.port") or _get(
+            container, f"{probe}.tcpSocket.port"
+        )
+        if isinstance(port, str) and port not in port_names:
+            problems.append(
+                f"{where}: {probe} uses port {port!r}, which is not a container port name"
+            )
+    return problems
 
 
 # ---------------------------------------------------------------- monitoring configs
