@@ -5,8 +5,8 @@ Prometheus jobs are ``ragsilo`` (the service's ``/metrics`` on port 8000) and
 ``milvus`` (Milvus's metrics port 9091); log streams carry ``app`` =
 ``ragsilo``, ``milvus``, ``etcd``, ``minio`` or ``attu``.
 
-The dashboard reads these metrics of the ragsilo service (the names are the
-contract between the service and this dashboard):
+The dashboard reads these metrics of the ragsilo service (their names come from
+:mod:`ragsilo.metric_names`, the contract between the service and this dashboard):
 
 - ``ragsilo_http_requests_total`` — counter, labels ``method``, ``route``, ``status``
 - ``ragsilo_http_request_duration_seconds`` — histogram, label ``route``
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ragsilo import metric_names
 from ragsilo.deploy._yaml import dump, dump_json
 
 MONITORING_NAMESPACE = "monitoring"
@@ -26,8 +27,9 @@ LOKI_IMAGE = "grafana/loki:3.4.2"
 PROMTAIL_IMAGE = "grafana/promtail:3.4.2"
 GRAFANA_IMAGE = "grafana/grafana:11.5.2"
 
-REQUESTS_METRIC = "ragsilo_http_requests_total"
-LATENCY_METRIC = "ragsilo_http_request_duration_seconds"
+REQUESTS_METRIC = metric_names.counter_total(metric_names.HTTP_REQUESTS)
+LATENCY_METRIC = metric_names.HTTP_REQUEST_DURATION
+MEMORY_METRIC = metric_names.PROCESS_RESIDENT_MEMORY
 LOG_APPS = ("ragsilo", "milvus", "etcd", "minio", "attu")
 
 DASHBOARD_UID = "ragsilo-overview"
@@ -365,7 +367,7 @@ def grafana_dashboard() -> dict[str, Any]:
             (0, 20, 24, 8),
             [
                 _prom(
-                    'sum by (job, pod) (process_resident_memory_bytes{job=~"ragsilo|milvus"})',
+                    f'sum by (job, pod) ({MEMORY_METRIC}{{job=~"ragsilo|milvus"}})',
                     "{{job}} {{pod}}",
                 )
             ],
