@@ -32,7 +32,7 @@ from pydantic_settings import (
 )
 
 from ragsilo.errors import ConfigError
-from ragsilo.service.settings_sections import LlmSettings, ServiceSettings
+from ragsilo.settings_sections import LlmSettings, ServiceSettings
 
 CPU_INDEX_TYPES = ("AUTOINDEX", "FLAT", "IVF_FLAT", "IVF_SQ8", "IVF_PQ", "HNSW", "DISKANN", "SCANN")
 GPU_INDEX_TYPES = ("GPU_CAGRA", "GPU_IVF_FLAT", "GPU_IVF_PQ", "GPU_BRUTE_FORCE")
