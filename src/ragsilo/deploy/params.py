@@ -252,7 +252,7 @@ class DeployParams(BaseModel):
     @property
     def label(self) -> str:
         """The name of this parameter set's flavour: ``eks``, ``eks-gpu``, ``operator-kafka``…"""
-        parts = [self.target]
+        parts: list[str] = [self.target]
         if self.gpu:
             parts.append("gpu")
         if self.message_queue == "kafka":
