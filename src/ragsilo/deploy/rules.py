@@ -416,36 +416,55 @@ def milvus_cr_problems(doc: Any) -> list[str]:
     problems = _schema_errors(MILVUS_CR_SCHEMA, doc, "Milvus custom resources")
     if problems or not isinstance(doc, dict):
         return problems
-    spec = doc["spec"]
-    mode = spec.get("mode", "standalone")
-    comps = spec.get("components") or {}
-    deps = spec.get("dependencies") or {}
-    config = spec.get("config") or {}
-    stream = deps.get("msgStreamType", "")
-    if stream == "kafka":
-        kafka = deps.get("kafka") or {}
+    spec = _MilvusSpec(doc["spec"])
+    for rule in _MILVUS_CR_RULES:
+        problems += rule(spec)
+    return problems
+
+
+class _MilvusSpec:
+    """The parts of a ``Milvus`` resource's spec that the rules read."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.mode = spec.get("mode", "standalone")
+        self.comps = spec.get("components") or {}
+        self.deps = spec.get("dependencies") or {}
+        self.config = spec.get("config") or {}
+        self.stream = self.deps.get("msgStreamType", "")
+        self.image = str(self.comps.get("image", ""))
+
+
+def _cr_message_stream(s: _MilvusSpec) -> list[str]:
+    problems = []
+    if s.stream == "kafka":
+        kafka = s.deps.get("kafka") or {}
         if kafka.get("external") and not kafka.get("brokerList"):
             problems.append("dependencies.kafka.external needs dependencies.kafka.brokerList")
     for other in ("kafka", "pulsar"):
-        if stream != other and (deps.get(other) or {}).get("external"):
+        if s.stream != other and (s.deps.get(other) or {}).get("external"):
             problems.append(
                 f"dependencies.{other}.external is set but msgStreamType is "
-                f"{stream or 'the default'}"
+                f"{s.stream or 'the default'}"
             )
-    if stream in ("rocksmq", "natsmq") and mode == "cluster":
-        problems.append(f"msgStreamType {stream} works in standalone mode only")
-    storage = deps.get("storage") or {}
+    if s.stream in ("rocksmq", "natsmq") and s.mode == "cluster":
+        problems.append(f"msgStreamType {s.stream} works in standalone mode only")
+    return problems
+
+
+def _cr_storage(s: _MilvusSpec) -> list[str]:
+    problems = []
+    storage = s.deps.get("storage") or {}
     if storage.get("external"):
         if not storage.get("endpoint"):
             problems.append("dependencies.storage.external needs dependencies.storage.endpoint")
-        minio = config.get("minio") or {}
+        minio = s.config.get("minio") or {}
         if not minio.get("bucketName"):
             problems.append("external storage needs config.minio.bucketName")
         if storage.get("type") == "S3" and not storage.get("secretRef") and not minio.get("useIAM"):
             problems.append(
                 "S3 storage needs dependencies.storage.secretRef or config.minio.useIAM true"
             )
-        if minio.get("useIAM") and not comps.get("serviceAccountName"):
+        if minio.get("useIAM") and not s.comps.get("serviceAccountName"):
             problems.append(
                 "config.minio.useIAM needs components.serviceAccountName "
                 "(a service account with an IAM role)"
@@ -454,45 +473,78 @@ def milvus_cr_problems(doc: Any) -> list[str]:
         problems.append(
             "in-cluster storage is MinIO only; set dependencies.storage.external for S3 or Azure"
         )
-    etcd = deps.get("etcd") or {}
+    return problems
+
+
+def _cr_etcd(s: _MilvusSpec) -> list[str]:
+    etcd = s.deps.get("etcd") or {}
     if etcd.get("external") and not etcd.get("endpoints"):
-        problems.append("dependencies.etcd.external needs dependencies.etcd.endpoints")
-    present = [c for c in CLUSTER_COMPONENTS if c in comps]
-    if mode == "standalone" and present:
+        return ["dependencies.etcd.external needs dependencies.etcd.endpoints"]
+    return []
+
+
+def _cr_mode_components(s: _MilvusSpec) -> list[str]:
+    problems = []
+    present = [c for c in CLUSTER_COMPONENTS if c in s.comps]
+    if s.mode == "standalone" and present:
         problems.append(f"mode standalone ignores cluster components: {', '.join(present)}")
-    if mode == "cluster" and "standalone" in comps:
+    if s.mode == "cluster" and "standalone" in s.comps:
         problems.append("mode cluster ignores components.standalone")
-    image = str(comps.get("image", ""))
-    minor = _milvus_minor(image) if image else None
-    if minor is not None and minor >= (2, 6) and mode == "cluster":
+    return problems
+
+
+def _cr_milvus_26(s: _MilvusSpec) -> list[str]:
+    minor = _milvus_minor(s.image) if s.image else None
+    if minor is not None and minor >= (2, 6) and s.mode == "cluster":
         legacy = [
             c
             for c in ("rootCoord", "dataCoord", "queryCoord", "indexCoord", "indexNode")
-            if (comps.get(c) or {}).get("replicas", 1) != 0 and c in comps
+            if (s.comps.get(c) or {}).get("replicas", 1) != 0 and c in s.comps
         ]
         if legacy:
-            problems.append(
+            return [
                 f"Milvus 2.6 runs coordinators as mixCoord and builds indexes on data nodes; "
                 f"remove {', '.join(legacy)}"
-            )
-    mix = comps.get("mixCoord") or {}
-    if mix.get("replicas", 1) > 1 and comps.get("enableRollingUpdate") is False:
-        problems.append(
+            ]
+    return []
+
+
+def _cr_mix_coord(s: _MilvusSpec) -> list[str]:
+    mix = s.comps.get("mixCoord") or {}
+    if mix.get("replicas", 1) > 1 and s.comps.get("enableRollingUpdate") is False:
+        return [
             "mixCoord.replicas > 1 needs active-standby, which enableRollingUpdate false turns off"
-        )
+        ]
+    return []
+
+
+def _cr_resources(s: _MilvusSpec) -> list[str]:
+    problems = []
     for name in ("standalone", *CLUSTER_COMPONENTS):
-        comp = comps.get(name)
+        comp = s.comps.get(name)
         if not isinstance(comp, dict):
             continue
         problems += resource_problems(comp.get("resources"), f"components.{name}")
-        own = str(comp.get("image") or image)
+        own = str(comp.get("image") or s.image)
         if _gpu_requested(comp.get("resources")) and not own.endswith("-gpu"):
             problems.append(
                 f"components.{name} requests GPUs but runs {own or 'the default image'}, "
                 "not a -gpu image"
             )
-    problems += resource_problems(comps.get("resources"), "components")
+    problems += resource_problems(s.comps.get("resources"), "components")
     return problems
+
+
+#: The rules of :func:`milvus_cr_problems`, in the order they report.
+_MILVUS_CR_RULES: tuple[Callable[[_MilvusSpec], list[str]], ...] = (
+    _cr_message_stream,
+    _cr_storage,
+    _cr_etcd,
+    _cr_mode_components,
+    _cr_milvus_26,
+    _cr_mix_coord,
+    _cr_resources,
+)
 
 
 # ---------------------------------------------------------------- kind
