@@ -84,88 +84,22 @@ def s3_secret_name(p: DeployParams) -> str:
 def operator_manifests(p: DeployParams, s: Sizing) -> list[dict[str, Any]]:
     """The ``Milvus`` custom resource in cluster mode (and its S3 service account when used)."""
     small = _small(p)
-    ha = _ha_replicas(p)
-    components: dict[str, Any] = {
-        "image": p.milvus_image,
-        "imagePullPolicy": "IfNotPresent",
-        "enableRollingUpdate": True,
-        "mixCoord": {
-            "replicas": ha,
-            "resources": _resources(
-                "250m" if small else "1", "512Mi" if small else "2Gi", "2Gi" if small else "4Gi"
-            ),
-        },
-        "proxy": {
-            "replicas": ha,
-            "serviceType": "ClusterIP",
-            "resources": _resources(
-                "250m" if small else "1", "256Mi" if small else "1Gi", "1Gi" if small else "4Gi"
-            ),
-        },
-        "dataNode": {
-            "replicas": ha,
-            "resources": _resources(
-                "250m" if small else "2",
-                "512Mi" if small else "4Gi",
-                "2Gi" if small else "8Gi",
-                gpus=_data_node_gpus(p),
-            ),
-        },
-        "streamingNode": {
-            "replicas": ha,
-            "resources": _resources(
-                "250m" if small else "1", "512Mi" if small else "2Gi", "2Gi" if small else "4Gi"
-            ),
-        },
-        "queryNode": {"replicas": s.query_nodes, "resources": query_node_resources(p, s)},
-    }
-    if p.gpu:
-        components["queryNode"]["tolerations"] = [GPU_TOLERATION]
-        if _data_node_gpus(p):
-            components["dataNode"]["tolerations"] = [GPU_TOLERATION]
-    config: dict[str, Any] = {}
-    dependencies: dict[str, Any] = {}
+    components = _operator_components(p, s)
     keep = (
         {"deletionPolicy": "Delete", "pvcDeletion": True}
         if small
         else {"deletionPolicy": "Retain", "pvcDeletion": False}
     )
-    dependencies["etcd"] = {
-        "inCluster": {**keep, "values": {"replicaCount": 1 if small else 3}},
+    dependencies: dict[str, Any] = {
+        "etcd": {"inCluster": {**keep, "values": {"replicaCount": 1 if small else 3}}},
     }
+    config: dict[str, Any] = {}
     docs: list[dict[str, Any]] = []
     if p.uses_s3:
-        storage: dict[str, Any] = {
-            "external": True,
-            "type": "S3",
-            "endpoint": f"s3.{p.s3_region}.amazonaws.com:443",
-        }
-        minio: dict[str, Any] = {
-            "bucketName": p.s3_bucket,
-            "rootPath": p.milvus_release,
-            "useSSL": True,
-            "cloudProvider": "aws",
-            "region": p.s3_region,
-        }
+        dependencies["storage"], config["minio"] = _operator_s3(p)
         if p.s3_role_arn:
-            minio["useIAM"] = True
             components["serviceAccountName"] = s3_service_account_name(p)
-            docs.append(
-                {
-                    "apiVersion": "v1",
-                    "kind": "ServiceAccount",
-                    "metadata": {
-                        "name": s3_service_account_name(p),
-                        "namespace": p.namespace,
-                        "annotations": {"eks.amazonaws.com/role-arn": p.s3_role_arn},
-                    },
-                }
-            )
-        else:
-            minio["useIAM"] = False
-            storage["secretRef"] = s3_secret_name(p)
-        dependencies["storage"] = storage
-        config["minio"] = minio
+            docs.append(_s3_service_account(p))
     else:
         values: dict[str, Any] = (
             {
@@ -206,6 +140,86 @@ def operator_manifests(p: DeployParams, s: Sizing) -> list[dict[str, Any]]:
         },
     }
     return [*docs, cr]
+
+
+def _operator_components(p: DeployParams, s: Sizing) -> dict[str, Any]:
+    """The image and the Milvus 2.6 components; query nodes sized by ``s``."""
+    small = _small(p)
+    ha = _ha_replicas(p)
+    components: dict[str, Any] = {
+        "image": p.milvus_image,
+        "imagePullPolicy": "IfNotPresent",
+        "enableRollingUpdate": True,
+        "mixCoord": {
+            "replicas": ha,
+            "resources": _resources(
+                "250m" if small else "1", "512Mi" if small else "2Gi", "2Gi" if small else "4Gi"
+            ),
+        },
+        "proxy": {
+            "replicas": ha,
+            "serviceType": "ClusterIP",
+            "resources": _resources(
+                "250m" if small else "1", "256Mi" if small else "1Gi", "1Gi" if small else "4Gi"
+            ),
+        },
+        "dataNode": {
+            "replicas": ha,
+            "resources": _resources(
+                "250m" if small else "2",
+                "512Mi" if small else "4Gi",
+                "2Gi" if small else "8Gi",
+                gpus=_data_node_gpus(p),
+            ),
+        },
+        "streamingNode": {
+            "replicas": ha,
+            "resources": _resources(
+                "250m" if small else "1", "512Mi" if small else "2Gi", "2Gi" if small else "4Gi"
+            ),
+        },
+        "queryNode": {"replicas": s.query_nodes, "resources": query_node_resources(p, s)},
+    }
+    if p.gpu:
+        components["queryNode"]["tolerations"] = [GPU_TOLERATION]
+        if _data_node_gpus(p):
+            components["dataNode"]["tolerations"] = [GPU_TOLERATION]
+    return components
+
+
+def _operator_s3(p: DeployParams) -> tuple[dict[str, Any], dict[str, Any]]:
+    """S3 as the external storage, and its ``config.minio``: through an IAM role or a secret."""
+    storage: dict[str, Any] = {
+        "external": True,
+        "type": "S3",
+        "endpoint": f"s3.{p.s3_region}.amazonaws.com:443",
+    }
+    minio: dict[str, Any] = {
+        "bucketName": p.s3_bucket,
+        "rootPath": p.milvus_release,
+        "useSSL": True,
+        "cloudProvider": "aws",
+        "region": p.s3_region,
+    }
+    if p.s3_role_arn:
+        minio["useIAM"] = True
+    else:
+        minio["useIAM"] = False
+        storage["secretRef"] = s3_secret_name(p)
+    return storage, minio
+
+
+def _s3_service_account(p: DeployParams) -> dict[str, Any]:
+    """The service account Milvus reaches S3 through, bound to the IAM role by annotation."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {
+            "name": s3_service_account_name(p),
+            "namespace": p.namespace,
+            "annotations": {"eks.amazonaws.com/role-arn": p.s3_role_arn},
+        },
+    }
 
 
 # ---------------------------------------------------------------- Helm (official chart)
