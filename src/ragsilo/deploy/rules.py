@@ -578,6 +578,12 @@ def _pod_spec(doc: dict[str, Any]) -> dict[str, Any] | None:
     return spec if isinstance(spec, dict) else None
 
 
+#: (namespace, pod template labels, pod spec) of each workload.
+_PodTemplate = tuple[str, dict[str, Any], dict[str, Any]]
+#: (kind, namespace, name) of every object in the files.
+_Names = set[tuple[Any, str, Any]]
+
+
 def kubernetes_reference_problems(docs: list[tuple[str, dict[str, Any]]]) -> dict[str, list[str]]:
     """Relations kubernetes-validate cannot see: selectors, named ports, referenced objects.
 
@@ -608,12 +614,6 @@ def kubernetes_reference_problems(docs: list[tuple[str, dict[str, Any]]]) -> dic
         if kind in _WORKLOADS:
             add(file, _workload_problems(doc, docs, names))
     return out
-
-
-#: (namespace, pod template labels, pod spec) of each workload.
-_PodTemplate = tuple[str, dict[str, Any], dict[str, Any]]
-#: (kind, namespace, name) of every object in the files.
-_Names = set[tuple[Any, str, Any]]
 
 
 def _namespace(doc: dict[str, Any]) -> str:
