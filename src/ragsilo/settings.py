@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -32,10 +32,26 @@ from pydantic_settings import (
 )
 
 from ragsilo.errors import ConfigError
-from ragsilo.service.settings_sections import LlmSettings, ServiceSettings
+from ragsilo.settings_sections import LlmSettings, ServiceSettings
 
 CPU_INDEX_TYPES = ("AUTOINDEX", "FLAT", "IVF_FLAT", "IVF_SQ8", "IVF_PQ", "HNSW", "DISKANN", "SCANN")
 GPU_INDEX_TYPES = ("GPU_CAGRA", "GPU_IVF_FLAT", "GPU_IVF_PQ", "GPU_BRUTE_FORCE")
+
+
+def check_index_type(value: str, *, field: str) -> str:
+    """``value`` as an index type: ``auto`` or a known type in upper case.
+
+    Raises :class:`ValueError` naming ``field`` and the choices, for pydantic validators.
+    """
+    u = value.strip().upper()
+    if u == "AUTO":
+        return "auto"
+    known = CPU_INDEX_TYPES + GPU_INDEX_TYPES
+    if u not in known:
+        raise ValueError(f"{field} {value!r} is unknown; choose auto or one of {', '.join(known)}")
+    return u
+
+
 ConsistencyLevel = Literal["Strong", "Bounded", "Session", "Eventually"]
 
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
@@ -231,15 +247,7 @@ class IndexSettings(_Section):
     @field_validator("type")
     @classmethod
     def _check_type(cls, v: str) -> str:
-        u = v.strip().upper()
-        if u == "AUTO":
-            return "auto"
-        known = CPU_INDEX_TYPES + GPU_INDEX_TYPES
-        if u not in known:
-            raise ValueError(
-                f"index.type {v!r} is unknown; choose auto or one of {', '.join(known)}"
-            )
-        return u
+        return check_index_type(v, field="index.type")
 
 
 class EmbeddingSettings(_Section):
@@ -358,7 +366,8 @@ class SearchSettings(_Section):
 
 
 ANALYZER_NAMES = ("english", "chinese", "standard")
-SEARCH_MODES = ("dense", "bm25", "hybrid")
+SearchMode = Literal["dense", "bm25", "hybrid"]
+SEARCH_MODES: tuple[str, ...] = get_args(SearchMode)
 
 
 class RetrievalSettings(_Section):
@@ -377,7 +386,7 @@ class RetrievalSettings(_Section):
     clusters (0: search everything).
     """
 
-    mode: Literal["dense", "bm25", "hybrid"] = "dense"
+    mode: SearchMode = "dense"
     fusion: Literal["rrf", "weighted"] = "rrf"
     rrf_k: int = Field(default=60, ge=1, le=100_000)
     weights: dict[str, float] = Field(default_factory=lambda: {"dense": 0.5, "bm25": 0.5})

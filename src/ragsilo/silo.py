@@ -14,6 +14,7 @@ import numpy as np
 
 from ragsilo.answer import Answer, create_answerer
 from ragsilo.chunking import Chunker, create_chunker
+from ragsilo.cluster.centroids import CentroidStore
 from ragsilo.cluster.model import ClusterModel
 from ragsilo.cluster.recluster import (
     ClusterSummary,
@@ -42,7 +43,6 @@ from ragsilo.retrieval import Retriever, SearchOptions, SearchResult, check_mode
 from ragsilo.retrieval.modes import needs_text_index, needs_vector
 from ragsilo.settings import IndexSettings, Settings, load_settings
 from ragsilo.store import DEFAULT_OUTPUT_FIELDS, MilvusStore, RetryPolicy, build_filter, plan_index
-from ragsilo.store.centroids import CentroidStore
 from ragsilo.store.indexes import IndexPlan
 from ragsilo.store.schema import SCALAR_FIELD_NAMES, TENANT_FIELD
 

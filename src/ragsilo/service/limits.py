@@ -17,7 +17,7 @@ from pathlib import PurePosixPath
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ragsilo.service.errors import ServiceError
-from ragsilo.service.settings_sections import ServiceSettings
+from ragsilo.settings_sections import ServiceSettings
 
 MIB = 1024 * 1024
 MAX_NAME_CHARS = 120
