@@ -320,7 +320,7 @@ class ParsingSettings(_Section):
     max_pdf_pages: int = Field(default=5000, ge=1)
     max_page_content_mb: float = Field(default=4.0, gt=0)
     max_pdf_content_mb: float = Field(default=256.0, gt=0)
-    max_unpacked_mb: float = Field(default=256.0, gt=0)
+    max_unpacked_mb: float = Field(default=64.0, gt=0)
     max_columns: int = Field(default=1000, ge=1)
     max_line_chars: int = Field(default=1_000_000, ge=1)
     max_metadata_fields: int = Field(default=64, ge=0)

@@ -32,7 +32,7 @@ class ParseBudget:
     max_pdf_pages: int = 5000
     max_page_content_mb: float = 4.0
     max_pdf_content_mb: float = 256.0
-    max_unpacked_mb: float = 256.0
+    max_unpacked_mb: float = 64.0
     max_columns: int = 1000
     max_line_chars: int = 1_000_000
     max_metadata_fields: int = 64

@@ -13,7 +13,8 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from ragsilo.models import ParsedDocument, Section
-from ragsilo.parsers._common import SectionBuilder, build_document, collapse_spaces
+from ragsilo.parsers._common import SectionBuilder, build_document, collapse_spaces, display_name
+from ragsilo.parsers.budget import ParseBudget
 from ragsilo.parsers.detect import HTML
 from ragsilo.parsers.text import decode_text
 
@@ -143,6 +144,9 @@ class HtmlParser:
 
     mime_type = HTML
 
+    def __init__(self, budget: ParseBudget | None = None) -> None:
+        self.budget = budget or ParseBudget()
+
     def parse(self, data: bytes, name: str) -> ParsedDocument:
         """Extract the main text of the page in ``data``."""
         import lxml.etree
@@ -160,11 +164,13 @@ class HtmlParser:
         walker = _Walker()
         for content in _content_roots(root):
             walker.walk(content)
+        sections = walker.finish()
+        self.budget.check_text(sum(len(s.text) for s in sections), display_name(name))
         return build_document(
             name=name,
             mime_type=self.mime_type,
             title=title,
-            sections=walker.finish(),
+            sections=sections,
             metadata=metadata,
         )
 
