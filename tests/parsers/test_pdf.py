@@ -13,6 +13,18 @@ from ragsilo.parsers.pdf import PdfParser
 MakePdf = Callable[..., bytes]
 
 
+@pytest.fixture(autouse=True, params=["pdfium", "pypdf"])
+def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs twice: text through PDFium, and through pypdf (the fallback)."""
+    from ragsilo.parsers import pdf
+
+    if request.param == "pdfium" and not pdf.pdfium_available():
+        pytest.skip("pypdfium2 is not installed")
+    if request.param == "pypdf":
+        monkeypatch.setattr(pdf, "_open_pdfium", lambda data: None)
+    return str(request.param)
+
+
 def test_one_section_per_page(make_pdf: MakePdf) -> None:
     data = make_pdf(
         ["Compost needs air.\nTurn it weekly.", "Water it like a sponge.", "Harvest after months."],
