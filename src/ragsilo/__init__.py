@@ -11,6 +11,7 @@ Everything the CLI does is available here, through one facade::
 """
 
 from ragsilo.admin import Admin
+from ragsilo.answer.stream import AnswerStream, AsyncAnswerStream
 from ragsilo.cluster import ClusterModel
 from ragsilo.cluster.recluster import ClusterSummary, ReclusterReport
 from ragsilo.errors import (
@@ -51,6 +52,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Admin",
+    "AnswerStream",
+    "AsyncAnswerStream",
     "AuthenticationError",
     "CapabilityError",
     "Chunk",
