@@ -40,8 +40,10 @@ class CsvParser:
     ``max_metadata_fields`` and ``max_metadata_bytes``. Blank rows are
     skipped; the section heading is the line the row starts on.
 
-    A line longer than ``max_line_chars`` or a row of more than
-    ``max_columns`` columns raises :class:`~ragsilo.errors.FileOverBudgetError`.
+    The document's ``columns`` lists the header (the first names only, with
+    ``column_count``, when the list would not fit the metadata budget). A
+    line longer than ``max_line_chars`` or a row of more than ``max_columns``
+    columns raises :class:`~ragsilo.errors.FileOverBudgetError`.
     """
 
     mime_type = CSV
@@ -161,7 +163,9 @@ class JsonParser:
     gives one section. A section's text is one ``key.path: value`` line per
     field. A record's ``metadata`` holds its scalar fields: nested objects
     flattened to dotted keys, lists of scalars joined with ", ", lists of
-    objects left out. ``.jsonl``/``.ndjson`` files, and files that only parse
+    objects left out, cut to the budget's ``max_metadata_fields`` and
+    ``max_metadata_bytes`` (``metadata_truncated`` counts the fields left out;
+    the text keeps them all). ``.jsonl``/``.ndjson`` files, and files that only parse
     line by line, are read as JSON Lines. Invalid JSON raises
     :class:`~ragsilo.errors.ParseError` naming the line and column.
     """
