@@ -103,6 +103,19 @@ def test_same_file_name_in_two_folders_stays_two_documents(start_service) -> Non
     again = _upload(c, ("a/notes.txt", b"Herons nest in colonies.", "text/plain")).json()
     assert again["ingested"] == 1
     assert svc.silo.stats().rows == 2
+    # in one request too, and a file beside a folder of the same name
+    both = _upload(
+        c,
+        ("c/notes.txt", b"Swifts sleep on the wing.", "text/plain"),
+        ("d/notes.txt", b"Wrens sing loudly for their size.", "text/plain"),
+        ("c", b"Storks return to the same nest each spring.", "text/plain"),
+    ).json()
+    assert sorted(f["path"] for f in both["files"]) == [
+        "upload://c",
+        "upload://c/notes.txt",
+        "upload://d/notes.txt",
+    ]
+    assert both["ingested"] == 3 and svc.silo.stats().rows == 5
 
 
 def test_sanitize_filename_unit() -> None:
