@@ -308,6 +308,33 @@ class IngestSettings(_Section):
     queue_files: int = Field(default=64, ge=1, le=4096)
 
 
+class ParsingSettings(_Section):
+    """Per-file budgets the parsers enforce, so one crafted file costs bounded time and memory.
+
+    A file over one of them fails alone with the error ``file_over_budget``,
+    which names the limit and this setting; the rest of the ingest goes on.
+    ``max_text_chars``: text extracted from one file. ``max_pdf_pages``: pages
+    of one PDF. ``max_page_content_mb`` and ``max_pdf_content_mb``: decoded
+    content streams (and form XObjects) of one PDF page, and of all its pages
+    together, a stream shared by many pages counted once per page.
+    ``max_unpacked_mb``: a Word file's ZIP members, inflated. ``max_columns``:
+    columns of one CSV/TSV row. ``max_line_chars``: one line of a CSV, TSV or
+    JSON Lines file. ``max_metadata_fields`` and ``max_metadata_bytes``: the
+    fields a CSV row or JSON record carries into each of its chunks (the rest
+    stay in the text; ``metadata_truncated`` counts what was left out).
+    """
+
+    max_text_chars: int = Field(default=50_000_000, ge=1)
+    max_pdf_pages: int = Field(default=5000, ge=1)
+    max_page_content_mb: float = Field(default=4.0, gt=0)
+    max_pdf_content_mb: float = Field(default=256.0, gt=0)
+    max_unpacked_mb: float = Field(default=64.0, gt=0)
+    max_columns: int = Field(default=1000, ge=1)
+    max_line_chars: int = Field(default=1_000_000, ge=1)
+    max_metadata_fields: int = Field(default=64, ge=0)
+    max_metadata_bytes: int = Field(default=8192, ge=0)
+
+
 class QualitySettings(_Section):
     """Chunk quality scoring and the quarantine collection.
 
@@ -486,6 +513,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     clustering: ClusteringSettings = Field(default_factory=ClusteringSettings)
     quality: QualitySettings = Field(default_factory=QualitySettings)
+    parsing: ParsingSettings = Field(default_factory=ParsingSettings)
     images: ImageSettings = Field(default_factory=ImageSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)

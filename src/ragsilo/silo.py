@@ -494,9 +494,11 @@ class Silo:
     def parsers(self) -> Any:
         """The parser registry ingest uses: the built-in parsers, with images as set."""
         if self._parsers is None:
+            from ragsilo.parsers.budget import ParseBudget
             from ragsilo.parsers.image import parsers_for
 
-            self._parsers = parsers_for(self.settings.images)
+            budget = ParseBudget.from_settings(self.settings.parsing)
+            self._parsers = parsers_for(self.settings.images, budget)
         return self._parsers
 
     def _failed_paths(self, paths: Sequence[str | Path]) -> list[Path]:
