@@ -280,7 +280,9 @@ class RagsiloVectorStore(BasePydanticVectorStore):
         route: int | None = None,
         tenant: str | None = None,
     ) -> None:
-        super().__init__(mode=mode, rerank=rerank, route=route, tenant=tenant)
+        super().__init__(
+            stores_text=True, mode=mode, rerank=rerank, route=route, tenant=tenant
+        )
         self._silo = _check_silo(silo)
         silo._tenant(tenant)
         silo._ensure_collection(create=True)
@@ -312,7 +314,7 @@ class RagsiloVectorStore(BasePydanticVectorStore):
             metadatas,
             [n.node_id for n in nodes],
             source_prefix=SOURCE_PREFIX,
-            vectors=[n.embedding for n in nodes] if all(with_vectors) else None,
+            vectors=[list(n.embedding or ()) for n in nodes] if all(with_vectors) else None,
             tenant=self.tenant,
             doc_ids=[n.ref_doc_id or n.node_id for n in nodes],
         )
