@@ -46,6 +46,8 @@ from ragsilo.models import (
 # so that ``import ragsilo.errors`` and ``ragsilo --help`` stay fast.
 _LAZY = {
     "Admin": "ragsilo.admin",
+    "AnswerStream": "ragsilo.answer.stream",
+    "AsyncAnswerStream": "ragsilo.answer.stream",
     "ClusterModel": "ragsilo.cluster",
     "ClusterSummary": "ragsilo.cluster.recluster",
     "ReclusterReport": "ragsilo.cluster.recluster",
@@ -61,6 +63,7 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from ragsilo.admin import Admin
+    from ragsilo.answer.stream import AnswerStream, AsyncAnswerStream
     from ragsilo.cluster import ClusterModel
     from ragsilo.cluster.recluster import ClusterSummary, ReclusterReport
     from ragsilo.rerank import HitGroup, RerankContext, Reranker
@@ -88,6 +91,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Admin",
+    "AnswerStream",
+    "AsyncAnswerStream",
     "AuthenticationError",
     "CapabilityError",
     "Chunk",
