@@ -51,7 +51,7 @@ def ask(
     def body() -> None:
         if stream and as_json:
             raise InputError("--stream prints text as it comes; use either --stream or --json")
-        kwargs = {
+        kwargs: dict[str, Any] = {
             "k": k,
             "where": parse_where(where),
             "filter": filter_expr,
