@@ -388,6 +388,29 @@ class RetrievalSettings(_Section):
     mmr_lambda: float = Field(default=0.7, ge=0, le=1)
     candidates: int = Field(default=50, ge=1, le=16384)
     route_clusters: int = Field(default=0, ge=0, le=4096)
+    # cluster_smooth: how much of a hit's score is its cluster's evidence (0: none, 1: all)
+    cluster_weight: float = 0.2
+
+    @field_validator("cluster_weight", mode="before")
+    @classmethod
+    def _check_cluster_weight(cls, v: Any) -> Any:
+        import math
+
+        if isinstance(v, str):  # from an environment variable
+            try:
+                v = float(v)
+            except ValueError:
+                raise ValueError(
+                    f"retrieval.cluster_weight must be a number from 0 to 1, not {v!r}"
+                ) from None
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise ValueError(f"retrieval.cluster_weight must be a number from 0 to 1, not {v!r}")
+        if not 0 <= v <= 1:
+            raise ValueError(
+                f"retrieval.cluster_weight must be from 0 (the search's own order) to 1 "
+                f"(cluster evidence only), not {v}"
+            )
+        return float(v)
 
     @field_validator("weights")
     @classmethod

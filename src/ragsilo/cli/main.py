@@ -432,6 +432,9 @@ def _register_optional_apps() -> None:
     from ragsilo.cli.admin import register_admin_commands
 
     register_admin_commands(app)
+    from ragsilo.cli.tune import register_tune_command
+
+    register_tune_command(app)
 
 
 _register_optional_apps()

@@ -156,6 +156,7 @@ class Retriever:
                 clusters=model,
                 metric=self._metric,
                 mmr_lambda=self._settings.mmr_lambda,
+                cluster_weight=self._settings.cluster_weight,
             )
             position = {h.id: i for i, h in enumerate(hits)}
             hits = reranker.rerank(hits[:head], ctx) + hits[head:]
