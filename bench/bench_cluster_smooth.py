@@ -15,6 +15,7 @@ reused by every run, so the embedding is paid once.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import random
@@ -22,11 +23,23 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from ragsilo.answer.context import context_pool_size, select_context  # noqa: E402
 from ragsilo.eval import load_beir  # noqa: E402
 from ragsilo.eval.beir import BeirDataset  # noqa: E402
+from ragsilo.eval.metrics import dedupe, mean, ndcg_at_k  # noqa: E402
 from ragsilo.eval.runner import ingest_dataset  # noqa: E402
+from ragsilo.eval.tune import (  # noqa: E402
+    LabelledQueries,
+    TuneSetting,
+    bootstrap_ci,
+    collect_pools,
+    doc_key,
+    score_settings,
+)
 from ragsilo.settings import load_settings  # noqa: E402
 from ragsilo.silo import Silo  # noqa: E402
 
@@ -69,6 +82,135 @@ def prepare(args: argparse.Namespace) -> None:
         )
 
 
+def run(args: argparse.Namespace) -> None:
+    """The weight sweep (offline, from each query's candidate pool), then the real search path
+    at ``--weight`` (nDCG@10 and latency), the seed strategies, and the ask context."""
+    data = subset(load_beir(args.dataset), args.docs)
+    labelled = LabelledQueries(data.name, data.queries, data.qrels, by_source=False)
+    out: dict = {"dataset": data.name, "documents": len(data.corpus), "queries": len(data.qrels)}
+    with open_silo(args.dir, data) as silo:
+        model = silo.cluster_model(refresh=True)
+        assert model is not None, "run prepare first"
+        base = silo.settings.retrieval
+        out["chunks"] = silo.stats().rows
+        out["clusters"] = model.k
+        print(
+            f"# {data.name}: {len(data.corpus)} docs, {out['chunks']} chunks, {model.k} clusters, "
+            f"{len(data.qrels)} queries; load {os.getloadavg()}",
+            flush=True,
+        )
+        t = time.perf_counter()
+        pools = collect_pools(silo, labelled, bm25=True)
+        print(f"# pools in {time.perf_counter() - t:.0f} s", flush=True)
+        grid = []
+        for mode in args.modes:
+            grid.append(TuneSetting(mode))
+            grid += [
+                TuneSetting(mode, rerank="cluster_smooth", cluster_weight=w) for w in args.weights
+            ]
+        per_query = score_settings(
+            pools, labelled, grid, base, model.centroids, doc_key, metric=silo.index_plan.metric
+        )
+        sweep = []
+        print("\n| mode | cluster_weight | nDCG@10 | gain over none | 95% interval |")
+        print("|---|---:|---:|---:|---|")
+        for s in grid:
+            none = per_query[TuneSetting(s.mode)]
+            deltas = [a - b for a, b in zip(per_query[s], none, strict=True)]
+            lo, hi = bootstrap_ci(deltas)
+            w = s.cluster_weight if s.rerank == "cluster_smooth" else 0.0
+            sweep.append(
+                {
+                    "mode": s.mode,
+                    "weight": w,
+                    "ndcg": mean(per_query[s]),
+                    "gain": mean(deltas),
+                    "ci": [lo, hi],
+                }
+            )
+            print(
+                f"| {s.mode} | {w:g} | {mean(per_query[s]):.4f} | {mean(deltas):+.4f} "
+                f"| {lo:+.4f} .. {hi:+.4f} |"
+            )
+        out["sweep"] = sweep
+        out["path"] = real_path(silo, data, args)
+        if args.ask:
+            out["ask"] = ask_context(silo, data, args)
+    print(f"\n# load average after: {os.getloadavg()}", flush=True)
+    target = args.dir / f"{data.name}-{len(data.corpus)}-results.json"
+    target.write_text(json.dumps(out, indent=1))
+
+
+def real_path(silo: Silo, data: BeirDataset, args: argparse.Namespace) -> list[dict]:
+    """nDCG@10 and latency through ``Silo.search`` (k = retrieval.candidates chunks)."""
+    silo.settings.retrieval.cluster_weight = args.weight
+    k = silo.settings.retrieval.candidates
+    vectors = {q: silo.embed_query(data.queries[q]) for q in data.qrels}
+    configs = [(m, r) for m in args.modes for r in ("none", "cluster_smooth")]
+    configs += [("dense", r) for r in args.seed_strategies]
+    rows = []
+    print(f"\nThe search path (Silo.search, k={k}, cluster_weight {args.weight})\n")
+    print("| mode | rerank | nDCG@10 | p50 ms | p95 ms |")
+    print("|---|---|---:|---:|---:|")
+    for mode, rerank in configs:
+        scores, times = [], []
+        for _ in range(2):  # the first pass warms caches; the second is timed
+            scores, times = [], []
+            for q in data.qrels:
+                t = time.perf_counter()
+                hits = silo.search(
+                    data.queries[q], k=k, mode=mode, rerank=rerank, query_vector=vectors[q]
+                )
+                times.append(time.perf_counter() - t)
+                ranked = dedupe([doc_key(h.source) for h in hits])
+                scores.append(ndcg_at_k(ranked, data.qrels[q], 10))
+            if rerank not in ("none", "cluster_smooth"):
+                break
+        p50, p95 = (float(np.percentile(times, p)) * 1000 for p in (50, 95))
+        rows.append(
+            {"mode": mode, "rerank": rerank, "ndcg": mean(scores), "p50_ms": p50, "p95_ms": p95}
+        )
+        print(f"| {mode} | {rerank} | {mean(scores):.4f} | {p50:.1f} | {p95:.1f} |", flush=True)
+    return rows
+
+
+def ask_context(silo: Silo, data: BeirDataset, args: argparse.Namespace) -> dict:
+    """Distinct relevant documents among k=5 context chunks: plain top-5 against the
+    selection ``Silo.ask`` makes, for each search mode."""
+    k = 5
+    out = {}
+    print(f"\nask context, k={k}: mean distinct relevant documents (distinct documents)\n")
+    print("| mode | plain top-5 | ask selection |")
+    print("|---|---|---|")
+    for mode in args.modes:
+        plain_rel, plain_docs, sel_rel, sel_docs = [], [], [], []
+        for q in data.qrels:
+            pool = silo.retrieve(
+                data.queries[q],
+                k=context_pool_size(k, silo.settings.search.max_k),
+                mode=mode,
+                rerank="none",
+            )
+            judged = data.qrels[q]
+            for chosen, rel, docs in (
+                (pool.hits[:k], plain_rel, plain_docs),
+                (select_context(pool.hits, k, cluster_ids=pool.cluster_ids), sel_rel, sel_docs),
+            ):
+                ids = {doc_key(h.source) for h in chosen}
+                docs.append(len(ids))
+                rel.append(sum(1 for d in ids if judged.get(d, 0) > 0))
+        out[mode] = {
+            "plain": [mean(plain_rel), mean(plain_docs)],
+            "selected": [mean(sel_rel), mean(sel_docs)],
+        }
+        print(
+            f"| {mode} | {mean(plain_rel):.3f} ({mean(plain_docs):.2f}) "
+            f"| {mean(sel_rel):.3f} ({mean(sel_docs):.2f}) |",
+            flush=True,
+        )
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="command", required=True)
@@ -77,11 +219,19 @@ def main() -> None:
         p.add_argument("--dir", type=Path, required=True)
         p.add_argument("--dataset", type=Path, required=True)
         p.add_argument("--docs", type=int, default=None)
+    r = sub.choices["run"]
+    r.add_argument("--modes", nargs="+", default=["dense", "hybrid"])
+    r.add_argument("--weights", type=float, nargs="+", default=[0.05, 0.1, 0.15, 0.2, 0.3, 0.5])
+    r.add_argument("--weight", type=float, default=0.2, help="cluster_weight for the search path")
+    r.add_argument("--seed-strategies", nargs="*", default=[])
+    r.add_argument("--ask", action="store_true")
     args = ap.parse_args()
     logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
     args.dir.mkdir(parents=True, exist_ok=True)
     if args.command == "prepare":
         prepare(args)
+    else:
+        run(args)
 
 
 if __name__ == "__main__":

@@ -963,15 +963,15 @@ class Silo:
         consistency_level: str | None = None,
         tenant: str | None = None,
     ) -> Answer:
-        """Answer ``question`` from the top-``k`` hits, citing them as ``[1]``, ``[2]`` ...
+        """Answer ``question`` from ``k`` hits (see :meth:`ask_context`), citing them as
+        ``[1]``, ``[2]`` ...
 
         With ``llm.base_url`` and ``llm.model`` set, a language model writes the
         answer; otherwise it is made of the hits' best sentences (offline).
         ``tenant`` and ``consistency_level`` are as in :meth:`search`.
         """
-        vector = self.embed_query(question)
-        hits = self.search_vector(
-            vector,
+        hits, vector = self.ask_context(
+            question,
             k=k,
             where=where,
             filter=filter,
@@ -980,6 +980,39 @@ class Silo:
         )
         answerer = create_answerer(self.settings.llm, embed=self.embedder.embed)
         return answerer.answer(question, hits, query_vector=vector)
+
+    def ask_context(
+        self,
+        question: str,
+        *,
+        k: int = 5,
+        where: Mapping[str, object] | None = None,
+        filter: str | None = None,
+        consistency_level: str | None = None,
+        tenant: str | None = None,
+    ) -> tuple[list[Hit], np.ndarray]:
+        """The ``k`` chunks :meth:`ask` answers from, and the question's vector.
+
+        The question is searched as :meth:`search` would (``retrieval.mode``,
+        ``retrieval.rerank``) for a pool of several times ``k`` hits, from which
+        :func:`~ragsilo.answer.context.select_context` takes ``k``: no near-copies,
+        few chunks of one document or one cluster, so the context holds more
+        distinct documents.
+        """
+        from ragsilo.answer.context import context_pool_size, select_context
+
+        k = self._check_k(k)
+        vector = self.embed_query(question)
+        pool = self.retrieve(
+            question,
+            k=context_pool_size(k, self.settings.search.max_k),
+            where=where,
+            filter=filter,
+            consistency_level=consistency_level,
+            query_vector=vector,
+            tenant=tenant,
+        )
+        return select_context(pool.hits, k, cluster_ids=pool.cluster_ids), vector
 
 
 def _read_query_image(path: Path) -> bytes:

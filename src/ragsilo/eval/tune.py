@@ -212,7 +212,7 @@ def default_grid(*, bm25: bool, clusters: bool) -> list[TuneSetting]:
 
 # ------------------------------------------------------------------------ ranking
 @dataclass(frozen=True)
-class _Pool:
+class QueryPool:
     """One query's candidate chunks from each leg, best first."""
 
     vector: np.ndarray | None
@@ -221,7 +221,7 @@ class _Pool:
 
 
 def rank_documents(
-    pool: _Pool,
+    pool: QueryPool,
     setting: TuneSetting,
     base: Any,
     centroids: np.ndarray | None,
@@ -359,33 +359,27 @@ def run_tune(
         notes.append("the collection has no clusters: cluster_smooth not tried (run recluster)")
     if not bm25:
         notes.append("no BM25 here: only dense search tried")
-    settings = list(grid) if grid is not None else default_grid(bm25=bm25, clusters=bool(model))
+    settings = list(grid) if grid is not None else default_grid(bm25=bm25, clusters=model is not None)
     baseline = _baseline(base, bm25=bm25, clusters=model is not None, notes=notes)
     if baseline not in settings:
         settings.insert(0, baseline)
     settings = [s for s in settings if (s.mode == "dense" or bm25)]
 
-    fields = ["source", "cluster_id", VECTOR_FIELD]
-    depth = base.candidates
-    expected = [s for q in labelled.qrels.values() for s in q]
-    key = source_key(expected) if labelled.by_source else _doc_key
-    centroids = None if model is None else model.centroids
-    per_query: dict[TuneSetting, list[float]] = {s: [] for s in settings}
-    qids = list(labelled.qrels)
-    for i, qid in enumerate(qids):
-        text = labelled.queries[qid]
-        vector = np.asarray(silo.embed_query(text), dtype=np.float32)
-        dense = store.search(collection, vector[None, :], k=depth, output_fields=fields)[0]
-        sparse = (
-            store.search_bm25(collection, [text], k=depth, output_fields=fields)[0] if bm25 else []
-        )
-        pool = _Pool(vector, dense, sparse)
-        for s in settings:
-            ranked = rank_documents(pool, s, base, centroids, key, metric=metric)
-            per_query[s].append(ndcg_at_k(ranked, labelled.qrels[qid], 10))
-        if (i + 1) % 25 == 0 or i + 1 == len(qids):
-            step("queries", i + 1, len(qids))
-
+    key = (
+        source_key([s for q in labelled.qrels.values() for s in q])
+        if labelled.by_source
+        else doc_key
+    )
+    pools = collect_pools(silo, labelled, bm25=bm25, progress=step)
+    per_query = score_settings(
+        pools,
+        labelled,
+        settings,
+        base,
+        None if model is None else model.centroids,
+        key,
+        metric=metric,
+    )
     base_scores = per_query[baseline]
     scores = []
     for s in settings:
@@ -410,6 +404,48 @@ def run_tune(
         fold_choices=tuple(c.label for c in chosen),
         notes=tuple(notes),
     )
+
+
+def collect_pools(
+    silo: Any, labelled: LabelledQueries, *, bm25: bool, progress: ProgressFn | None = None
+) -> list[QueryPool]:
+    """Each query's ``retrieval.candidates`` best chunks from dense search (and BM25), with
+    their vectors and clusters, in the order of ``labelled.qrels``."""
+    store, collection = silo.store, silo.collection
+    depth = silo.settings.retrieval.candidates
+    fields = ["source", "cluster_id", VECTOR_FIELD]
+    qids = list(labelled.qrels)
+    pools = []
+    for i, qid in enumerate(qids):
+        text = labelled.queries[qid]
+        vector = np.asarray(silo.embed_query(text), dtype=np.float32)
+        dense = store.search(collection, vector[None, :], k=depth, output_fields=fields)[0]
+        sparse = (
+            store.search_bm25(collection, [text], k=depth, output_fields=fields)[0] if bm25 else []
+        )
+        pools.append(QueryPool(vector, dense, sparse))
+        if progress is not None and ((i + 1) % 25 == 0 or i + 1 == len(qids)):
+            progress("queries", i + 1, len(qids))
+    return pools
+
+
+def score_settings(
+    pools: Sequence[QueryPool],
+    labelled: LabelledQueries,
+    settings: Sequence[TuneSetting],
+    base: Any,
+    centroids: np.ndarray | None,
+    key: Callable[[str], str],
+    *,
+    metric: str = "COSINE",
+) -> dict[TuneSetting, list[float]]:
+    """Each setting's nDCG@10 per query (aligned with ``pools``)."""
+    out: dict[TuneSetting, list[float]] = {s: [] for s in settings}
+    for pool, qid in zip(pools, labelled.qrels, strict=True):
+        for s in settings:
+            ranked = rank_documents(pool, s, base, centroids, key, metric=metric)
+            out[s].append(ndcg_at_k(ranked, labelled.qrels[qid], 10))
+    return out
 
 
 def _baseline(base: Any, *, bm25: bool, clusters: bool, notes: list[str]) -> TuneSetting:
@@ -437,6 +473,6 @@ def _has_bm25(store: Any, collection: str) -> bool:
     return True
 
 
-def _doc_key(source: str) -> str:
+def doc_key(source: str) -> str:
     """``beir://scifact/4983`` → ``4983``."""
     return source.rsplit("/", 1)[-1]

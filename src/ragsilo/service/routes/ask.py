@@ -60,10 +60,9 @@ def ask(
                 tenant=body.tenant,
             )
         return answer.to_dict()
-    vector = silo.embed_query(body.question)
     with blame_raw_filter(body.filter):
-        hits = silo.search_vector(
-            vector,
+        hits, vector = silo.ask_context(
+            body.question,
             k=body.k,
             where=body.where,
             filter=body.filter,
