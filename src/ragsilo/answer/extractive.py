@@ -143,8 +143,10 @@ def _is_heading(line: str, following: str | None, *, first: bool) -> bool:
         return False
     if line.rstrip("\"'”’)]»").endswith((*_END_MARKS, ",", ";", ":", "-", "–")):
         return False
+    if line.split()[-1].lower() in _STOPWORDS:  # "reaches 55 to" is a wrapped line
+        return False
     starts = line[:1].isupper() or line[:1].isdigit()
-    return first and starts and (following[:1].isupper() or following[:1].isdigit())
+    return first and starts and following[:1].isupper()
 
 
 class ExtractiveAnswerer:
