@@ -412,6 +412,7 @@ def collect_pools(
     """Each query's ``retrieval.candidates`` best chunks from dense search (and BM25), with
     their vectors and clusters, in the order of ``labelled.qrels``."""
     store, collection = silo.store, silo.collection
+    store.ensure_loaded(collection)
     depth = silo.settings.retrieval.candidates
     fields = ["source", "cluster_id", VECTOR_FIELD]
     qids = list(labelled.qrels)

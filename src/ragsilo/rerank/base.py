@@ -39,7 +39,11 @@ class RerankContext:
 
 @runtime_checkable
 class Reranker(Protocol):
-    """Reorders search hits. ``needs_clusters`` tells whether it uses ``ctx.clusters``."""
+    """Reorders search hits. ``needs_clusters`` tells whether it uses ``ctx.clusters``.
+
+    A reranker may also say ``needs_vectors = False``: then the hits' vectors are not
+    fetched and ``ctx.vectors`` has no columns.
+    """
 
     name: str
     needs_clusters: bool
