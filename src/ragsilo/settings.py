@@ -370,10 +370,12 @@ class RetrievalSettings(_Section):
     (``fusion: weighted`` with ``weights``). ``analyzer`` is how the BM25 field
     cuts text into terms (``english``, ``chinese``, ``standard``, or Milvus
     ``analyzer_params`` as a mapping); it is fixed when the collection is
-    created. ``rerank`` is the default reranker (``none``, ``cluster_distance``,
-    ``cluster_size``, ``centroid_query``, ``mmr``, ``custom:module:callable``
-    or an entry point of the group ``ragsilo.rerankers``); it reorders the top
-    ``candidates`` hits. ``route_clusters`` > 0 searches only the nearest N
+    created. ``rerank`` is the default reranker (``none``, ``cluster_smooth``,
+    ``cluster_distance``, ``cluster_size``, ``centroid_query``, ``mmr``,
+    ``custom:module:callable`` or an entry point of the group
+    ``ragsilo.rerankers``); it reorders the top ``candidates`` hits.
+    ``cluster_weight`` (0 to 1) is how much of a hit's score ``cluster_smooth``
+    takes from its cluster. ``route_clusters`` > 0 searches only the nearest N
     clusters (0: search everything).
     """
 

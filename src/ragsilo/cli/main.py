@@ -247,7 +247,7 @@ def search(
     rerank: Annotated[
         str | None,
         typer.Option(
-            help="none | cluster_distance | cluster_size | centroid_query | mmr | "
+            help="none | cluster_smooth | cluster_distance | cluster_size | centroid_query | mmr | "
             "custom:module:callable (default: retrieval.rerank)"
         ),
     ] = None,
