@@ -44,8 +44,17 @@ from ragsilo.settings import load_settings  # noqa: E402
 from ragsilo.silo import Silo  # noqa: E402
 
 
-def subset(data: BeirDataset, docs: int | None, seed: int = 0) -> BeirDataset:
-    """Every judged document plus a seeded random sample of the rest, ``docs`` in all."""
+def subset(
+    data: BeirDataset, docs: int | None, seed: int = 0, queries: int | None = None
+) -> BeirDataset:
+    """A seeded sample of ``queries`` queries (default all); every document judged for them
+    plus a seeded random sample of the rest, ``docs`` in all."""
+    if queries is not None and queries < len(data.qrels):
+        kept = sorted(random.Random(seed).sample(sorted(data.qrels), queries))
+        qrels = {q: data.qrels[q] for q in kept}
+        data = BeirDataset(
+            data.name, data.path, data.corpus, {q: data.queries[q] for q in kept}, qrels
+        )
     if docs is None or docs >= len(data.corpus):
         return data
     judged = {d for q in data.qrels.values() for d in q}
@@ -67,7 +76,7 @@ def open_silo(directory: Path, data: BeirDataset, extra: dict | None = None) -> 
 
 
 def prepare(args: argparse.Namespace) -> None:
-    data = subset(load_beir(args.dataset), args.docs)
+    data = subset(load_beir(args.dataset), args.docs, queries=args.queries)
     started = time.perf_counter()
     with open_silo(args.dir, data) as silo:
         written, seconds = ingest_dataset(
@@ -85,7 +94,7 @@ def prepare(args: argparse.Namespace) -> None:
 def run(args: argparse.Namespace) -> None:
     """The weight sweep (offline, from each query's candidate pool), then the real search path
     at ``--weight`` (nDCG@10 and latency), the seed strategies, and the ask context."""
-    data = subset(load_beir(args.dataset), args.docs)
+    data = subset(load_beir(args.dataset), args.docs, queries=args.queries)
     labelled = LabelledQueries(data.name, data.queries, data.qrels, by_source=False)
     out: dict = {"dataset": data.name, "documents": len(data.corpus), "queries": len(data.qrels)}
     with open_silo(args.dir, data) as silo:
@@ -219,6 +228,7 @@ def main() -> None:
         p.add_argument("--dir", type=Path, required=True)
         p.add_argument("--dataset", type=Path, required=True)
         p.add_argument("--docs", type=int, default=None)
+        p.add_argument("--queries", type=int, default=None, help="a seeded sample of queries")
     r = sub.choices["run"]
     r.add_argument("--modes", nargs="+", default=["dense", "hybrid"])
     r.add_argument("--weights", type=float, nargs="+", default=[0.05, 0.1, 0.15, 0.2, 0.3, 0.5])
