@@ -31,7 +31,7 @@ from ragsilo.answer.context import context_pool_size, select_context  # noqa: E4
 from ragsilo.eval import load_beir  # noqa: E402
 from ragsilo.eval.beir import BeirDataset  # noqa: E402
 from ragsilo.eval.metrics import dedupe, mean, ndcg_at_k  # noqa: E402
-from ragsilo.eval.runner import ingest_dataset  # noqa: E402
+from ragsilo.eval.runner import _complete_documents, ingest_dataset  # noqa: E402
 from ragsilo.eval.tune import (  # noqa: E402
     LabelledQueries,
     TuneSetting,
@@ -65,6 +65,16 @@ def subset(
     return BeirDataset(data.name, data.path, corpus, data.queries, data.qrels)
 
 
+def held_subset(silo: Silo, data: BeirDataset) -> BeirDataset:
+    """``data`` cut to the documents the collection holds whole, and to the queries whose
+    judged documents are all among them (for a corpus whose ingest was stopped early)."""
+    held = {doc_key(s) for s in _complete_documents(silo)}
+    corpus = {d: v for d, v in data.corpus.items() if d in held}
+    qrels = {q: j for q, j in data.qrels.items() if all(d in held for d in j)}
+    queries = {q: data.queries[q] for q in qrels}
+    return BeirDataset(data.name, data.path, corpus, queries, qrels)
+
+
 def open_silo(directory: Path, data: BeirDataset, extra: dict | None = None) -> Silo:
     overrides = {
         "milvus": {"uri": str(directory / f"{data.name}-{len(data.corpus)}.db")},
@@ -78,6 +88,17 @@ def open_silo(directory: Path, data: BeirDataset, extra: dict | None = None) -> 
 def prepare(args: argparse.Namespace) -> None:
     data = subset(load_beir(args.dataset), args.docs, queries=args.queries)
     started = time.perf_counter()
+    if args.held:
+        with open_silo(args.dir, data) as silo:
+            held = held_subset(silo, data)
+            silo.recluster()
+            print(
+                f"# {data.name}: {len(held.corpus)} of {len(data.corpus)} docs held, "
+                f"{len(held.qrels)} queries with every judged document held; "
+                f"{silo.stats().rows} rows, reclustered",
+                flush=True,
+            )
+        return
     with open_silo(args.dir, data) as silo:
         written, seconds = ingest_dataset(
             silo, data, progress=lambda s, d, t: print(f"{s} {d}/{t}", flush=True)
@@ -98,6 +119,10 @@ def run(args: argparse.Namespace) -> None:
     labelled = LabelledQueries(data.name, data.queries, data.qrels, by_source=False)
     out: dict = {"dataset": data.name, "documents": len(data.corpus), "queries": len(data.qrels)}
     with open_silo(args.dir, data) as silo:
+        if args.held:
+            data = held_subset(silo, data)
+            labelled = LabelledQueries(data.name, data.queries, data.qrels, by_source=False)
+            out.update(documents=len(data.corpus), queries=len(data.qrels))
         model = silo.cluster_model(refresh=True)
         assert model is not None, "run prepare first"
         base = silo.settings.retrieval
@@ -229,6 +254,11 @@ def main() -> None:
         p.add_argument("--dataset", type=Path, required=True)
         p.add_argument("--docs", type=int, default=None)
         p.add_argument("--queries", type=int, default=None, help="a seeded sample of queries")
+        p.add_argument(
+            "--held",
+            action="store_true",
+            help="use only the documents the collection holds (an ingest stopped early)",
+        )
     r = sub.choices["run"]
     r.add_argument("--modes", nargs="+", default=["dense", "hybrid"])
     r.add_argument("--weights", type=float, nargs="+", default=[0.05, 0.1, 0.15, 0.2, 0.3, 0.5])
