@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # rerankers that use no query vector: a bm25 query with them is not embedded
-_VECTORLESS_RERANKERS = ("none", "mmr", "cluster_size", "cluster_distance")
+_VECTORLESS_RERANKERS = ("none", "mmr", "cluster_size", "cluster_distance", "cluster_smooth")
 
 
 @dataclass(frozen=True)

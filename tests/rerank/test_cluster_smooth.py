@@ -25,18 +25,19 @@ def unit(*xs: float) -> np.ndarray:
     return v / np.linalg.norm(v)
 
 
-# Two topics on the plane: cluster 0 along x (the query's topic), cluster 1 along y.
 MODEL = ClusterModel(
-    centroids=np.stack([unit(1, 0), unit(0, 1)]), sizes=np.asarray([5, 5]), metric="COSINE"
+    centroids=np.stack([unit(1, 0), unit(0, 1), unit(1, 1)]),
+    sizes=np.asarray([5, 5, 5]),
+    metric="COSINE",
 )
-QUERY = unit(1, 0.2)
 
 
-def ctx(vectors, cluster_ids, weight: float, query=QUERY) -> RerankContext:
+def ctx(cluster_ids, weight: float) -> RerankContext:
+    n = len(cluster_ids)
     return RerankContext(
         query="q",
-        query_vector=query,
-        vectors=np.stack([unit(*v) for v in vectors]),
+        query_vector=None,
+        vectors=np.zeros((n, 0), dtype=np.float32),
         cluster_ids=np.asarray(cluster_ids),
         clusters=MODEL,
         cluster_weight=weight,
@@ -47,61 +48,58 @@ def ids(hits) -> list[str]:
     return [h.id for h in hits]
 
 
-# "off" scored a little higher than "on" but sits in the other topic's cluster;
-# "far" is in the query's cluster but far from its centre.
-HITS = [hit("off", 0.80), hit("on", 0.78), hit("far", 0.60), hit("low", 0.20)]
-VECTORS = [(0.3, 1), (1, 0.1), (1, 1.2), (0.2, 1)]
-CLUSTERS = [1, 0, 0, 1]
+def smooth(hits, cluster_ids, weight: float) -> list[str]:
+    return ids(create_reranker("cluster_smooth").rerank(hits, ctx(cluster_ids, weight)))
+
+
+# Cluster 0 holds three good hits; "lone" scored best but its cluster's other hit is weak.
+HITS = [
+    hit("lone", 0.90),
+    hit("a", 0.88),
+    hit("b", 0.86),
+    hit("c", 0.85),
+    hit("weak", 0.30),
+    hit("low", 0.20),
+]
+CLUSTERS = [1, 0, 0, 0, 1, 2]
 
 
 def test_weight_zero_keeps_the_search_order() -> None:
-    out = create_reranker("cluster_smooth").rerank(HITS, ctx(VECTORS, CLUSTERS, 0.0))
-    assert ids(out) == ["off", "on", "far", "low"]
+    assert smooth(HITS, CLUSTERS, 0.0) == ["lone", "a", "b", "c", "weak", "low"]
 
 
-def test_cluster_evidence_lifts_a_close_call_but_not_a_weak_hit() -> None:
-    out = ids(create_reranker("cluster_smooth").rerank(HITS, ctx(VECTORS, CLUSTERS, 0.3)))
-    # a near tie goes to the hit in the query's cluster, close to its centre ...
-    assert out[:2] == ["on", "off"]
-    # ... but a much weaker hit is not carried past a strong one by its cluster alone,
-    # unlike centroid_query, which sorts by the cluster only
-    assert out.index("far") > out.index("off") and out[-1] == "low"
-    seed = ids(create_reranker("centroid_query").rerank(HITS, ctx(VECTORS, CLUSTERS, 0.3)))
-    assert seed[:2] == ["on", "far"]
+def test_a_close_call_goes_to_the_hit_whose_cluster_the_search_found_good() -> None:
+    # relevance 0..1: lone 1, a .971, b .943, c .929, weak .143, low 0; cluster evidence
+    # (mean relevance of the cluster's hits, scaled): cluster 0 → 1, cluster 1 → .603
+    assert smooth(HITS, CLUSTERS, 0.1) == ["a", "lone", "b", "c", "weak", "low"]
+    assert smooth(HITS, CLUSTERS, 0.3) == ["a", "b", "c", "lone", "weak", "low"]
 
 
-def test_closeness_to_the_centre_counts() -> None:
-    # two equally scored hits of the query's cluster: the one near the centre wins
-    hits = [hit("edge", 0.5), hit("core", 0.5), hit("other", 0.1)]
-    c = ctx([(1, 0.9), (1, 0.05), (0, 1)], [0, 0, 1], 0.2)
-    assert ids(create_reranker("cluster_smooth").rerank(hits, c))[0] == "core"
+def test_a_weak_hit_is_not_carried_up_by_its_cluster() -> None:
+    for w in (0.05, 0.1, 0.2, 0.3, 0.5):
+        assert smooth(HITS, CLUSTERS, w)[-2:] == ["weak", "low"], w
 
 
-def test_scores_are_blended_on_a_zero_to_one_scale() -> None:
-    c = ctx(VECTORS, CLUSTERS, 0.4)
-    s = cluster_smooth_scores(
-        np.asarray([h.score for h in HITS]), QUERY, c.vectors, c.cluster_ids, MODEL.centroids, 0.4
-    )
-    assert s.min() >= 0 and s.max() <= 1 and math.isclose(s[1], 0.6 * (0.58 / 0.6) + 0.4)
-    # weight 1: cluster evidence alone; the hit in cluster 0 nearest its centre is first
-    only = cluster_smooth_scores(
-        np.asarray([h.score for h in HITS]), QUERY, c.vectors, c.cluster_ids, MODEL.centroids, 1.0
-    )
-    assert int(np.argmax(only)) == 1
+def test_the_blend_by_hand() -> None:
+    s = cluster_smooth_scores(np.asarray([h.score for h in HITS]), np.asarray(CLUSTERS), 0.4)
+    rel_a, ev_0 = (0.88 - 0.2) / 0.7, 1.0
+    assert math.isclose(s[1], 0.6 * rel_a + 0.4 * ev_0)
+    assert s.min() >= 0 and s.max() <= 1
 
 
 def test_distances_count_as_their_negative_and_unclustered_hits_stand_alone() -> None:
     # L2-like scores: smaller is better, so the list grows down
-    hits = [hit("a", 0.10), hit("b", 0.11), hit("c", 0.90)]
-    c = ctx([(0.2, 1), (1, 0.1), (1, 0.2)], [1, -1, 0], 0.3)
-    out = ids(create_reranker("cluster_smooth").rerank(hits, c))
-    assert out[0] == "b" and out[-1] == "c"
+    hits = [hit("x", 0.10), hit("y", 0.11), hit("z", 0.12), hit("far", 0.90)]
+    # x is alone in cluster 1 with "far"; y and z share cluster 0
+    assert smooth(hits, [1, 0, 0, 1], 0.3) == ["y", "z", "x", "far"]
+    # an unclustered hit is its own cluster: its evidence is its own relevance
+    assert smooth(hits, [-1, 0, 0, 1], 0.3) == ["x", "y", "z", "far"]
 
 
-def test_without_a_query_vector_or_with_one_hit_the_order_stays() -> None:
+def test_one_hit_stays_and_no_vectors_are_asked_for() -> None:
     r = create_reranker("cluster_smooth")
-    assert ids(r.rerank(HITS, ctx(VECTORS, CLUSTERS, 0.5, query=None))) == ids(HITS)
-    assert ids(r.rerank(HITS[:1], ctx(VECTORS[:1], CLUSTERS[:1], 0.5))) == ["off"]
+    assert smooth(HITS[:1], CLUSTERS[:1], 0.5) == ["lone"]
+    assert r.needs_clusters and getattr(r, "needs_vectors", True) is False
 
 
 @pytest.mark.parametrize("bad", [-0.1, 1.5, float("nan"), float("inf"), "heavy", True])

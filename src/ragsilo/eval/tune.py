@@ -6,8 +6,8 @@ collection, as ``ragsilo eval`` does) or a CSV of ``question,source`` rows
 expected one, or ends with it after a ``/``).
 
 Every query is embedded once and searched once per leg (dense and, where the
-collection has it, BM25) for ``retrieval.candidates`` chunks, with their vectors
-and clusters; each candidate setting (mode, fusion, weights, ``cluster_smooth``
+collection has it, BM25) for ``retrieval.candidates`` chunks, with their
+clusters; each candidate setting (mode, fusion, weights, ``cluster_smooth``
 and its ``cluster_weight``) then ranks those chunks the way a search with that
 setting would, without asking Milvus again. Settings are scored by nDCG@10 over
 documents.
@@ -35,7 +35,7 @@ from ragsilo.errors import InputError
 from ragsilo.eval.metrics import dedupe, mean, ndcg_at_k
 from ragsilo.rerank.strategies import cluster_smooth_scores
 from ragsilo.retrieval.searcher import fuse_rows
-from ragsilo.store.schema import UNASSIGNED, VECTOR_FIELD
+from ragsilo.store.schema import UNASSIGNED
 
 CLUSTER_WEIGHTS = (0.1, 0.2, 0.3, 0.5)
 DENSE_WEIGHTS = (0.3, 0.5, 0.7)
@@ -224,7 +224,7 @@ def rank_documents(
     pool: QueryPool,
     setting: TuneSetting,
     base: Any,
-    centroids: np.ndarray | None,
+    clustered: bool,
     key: Callable[[str], str],
     *,
     metric: str = "COSINE",
@@ -244,18 +244,10 @@ def rank_documents(
             }
         )
         rows = fuse_rows(pool.dense, pool.sparse, fused, metric=metric)[:depth]
-    if (
-        setting.rerank == "cluster_smooth"
-        and centroids is not None
-        and pool.vector is not None
-        and len(rows) > 1
-    ):
+    if setting.rerank == "cluster_smooth" and clustered and len(rows) > 1:
         scores = cluster_smooth_scores(
             np.asarray([float(r["distance"]) for r in rows]),
-            pool.vector,
-            np.asarray([r[VECTOR_FIELD] for r in rows], dtype=np.float32),
             np.asarray([int(r.get("cluster_id", UNASSIGNED)) for r in rows]),
-            centroids,
             setting.cluster_weight,
         )
         rows = [rows[int(i)] for i in np.argsort(-scores, kind="stable")]
@@ -359,7 +351,9 @@ def run_tune(
         notes.append("the collection has no clusters: cluster_smooth not tried (run recluster)")
     if not bm25:
         notes.append("no BM25 here: only dense search tried")
-    settings = list(grid) if grid is not None else default_grid(bm25=bm25, clusters=model is not None)
+    settings = (
+        list(grid) if grid is not None else default_grid(bm25=bm25, clusters=model is not None)
+    )
     baseline = _baseline(base, bm25=bm25, clusters=model is not None, notes=notes)
     if baseline not in settings:
         settings.insert(0, baseline)
@@ -376,7 +370,7 @@ def run_tune(
         labelled,
         settings,
         base,
-        None if model is None else model.centroids,
+        model is not None,
         key,
         metric=metric,
     )
@@ -410,11 +404,11 @@ def collect_pools(
     silo: Any, labelled: LabelledQueries, *, bm25: bool, progress: ProgressFn | None = None
 ) -> list[QueryPool]:
     """Each query's ``retrieval.candidates`` best chunks from dense search (and BM25), with
-    their vectors and clusters, in the order of ``labelled.qrels``."""
+    their clusters, in the order of ``labelled.qrels``."""
     store, collection = silo.store, silo.collection
     store.ensure_loaded(collection)
     depth = silo.settings.retrieval.candidates
-    fields = ["source", "cluster_id", VECTOR_FIELD]
+    fields = ["source", "cluster_id"]
     qids = list(labelled.qrels)
     pools = []
     for i, qid in enumerate(qids):
@@ -435,7 +429,7 @@ def score_settings(
     labelled: LabelledQueries,
     settings: Sequence[TuneSetting],
     base: Any,
-    centroids: np.ndarray | None,
+    clustered: bool,
     key: Callable[[str], str],
     *,
     metric: str = "COSINE",
@@ -444,7 +438,7 @@ def score_settings(
     out: dict[TuneSetting, list[float]] = {s: [] for s in settings}
     for pool, qid in zip(pools, labelled.qrels, strict=True):
         for s in settings:
-            ranked = rank_documents(pool, s, base, centroids, key, metric=metric)
+            ranked = rank_documents(pool, s, base, clustered, key, metric=metric)
             out[s].append(ndcg_at_k(ranked, labelled.qrels[qid], 10))
     return out
 

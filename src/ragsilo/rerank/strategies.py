@@ -99,54 +99,42 @@ class ClusterSmoothReranker:
     score is ``(1 − w)·relevance + w·cluster evidence``, both scaled to 0..1 over the hits.
 
     Relevance is the search's score (a distance, when the scores grow down the list,
-    counts as its negative). A hit's cluster evidence is ``cos(query, centre) ·
-    cos(hit, centre)``: how near the query is to the hit's cluster, counted in
-    proportion to how well that cluster stands for the hit. A hit no clustering has
-    reached is its own cluster (evidence ``cos(query, hit)``). ``w`` is
-    ``ctx.cluster_weight`` (``retrieval.cluster_weight``); 0 keeps the search's order.
+    counts as its negative). A hit's cluster evidence is the mean relevance of the hits
+    of its cluster among those reranked: a query-specific cluster score, high when the
+    search found several good hits on that topic, so a hit in such a cluster rises over
+    a lone hit of the same score. A hit no clustering has reached is its own cluster.
+    ``w`` is ``ctx.cluster_weight`` (``retrieval.cluster_weight``); 0 keeps the search's
+    order. It uses only the hits' scores and cluster ids: no vectors are fetched for it.
     """
 
     name = "cluster_smooth"
     needs_clusters = True
+    needs_vectors = False
 
     def rerank(self, hits: Sequence[Hit], ctx: RerankContext) -> list[Hit]:
-        assert ctx.clusters is not None
-        if ctx.query_vector is None or len(hits) < 2 or ctx.cluster_weight <= 0:
+        if len(hits) < 2 or ctx.cluster_weight <= 0:
             return list(hits)
         scores = cluster_smooth_scores(
             np.asarray([h.score for h in hits], dtype=np.float64),
-            ctx.query_vector,
-            ctx.vectors,
             ctx.cluster_ids,
-            ctx.clusters.centroids,
             ctx.cluster_weight,
         )
         order = np.argsort(-scores, kind="stable")
         return [hits[int(i)] for i in order]
 
 
-def cluster_smooth_scores(
-    scores: np.ndarray,
-    query_vector: np.ndarray,
-    vectors: np.ndarray,
-    cluster_ids: np.ndarray,
-    centroids: np.ndarray,
-    weight: float,
-) -> np.ndarray:
+def cluster_smooth_scores(scores: np.ndarray, cluster_ids: np.ndarray, weight: float) -> np.ndarray:
     """The blended score of each hit (see :class:`ClusterSmoothReranker`); hits best first."""
     s = np.asarray(scores, dtype=np.float64)
-    n = len(s)
-    if n and s[0] < s[-1]:  # scores that grow down the list are distances
+    if len(s) and s[0] < s[-1]:  # scores that grow down the list are distances
         s = -s
-    q = normalise(np.asarray(query_vector, dtype=np.float64).reshape(1, -1))[0]
-    v = normalise(np.asarray(vectors, dtype=np.float64).reshape(n, -1))
+    rel = _unit_range(s)
     ids = np.asarray(cluster_ids, dtype=np.int64)
-    c = normalise(np.asarray(centroids, dtype=np.float64))
-    ok = (ids >= 0) & (ids < len(c))
-    evidence = v @ q  # a hit without a cluster is its own cluster
-    centre = c[ids[ok]]
-    evidence[ok] = (centre @ q) * np.sum(v[ok] * centre, axis=1)
-    return (1.0 - weight) * _unit_range(s) + weight * _unit_range(evidence)
+    evidence = rel.copy()  # a hit without a cluster is its own cluster
+    for c in np.unique(ids[ids >= 0]):
+        members = ids == c
+        evidence[members] = rel[members].mean()
+    return (1.0 - weight) * rel + weight * _unit_range(evidence)
 
 
 def _unit_range(x: np.ndarray) -> np.ndarray:
