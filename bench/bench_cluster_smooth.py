@@ -267,7 +267,7 @@ def main() -> None:
     r.add_argument(
         "--weights", type=float, nargs="+", default=[0.05, 0.075, 0.1, 0.125, 0.15, 0.2, 0.3]
     )
-    r.add_argument("--weight", type=float, default=0.1, help="cluster_weight for the search path")
+    r.add_argument("--weight", type=float, default=0.075, help="cluster_weight for the search path")
     r.add_argument("--seed-strategies", nargs="*", default=[])
     r.add_argument("--ask", action="store_true")
     args = ap.parse_args()

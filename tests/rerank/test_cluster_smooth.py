@@ -135,3 +135,15 @@ def test_a_silo_without_clusters_falls_back_with_a_log_line(
             silo.search("alpha", rerank="cluster_smooth")
         silo.recluster(k=2)
         assert silo.retrieve("alpha", k=3).reranker == "cluster_smooth"
+
+
+def test_only_clusters_at_the_head_of_the_list_lend_evidence() -> None:
+    # fourteen hits: "t" (cluster 5) ties "u" (cluster 6); cluster 5 also holds the best hit,
+    # cluster 6 only hits below the first ten, so only "t" gets cluster evidence
+    # (over all twelve, cluster 5's mean would be dragged down by "t2" and "t3")
+    scores = [0.95] + [0.9 - i * 0.01 for i in range(8)] + [0.5, 0.5, 0.49, 0.1, 0.1]
+    names = ["best", "h1", "h2", "h3", "h4", "h5", "h6", "h7", "h8", "u", "t", "u2", "t2", "t3"]
+    clusters = [5, 1, 1, 2, 2, 3, 3, 4, 4, 6, 5, 6, 5, 5]
+    hits = [hit(n, s) for n, s in zip(names, scores, strict=True)]
+    out = smooth(hits, clusters, 0.075)
+    assert out.index("t") < out.index("u") and out[0] == "best"

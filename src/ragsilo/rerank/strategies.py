@@ -94,15 +94,20 @@ class CentroidQueryReranker:
         return [hits[int(i)] for i in order]
 
 
+CLUSTER_EVIDENCE_TOP = 10  # the head of the list whose clusters count as evidence
+
+
 class ClusterSmoothReranker:
     """Cluster-based score smoothing (Liu and Croft, 2004; Kurland and Lee, 2004): each hit's
     score is ``(1 − w)·relevance + w·cluster evidence``, both scaled to 0..1 over the hits.
 
     Relevance is the search's score (a distance, when the scores grow down the list,
-    counts as its negative). A hit's cluster evidence is the mean relevance of the hits
-    of its cluster among those reranked: a query-specific cluster score, high when the
-    search found several good hits on that topic, so a hit in such a cluster rises over
-    a lone hit of the same score. A hit no clustering has reached is its own cluster.
+    counts as its negative). A hit's cluster evidence is the mean relevance of its
+    cluster's hits among the first ``CLUSTER_EVIDENCE_TOP`` (0 when there are none): a
+    query-specific cluster score, high when the search put several good hits of that
+    topic at the top, so a hit of such a cluster rises over a hit of the same score
+    from a topic the top of the list does not share. A hit no clustering has reached is
+    its own cluster.
     ``w`` is ``ctx.cluster_weight`` (``retrieval.cluster_weight``); 0 keeps the search's
     order. It uses only the hits' scores and cluster ids: no vectors are fetched for it.
     """
@@ -130,10 +135,13 @@ def cluster_smooth_scores(scores: np.ndarray, cluster_ids: np.ndarray, weight: f
         s = -s
     rel = _unit_range(s)
     ids = np.asarray(cluster_ids, dtype=np.int64)
-    evidence = rel.copy()  # a hit without a cluster is its own cluster
+    top = np.arange(len(rel)) < CLUSTER_EVIDENCE_TOP
+    # a hit without a cluster is its own cluster
+    evidence = np.where(top, rel, 0.0)
     for c in np.unique(ids[ids >= 0]):
         members = ids == c
-        evidence[members] = rel[members].mean()
+        shown = members & top
+        evidence[members] = rel[shown].mean() if shown.any() else 0.0
     return (1.0 - weight) * rel + weight * _unit_range(evidence)
 
 
