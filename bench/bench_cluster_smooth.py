@@ -248,9 +248,72 @@ def ask_context(silo: Silo, data: BeirDataset, args: argparse.Namespace) -> dict
     return out
 
 
+def summary(args: argparse.Namespace) -> None:
+    """Markdown tables over every ``*-results.json`` in ``--dir``: the weight sweep across
+    the sets, the search path at the default weight, and the ask context."""
+    results = [json.loads(p.read_text()) for p in sorted(args.dir.glob("*-results.json"))]
+    weights = sorted({row["weight"] for r in results for row in r["sweep"]} - {0.0})
+    print(
+        "| cluster_weight | "
+        + " | ".join(f"{r['dataset']} {m}" for r in results for m in ("dense", "hybrid"))
+        + " | worst | pairs > +0.005 |"
+    )
+    print("|---:|" + "---:|" * (2 * len(results) + 2))
+    for w in weights:
+        gains = [
+            next(x["gain"] for x in r["sweep"] if x["mode"] == m and x["weight"] == w)
+            for r in results
+            for m in ("dense", "hybrid")
+        ]
+        print(
+            f"| {w:g} | "
+            + " | ".join(f"{g:+.4f}" for g in gains)
+            + f" | {min(gains):+.4f} | {sum(g > 0.005 for g in gains)} |"
+        )
+    print(
+        "\n| set | docs | chunks | clusters | queries | mode | none | cluster_smooth | gain "
+        "| 95% interval | p50 ms none | p50 ms smooth |"
+    )
+    print("|---|---:|---:|---:|---:|---|---:|---:|---:|---|---:|---:|")
+    for r in results:
+        for m in ("dense", "hybrid"):
+            path = {x["rerank"]: x for x in r["path"] if x["mode"] == m}
+            w = args.weight
+            sw = next(x for x in r["sweep"] if x["mode"] == m and x["weight"] == w)
+            print(
+                f"| {r['dataset']} | {r['documents']} | {r['chunks']} | {r['clusters']} "
+                f"| {r['queries']} | {m} | {path['none']['ndcg']:.4f} "
+                f"| {path['cluster_smooth']['ndcg']:.4f} | {sw['gain']:+.4f} "
+                f"| {sw['ci'][0]:+.4f} .. {sw['ci'][1]:+.4f} | {path['none']['p50_ms']:.1f} "
+                f"| {path['cluster_smooth']['p50_ms']:.1f} |"
+            )
+    print("\n| set | dense none | cluster_distance | cluster_size | centroid_query | mmr |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for r in results:
+        d = {x["rerank"]: x["ndcg"] for x in r["path"] if x["mode"] == "dense"}
+        print(
+            f"| {r['dataset']} | "
+            + " | ".join(
+                f"{d[k]:.4f}" if k in d else "-"
+                for k in ("none", "cluster_distance", "cluster_size", "centroid_query", "mmr")
+            )
+            + " |"
+        )
+    print("\n| set | mode | plain top-5: relevant docs (docs) | ask selection: relevant (docs) |")
+    print("|---|---|---:|---:|")
+    for r in results:
+        for m, a in (r.get("ask") or {}).items():
+            print(
+                f"| {r['dataset']} | {m} | {a['plain'][0]:.3f} ({a['plain'][1]:.2f}) "
+                f"| {a['selected'][0]:.3f} ({a['selected'][1]:.2f}) |"
+            )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="command", required=True)
+    sub.add_parser("summary").add_argument("--dir", type=Path, required=True)
+    sub.choices["summary"].add_argument("--weight", type=float, default=0.075)
     for name in ("prepare", "run"):
         p = sub.add_parser(name)
         p.add_argument("--dir", type=Path, required=True)
@@ -275,6 +338,8 @@ def main() -> None:
     args.dir.mkdir(parents=True, exist_ok=True)
     if args.command == "prepare":
         prepare(args)
+    elif args.command == "summary":
+        summary(args)
     else:
         run(args)
 
