@@ -406,10 +406,12 @@ class RetrievalSettings(_Section):
     (``fusion: weighted`` with ``weights``). ``analyzer`` is how the BM25 field
     cuts text into terms (``english``, ``chinese``, ``standard``, or Milvus
     ``analyzer_params`` as a mapping); it is fixed when the collection is
-    created. ``rerank`` is the default reranker (``none``, ``cluster_distance``,
-    ``cluster_size``, ``centroid_query``, ``mmr``, ``custom:module:callable``
-    or an entry point of the group ``ragsilo.rerankers``); it reorders the top
-    ``candidates`` hits. ``route_clusters`` > 0 searches only the nearest N
+    created. ``rerank`` is the default reranker (``none``, ``cluster_smooth``,
+    ``cluster_distance``, ``cluster_size``, ``centroid_query``, ``mmr``,
+    ``custom:module:callable`` or an entry point of the group
+    ``ragsilo.rerankers``); it reorders the top ``candidates`` hits.
+    ``cluster_weight`` (0 to 1) is how much of a hit's score ``cluster_smooth``
+    takes from its cluster. ``route_clusters`` > 0 searches only the nearest N
     clusters (0: search everything).
     """
 
@@ -424,6 +426,29 @@ class RetrievalSettings(_Section):
     mmr_lambda: float = Field(default=0.7, ge=0, le=1)
     candidates: int = Field(default=50, ge=1, le=16384)
     route_clusters: int = Field(default=0, ge=0, le=4096)
+    # cluster_smooth: how much of a hit's score is its cluster's evidence (0: none, 1: all)
+    cluster_weight: float = 0.075
+
+    @field_validator("cluster_weight", mode="before")
+    @classmethod
+    def _check_cluster_weight(cls, v: Any) -> Any:
+        import math
+
+        if isinstance(v, str):  # from an environment variable
+            try:
+                v = float(v)
+            except ValueError:
+                raise ValueError(
+                    f"retrieval.cluster_weight must be a number from 0 to 1, not {v!r}"
+                ) from None
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise ValueError(f"retrieval.cluster_weight must be a number from 0 to 1, not {v!r}")
+        if not 0 <= v <= 1:
+            raise ValueError(
+                f"retrieval.cluster_weight must be from 0 (the search's own order) to 1 "
+                f"(cluster evidence only), not {v}"
+            )
+        return float(v)
 
     @field_validator("weights")
     @classmethod

@@ -53,7 +53,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # rerankers that use no query vector: a bm25 query with them is not embedded
-_VECTORLESS_RERANKERS = ("none", "mmr", "cluster_size", "cluster_distance")
+_VECTORLESS_RERANKERS = ("none", "mmr", "cluster_size", "cluster_distance", "cluster_smooth")
 
 
 @dataclass(frozen=True)
@@ -968,13 +968,14 @@ class Silo:
         consistency_level: str | None = None,
         tenant: str | None = None,
     ) -> Answer:
-        """Answer ``question`` from the top-``k`` hits, citing them as ``[1]``, ``[2]`` ...
+        """Answer ``question`` from ``k`` hits (see :meth:`ask_context`), citing them as
+        ``[1]``, ``[2]`` ...
 
         With ``llm.base_url`` and ``llm.model`` set, a language model writes the
         answer; otherwise it is made of the hits' best sentences (offline).
         ``tenant`` and ``consistency_level`` are as in :meth:`search`.
         """
-        vector, hits = self._answer_context(
+        hits, vector = self.ask_context(
             question,
             k=k,
             where=where,
@@ -984,29 +985,6 @@ class Silo:
         )
         answerer = create_answerer(self.settings.llm, embed=self.embedder.embed)
         return answerer.answer(question, hits, query_vector=vector)
-
-    def _answer_context(
-        self,
-        question: str,
-        *,
-        k: int = 5,
-        where: Mapping[str, object] | None = None,
-        filter: str | None = None,
-        consistency_level: str | None = None,
-        tenant: str | None = None,
-    ) -> tuple[np.ndarray, list[Hit]]:
-        """The question's vector and the hits an answer is made from: the one retrieval
-        path of :meth:`ask` and :meth:`ask_stream`."""
-        vector = self.embed_query(question)
-        hits = self.search_vector(
-            vector,
-            k=k,
-            where=where,
-            filter=filter,
-            consistency_level=consistency_level,
-            tenant=tenant,
-        )
-        return vector, hits
 
     def ask_stream(
         self,
@@ -1033,7 +1011,7 @@ class Silo:
         """
         from ragsilo.answer.stream import AnswerStream
 
-        vector, hits = self._answer_context(
+        hits, vector = self.ask_context(
             question,
             k=k,
             where=where,
@@ -1109,6 +1087,39 @@ class Silo:
     def _one_writer(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         with self._write_lock:
             return fn(*args, **kwargs)
+
+    def ask_context(
+        self,
+        question: str,
+        *,
+        k: int = 5,
+        where: Mapping[str, object] | None = None,
+        filter: str | None = None,
+        consistency_level: str | None = None,
+        tenant: str | None = None,
+    ) -> tuple[list[Hit], np.ndarray]:
+        """The ``k`` chunks :meth:`ask` answers from, and the question's vector.
+
+        The question is searched as :meth:`search` would (``retrieval.mode``,
+        ``retrieval.rerank``) for a pool of several times ``k`` hits, from which
+        :func:`~ragsilo.answer.context.select_context` takes ``k``: no near-copies,
+        few chunks of one document or one cluster, so the context holds more
+        distinct documents.
+        """
+        from ragsilo.answer.context import context_pool_size, select_context
+
+        k = self._check_k(k)
+        vector = self.embed_query(question)
+        pool = self.retrieve(
+            question,
+            k=context_pool_size(k, self.settings.search.max_k),
+            where=where,
+            filter=filter,
+            consistency_level=consistency_level,
+            query_vector=vector,
+            tenant=tenant,
+        )
+        return select_context(pool.hits, k, cluster_ids=pool.cluster_ids), vector
 
 
 def _read_query_image(path: Path) -> bytes:

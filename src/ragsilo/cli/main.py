@@ -183,7 +183,7 @@ def search(
     rerank: Annotated[
         str | None,
         typer.Option(
-            help="none | cluster_distance | cluster_size | centroid_query | mmr | "
+            help="none | cluster_smooth | cluster_distance | cluster_size | centroid_query | mmr | "
             "custom:module:callable (default: retrieval.rerank)"
         ),
     ] = None,
@@ -373,6 +373,9 @@ def _register_optional_apps(app: typer.Typer) -> None:
     from ragsilo.cli.admin import register_admin_commands
 
     register_admin_commands(app)
+    from ragsilo.cli.tune import register_tune_command
+
+    register_tune_command(app)
 
 
 def create_app() -> typer.Typer:
