@@ -115,3 +115,35 @@ def test_quality_report_from_stored_rows() -> None:
     assert report.worst_sources == [("/docs/bad.txt", 4)]
     rows = quarantined_rows(store, "docs_q", reason="too_short")
     assert sorted(r.id for r in rows) == [f"bad-{i}" for i in range(4)]
+
+
+def test_a_whole_silo_runs_on_the_in_memory_store(hash_embedder) -> None:
+    from ragsilo import Silo
+    from ragsilo.settings import load_settings
+
+    words = ["compost", "garden", "soil", "water", "heat", "nitrogen", "carbon", "leaves"]
+    texts = [
+        (
+            " ".join(
+                f"The {words[(i + j) % 8]} in bed {j} needs {words[(i * 3 + j) % 8]} weekly."
+                for j in range(8)
+            ),
+            {"name": f"t{i}", "year": 2000 + i % 2},
+        )
+        for i in range(5)
+    ]
+    silo = Silo(
+        load_settings(None, {"milvus": {"uri": "unused.db"}}),
+        store=InMemoryStore(),
+        embedder=hash_embedder,
+    )
+    report = silo.ingest_texts(texts)
+    assert [f.status for f in report.files] == ["ingested"] * 5 and report.chunks_written == 5
+    hits = silo.search(texts[2][0], k=3)
+    assert hits[0].source == "text://t2" and hits[0].score == pytest.approx(1.0, abs=1e-5)
+    odd = silo.search(texts[2][0], k=5, where={"metadata.year": 2001})
+    assert {h.source for h in odd} == {"text://t1", "text://t3"}
+    assert silo.stats().rows == 5 and silo.doctor().ok
+    again = silo.ingest_texts(texts)
+    assert [f.status for f in again.files] == ["skipped"] * 5 and silo.stats().rows == 5
+    silo.close()
