@@ -13,7 +13,8 @@ It has no BM25: ``info.bm25`` is false and BM25 searches raise the same
 :class:`CapabilityError` as a Milvus without the BM25 function. Each instance
 is its own empty "server"; nothing is persisted. Like Milvus, a primary key is
 unique per partition (an upsert replaces the row of that id in the partition it
-writes to); unlike Milvus, an insert of a stored id replaces it too.
+writes to); unlike Milvus, an insert of a stored id replaces it too, and a collection
+with tenants keeps every tenant's rows in ``_default`` (tenant filters still apply).
 """
 
 from __future__ import annotations
