@@ -117,7 +117,7 @@ def test_quality_report_from_stored_rows() -> None:
     assert sorted(r.id for r in rows) == [f"bad-{i}" for i in range(4)]
 
 
-def test_a_whole_silo_runs_on_the_in_memory_store(hash_embedder) -> None:
+def test_a_whole_silo_runs_on_the_in_memory_store(hash_embedder, tmp_path) -> None:
     from ragsilo import Silo
     from ragsilo.settings import load_settings
 
@@ -133,7 +133,8 @@ def test_a_whole_silo_runs_on_the_in_memory_store(hash_embedder) -> None:
         for i in range(5)
     ]
     silo = Silo(
-        load_settings(None, {"milvus": {"uri": "unused.db"}}),
+        # the journal goes beside the (never opened) Milvus Lite file
+        load_settings(None, {"milvus": {"uri": str(tmp_path / "unused.db")}}),
         store=InMemoryStore(),
         embedder=hash_embedder,
     )
