@@ -280,9 +280,7 @@ class RagsiloVectorStore(BasePydanticVectorStore):
         route: int | None = None,
         tenant: str | None = None,
     ) -> None:
-        super().__init__(
-            stores_text=True, mode=mode, rerank=rerank, route=route, tenant=tenant
-        )
+        super().__init__(stores_text=True, mode=mode, rerank=rerank, route=route, tenant=tenant)
         self._silo = _check_silo(silo)
         silo._tenant(tenant)
         silo._ensure_collection(create=True)
