@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +27,6 @@ from ragsilo.errors import (
     ConfigError,
     InputError,
     NotFoundError,
-    RagsiloError,
     StoreError,
 )
 from ragsilo.ingest import Ingestor, ProgressCallback
@@ -43,6 +40,7 @@ from ragsilo.retrieval import Retriever, SearchOptions, SearchResult, check_mode
 from ragsilo.retrieval.modes import needs_text_index, needs_vector
 from ragsilo.settings import IndexSettings, Settings, load_settings
 from ragsilo.store import DEFAULT_OUTPUT_FIELDS, MilvusStore, RetryPolicy, build_filter, plan_index
+from ragsilo.store.doctor import DoctorReport, run_doctor
 from ragsilo.store.indexes import IndexPlan
 from ragsilo.store.schema import SCALAR_FIELD_NAMES, TENANT_FIELD
 
@@ -54,36 +52,6 @@ log = logging.getLogger(__name__)
 
 # rerankers that use no query vector: a bm25 query with them is not embedded
 _VECTORLESS_RERANKERS = ("none", "mmr", "cluster_size", "cluster_distance", "cluster_smooth")
-
-
-@dataclass(frozen=True)
-class DoctorStep:
-    """One step of the ``doctor`` round trip."""
-
-    name: str
-    ok: bool
-    seconds: float
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class DoctorReport:
-    info: ServerInfo | None
-    steps: tuple[DoctorStep, ...]
-
-    @property
-    def ok(self) -> bool:
-        return all(s.ok for s in self.steps)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "server": self.info.to_dict() if self.info else None,
-            "steps": [
-                {"name": s.name, "ok": s.ok, "ms": round(s.seconds * 1000, 1), "detail": s.detail}
-                for s in self.steps
-            ],
-        }
 
 
 class Silo:
@@ -1130,93 +1098,4 @@ def _read_query_image(path: Path) -> bytes:
 
 
 def _to_hit(row: dict[str, Any], fields: list[str]) -> Hit:
-    page = int(row.get("page") or 0)
-    extra = {f: row[f] for f in fields if f not in DEFAULT_OUTPUT_FIELDS and f in row}
-    return Hit(
-        id=str(row["id"]),
-        score=float(row["distance"]),
-        text=str(row.get("text", "")),
-        source=str(row.get("source", "")),
-        title=str(row.get("title", "")),
-        page=page or None,
-        section=row.get("section") or None,
-        chunk_index=int(row.get("chunk_index") or 0),
-        doc_id=str(row.get("doc_id", "")),
-        metadata=dict(row.get("metadata") or {}),
-        fields=extra,
-    )
-
-
-def run_doctor(store: MilvusStore, *, rows: int = 200, dim: int = 16) -> DoctorReport:
-    """The round trip behind :meth:`Silo.doctor`; the scratch collection is always dropped."""
-    from ragsilo.models import Chunk
-    from ragsilo.settings import IndexSettings
-
-    steps: list[DoctorStep] = []
-    name = f"ragsilo_doctor_{int(time.time() * 1000)}"
-
-    def step(label: str, fn: Any) -> Any:
-        t = time.perf_counter()
-        try:
-            out = fn()
-        except RagsiloError as e:
-            steps.append(DoctorStep(label, False, time.perf_counter() - t, str(e)))
-            raise
-        detail = out if isinstance(out, str) else ""
-        steps.append(DoctorStep(label, True, time.perf_counter() - t, detail))
-        return out
-
-    rng = np.random.default_rng(7)
-    vectors = rng.normal(size=(rows, dim)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    chunks = [
-        Chunk(
-            f"doctor-{i}",
-            "doctor",
-            "doctor",
-            "-",
-            "text/plain",
-            "doctor",
-            None,
-            None,
-            i,
-            f"row {i}",
-            {},
-            rows,
-        )
-        for i in range(rows)
-    ]
-    try:
-        plan = plan_index(IndexSettings(type="FLAT"), store.info, dim)
-        step(
-            "create collection",
-            lambda: (
-                store.ensure_collection(name, dimension=dim, plan=plan, consistency_level="Strong")
-                and f"{name}, FLAT/COSINE, dim {dim}"
-            ),
-        )
-        step(
-            "insert",
-            lambda: f"{store.upsert_chunks(name, chunks, vectors, batch_bytes=1 << 20)} rows",
-        )
-        step("flush", lambda: store.flush(name))
-        step("load", lambda: store.ensure_loaded(name))
-
-        def _search() -> str:
-            hits = store.search(name, vectors[:5], k=3, output_fields=["chunk_index"])
-            wrong = [i for i, h in enumerate(hits) if not h or h[0]["id"] != f"doctor-{i}"]
-            if wrong:
-                raise StoreError(f"search returned the wrong nearest neighbour for queries {wrong}")
-            return "5 queries, each found itself first"
-
-        step("search", _search)
-        step("count", lambda: f"{store.count(name)} rows")
-    except RagsiloError:
-        pass
-    finally:
-        try:
-            dropped = store.drop_collection(name)
-            steps.append(DoctorStep("drop collection", dropped, 0.0, name))
-        except RagsiloError as e:
-            steps.append(DoctorStep("drop collection", False, 0.0, str(e)))
-    return DoctorReport(store.info, tuple(steps))
+    return Hit.from_row(row, fields)
