@@ -98,6 +98,16 @@ class RecursiveChunker:
         self.overlap = overlap
         self.max_chars = max_chars if max_chars is not None else size * CHARS_PER_TOKEN_LIMIT
 
+    def for_workers(self) -> RecursiveChunker:
+        """This chunker, made to travel to a worker process cheaply: when ``count_tokens`` is
+        an embedder's method and the embedder exposes its ``token_counter`` (a picklable
+        :class:`ragsilo.embedding.TokenCounter`), the copy counts with that instead of
+        dragging the model along. Counts are the same."""
+        counter = getattr(getattr(self.count_tokens, "__self__", None), "token_counter", None)
+        if counter is None or not callable(counter):
+            return self
+        return RecursiveChunker(counter, self.size, self.overlap, max_chars=self.max_chars)
+
     def chunk(
         self, doc: ParsedDocument, *, doc_id: str, source: str, file_sha256: str
     ) -> list[Chunk]:

@@ -50,6 +50,16 @@ from ragsilo.embedding import Embedder
 from ragsilo.errors import RagsiloError
 from ragsilo.ingest.halt import Halt, stops_the_ingest
 from ragsilo.ingest.journal import Journal
+from ragsilo.ingest.workers import (
+    ParseOutcome,
+    ParseTask,
+    PoolKeeper,
+    WorkerKit,
+    WorkerPool,
+    WorkerStartError,
+    prepare,
+    too_costly,
+)
 from ragsilo.models import Chunk, FileResult, IngestReport, ParsedDocument
 from ragsilo.parsers import Parser, parse_bytes
 from ragsilo.quality import QUALITY_KEY, QualityScore, QualityScorer, text_hash
@@ -97,6 +107,19 @@ class _FileJob:
 
 
 @dataclass(frozen=True)
+class _Pending:
+    """A document to parse: what the store holds of it, waiting for its chunks."""
+
+    source: str
+    doc_id: str
+    sha256: str
+    old_ids: set[str]
+    old_where: dict[str, str]
+    # ids of this version purged from the quarantine on purpose
+    purged: set[str]
+
+
+@dataclass(frozen=True)
 class DocumentSource:
     """A document that needs no file reading: its source name, content hash and parser.
 
@@ -111,6 +134,27 @@ class DocumentSource:
 
 
 _STOP = object()
+# up to this many documents (texts) are chunked and scored in this process
+_TINY_DOCUMENTS = 32
+# files parsed in this process when an ingest is this small and all are plain text
+_TINY_FILES = 8
+_TINY_BYTES = 1024 * 1024
+_PLAIN_SUFFIXES = frozenset(
+    {".txt", ".text", ".md", ".markdown", ".rst", ".csv", ".tsv", ".json", ".jsonl", ".log"}
+)
+
+
+def _tiny(entries: Sequence[SourceEntry]) -> bool:
+    """Whether parsing ``entries`` in this process costs less than starting workers: a few
+    small plain-text files (never PDF, Word, HTML or images, whose parsers may be made to
+    work hard; those always get the workers' time and memory limits)."""
+    if len(entries) > _TINY_FILES:
+        return False
+    if any(e.path.suffix.lower() not in _PLAIN_SUFFIXES for e in entries):
+        return False
+    return sum(e.size for e in entries) <= _TINY_BYTES
+
+
 # documents whose stored state is looked up in one query
 _STATE_BLOCK = 256
 
@@ -155,8 +199,12 @@ class Ingestor:
         images: str | None = None,
         create_images: Callable[[], None] | None = None,
         tenant: str | None = None,
+        pools: PoolKeeper | None = None,
     ) -> None:
         self._store = store
+        # parse workers: a warm pool kept by the owner (a silo), else one per run
+        self._pools = pools
+        self._own_pools = pools is None
         # the tenant that owns what is written: part of each document's id, stored per row
         self._tenant = tenant
         # image vectors (CLIP) of image documents, kept in the ``images`` collection
@@ -228,6 +276,7 @@ class Ingestor:
             self._flush(writer.rows_written + writer.rows_quarantined, deleted)
         finally:
             self._end_journal(results)
+            self._close_own_pool()
         return self._report(results, writer, deleted, started)
 
     def _finisher(
@@ -280,25 +329,49 @@ class Ingestor:
         results: list[FileResult] = []
         finish = self._finisher(results, progress)
         self._halt = Halt()
-        self._prefetch_states([d.source for d in documents[:_STATE_BLOCK]])
-
-        def jobs() -> Iterator[_FileJob]:
-            for n, d in enumerate(documents):
-                if n and n % _STATE_BLOCK == 0:
-                    self._prefetch_states([x.source for x in documents[n : n + _STATE_BLOCK]])
-                yield self._job_or_failure(
-                    d.source, lambda d=d: self._job(d.source, d.sha256, d.parse)
-                )
-
         try:
-            writer = self._write_jobs(jobs(), finish)
+            writer = self._write_jobs(self._document_jobs(documents), finish)
             if self._halt:
                 self._report_unwritten([d.source for d in documents], results, finish)
             else:
                 self._flush(writer.rows_written + writer.rows_quarantined, writer.rows_deleted)
         finally:
             self._end_journal(results)
+            self._close_own_pool()
         return self._report(results, writer, writer.rows_deleted, started)
+
+    def _document_jobs(self, documents: Sequence[DocumentSource]) -> Iterator[_FileJob]:
+        """The jobs of already-parsed documents: chunked and scored by the parse workers,
+        or here when there are few."""
+        pool = self._worker_pool() if len(documents) > _TINY_DOCUMENTS else None
+        if pool is not None:
+            try:
+                yield from self._pooled(pool, self._document_tasks(documents))
+                return
+            except WorkerStartError as e:
+                log.warning("parse workers could not start (%s); parsing in this process", e)
+        self._prefetch_states([d.source for d in documents[:_STATE_BLOCK]])
+        for n, d in enumerate(documents):
+            if n and n % _STATE_BLOCK == 0:
+                self._prefetch_states([x.source for x in documents[n : n + _STATE_BLOCK]])
+            yield self._job_or_failure(d.source, lambda d=d: self._job(d.source, d.sha256, d.parse))
+
+    def _document_tasks(self, documents: Sequence[DocumentSource]) -> Iterator[object]:
+        for n, d in enumerate(documents):
+            if n % _STATE_BLOCK == 0:
+                self._prefetch_states([x.source for x in documents[n : n + _STATE_BLOCK]])
+            if self._halt:
+                yield _FileJob(d.source, [], set(), result=self._halt.result(d.source))
+                continue
+            try:
+                state = self._stored(d.source, d.sha256)
+            except Exception as e:  # noqa: BLE001 - one bad document never stops the others
+                yield self._failure(d.source, e)
+                continue
+            if isinstance(state, _FileJob):
+                yield state
+                continue
+            yield state, ParseTask(n, d.source, d.sha256, state.doc_id, parse=d.parse)
 
     def _report_unwritten(
         self, sources: list[str], results: list[FileResult], finish: Callable[[FileResult], None]
@@ -362,7 +435,118 @@ class Ingestor:
     def _parsed_jobs(
         self, entries: list[SourceEntry], names: Mapping[Path, str]
     ) -> Iterator[_FileJob]:
-        """Parse and chunk with a bounded window of workers, yielding in completion order."""
+        """Parse, chunk and score in the worker processes, yielding in completion order; a
+        tiny ingest of plain-text files is done here (starting workers would cost more)."""
+        pool = None if _tiny(entries) else self._worker_pool()
+        if pool is not None:
+            try:
+                yield from self._pooled(pool, self._file_tasks(entries, names))
+                return
+            except WorkerStartError as e:
+                log.warning("parse workers could not start (%s); parsing in this process", e)
+        yield from self._threaded_jobs(entries, names)
+
+    def _worker_pool(self) -> WorkerPool | None:
+        """The warm pool of parse workers, or None when what parses cannot travel to one."""
+        chunker = self._chunker
+        for_workers = getattr(chunker, "for_workers", None)
+        kit = WorkerKit(
+            for_workers() if callable(for_workers) else chunker, self._quality, self._parsers
+        )
+        if self._pools is None:
+            self._pools = PoolKeeper()
+        s = self._settings
+        try:
+            return self._pools.pool(kit, s.workers, s.file_timeout_s, s.file_memory_mb)
+        except Exception as e:  # noqa: BLE001 - pickling raises many kinds
+            log.info("parsing in this process: the parser setup cannot be sent to workers (%r)", e)
+            return None
+
+    def _close_own_pool(self) -> None:
+        if self._own_pools and self._pools is not None:
+            self._pools.close()
+            self._pools = None
+
+    def _file_tasks(
+        self, entries: list[SourceEntry], names: Mapping[Path, str]
+    ) -> Iterator[object]:
+        """Per file: a skip or failure decided here, or its parse task for a worker."""
+        max_bytes = int(self._settings.max_file_mb * 1024 * 1024)
+        for n, entry in enumerate(entries):
+            if n % _STATE_BLOCK == 0:
+                block = entries[n : n + _STATE_BLOCK]
+                self._prefetch_states([names.get(e.path, str(e.path)) for e in block])
+            source = names.get(entry.path, str(entry.path))
+            if self._halt:
+                yield _FileJob(source, [], set(), result=self._halt.result(source))
+                continue
+            try:
+                if entry.error is not None:
+                    raise entry.error
+                sha = hashlib.sha256(read_limited(entry.path, max_bytes)).hexdigest()
+                state = self._stored(source, sha)
+            except Exception as e:  # noqa: BLE001 - one bad file never stops the others
+                yield self._failure(source, e)
+                continue
+            if isinstance(state, _FileJob):
+                yield state
+                continue
+            task = ParseTask(
+                n, source, sha, state.doc_id, path=str(entry.path), max_bytes=max_bytes
+            )
+            yield state, task
+
+    def _pooled(self, pool: WorkerPool, items: Iterator[object]) -> Iterator[_FileJob]:
+        """Run ``items`` (ready jobs, and (state, task) pairs) through the workers."""
+        pending: dict[int, tuple[_Pending, ParseTask]] = {}
+
+        def tasks() -> Iterator[object]:
+            for item in items:
+                if isinstance(item, tuple):
+                    state, task = item
+                    pending[task.key] = (state, task)
+                    yield task
+                else:
+                    yield item
+
+        def local(task: ParseTask) -> ParseOutcome:
+            try:
+                return prepare(self._kit(), task)
+            except MemoryError:
+                code, message = too_costly("memory", task.source, self._settings.file_memory_mb)
+                return ParseOutcome(task.key, error_code=code, error=message)
+
+        window = max(2, self._settings.workers * 2)
+        for item in pool.run(tasks(), window=window, local=local):
+            if isinstance(item, _FileJob):
+                yield item
+                continue
+            state, task = pending.pop(item.key)
+            job = self._from_outcome(state, item)
+            if (
+                task.path is not None
+                and self._image_embedder is not None
+                and job.chunks
+                and job.chunks[0].mime_type.startswith("image/")
+            ):
+                path = Path(task.path)
+                job = self._job_or_failure(
+                    state.source, lambda job=job, path=path: self._with_image_vector(job, path)
+                )
+            yield job
+
+    def _with_image_vector(self, job: _FileJob, path: Path) -> _FileJob:
+        """``job`` with the image vector of its file (an image, with an image model)."""
+        data = read_limited(path, int(self._settings.max_file_mb * 1024 * 1024))
+        t0 = time.perf_counter()
+        job.image_vector = self._image_embedder.embed_images([data])[0]
+        self._clock.add("image_embed", time.perf_counter() - t0)
+        return job
+
+    def _threaded_jobs(
+        self, entries: list[SourceEntry], names: Mapping[Path, str]
+    ) -> Iterator[_FileJob]:
+        """Parse and chunk with a bounded window of threads, yielding in completion order."""
         window = max(2, self._settings.workers * 2)
         with ThreadPoolExecutor(self._settings.workers, thread_name_prefix="ragsilo-parse") as pool:
             pending: deque[Future[_FileJob]] = deque()
@@ -466,6 +650,20 @@ class Ingestor:
 
     def _job(self, source: str, sha: str, parse: Callable[[], ParsedDocument]) -> _FileJob:
         """The chunks of one document version, or a skip when the store already holds it."""
+        pending = self._stored(source, sha)
+        if isinstance(pending, _FileJob):
+            return pending
+        task = ParseTask(0, source, sha, pending.doc_id, parse=parse)
+        try:
+            outcome = prepare(self._kit(), task)
+        except MemoryError:
+            code, message = too_costly("memory", source, self._settings.file_memory_mb)
+            outcome = ParseOutcome(0, error_code=code, error=message)
+        return self._from_outcome(pending, outcome)
+
+    def _stored(self, source: str, sha: str) -> _FileJob | _Pending:
+        """A skip when the store already holds exactly this version of ``source``, else what
+        it holds of the document (to replace once the new chunks are written)."""
         doc_id = self._doc_id(source)
         stored = self._states.pop(doc_id, None)
         purged = self._purged.pop(doc_id, None)
@@ -481,7 +679,6 @@ class Ingestor:
         old_where = {r["id"]: r.get("_where", MAIN) for r in stored}
         old_ids = set(old_where)
         gone = [p for p in purged or () if p["file_sha256"] == sha and p["id"] not in old_ids]
-        purged_ids = {str(p["id"]) for p in gone}
         if _is_complete(stored + gone, sha):
             quarantined = sum(1 for w in old_where.values() if w == QUARANTINE)
             return _FileJob(
@@ -490,40 +687,47 @@ class Ingestor:
                 old_ids,
                 result=FileResult(source, "skipped", len(stored), quarantined=quarantined),
             )
-        t0 = time.perf_counter()
-        doc = parse()
-        chunks = self._chunker.chunk(doc, doc_id=doc_id, source=source, file_sha256=sha)
-        chunks = [replace(c, doc_chunks=len(chunks)) for c in chunks]
-        t1 = time.perf_counter()
-        self._clock.add("parse", t1 - t0)
-        scores: list[QualityScore] = []
-        if self._quality is not None:
-            # OCR text is checked for garbling; an image's caption is ours, never scored down
-            scores = [
-                QualityScore(1.0)
-                if c.metadata.get("caption")
-                else self._quality.score_text(c.text, ocr=bool(c.metadata.get("ocr")))
-                for c in chunks
-            ]
-            self._clock.add("score", time.perf_counter() - t1)
-        job = _FileJob(source, chunks, old_ids, old_where=old_where, scores=scores)
-        job.purged = purged_ids & {c.id for c in chunks}
+        return _Pending(source, doc_id, sha, old_ids, old_where, {str(p["id"]) for p in gone})
+
+    def _from_outcome(self, pending: _Pending, outcome: ParseOutcome) -> _FileJob:
+        """The job of a parsed document (or its failure)."""
+        self._clock.add("parse", outcome.parse_s)
+        if outcome.score_s:
+            self._clock.add("score", outcome.score_s)
+        source = pending.source
+        if outcome.error_code is not None:
+            failed = FileResult(source, "failed", 0, outcome.error_code, outcome.error or "")
+            return _FileJob(source, [], set(), result=failed)
+        chunks = outcome.chunks
+        job = _FileJob(
+            source, chunks, pending.old_ids, old_where=pending.old_where, scores=outcome.scores
+        )
+        # chunks of another version (the file changed after it was hashed) are never purged
+        job.purged = pending.purged & {c.id for c in chunks}
         return job
+
+    def _kit(self) -> WorkerKit:
+        """What parses, chunks and scores a document, here or in a worker."""
+        return WorkerKit(self._chunker, self._quality, self._parsers)
 
     def _job_or_failure(self, source: str, make: Callable[[], _FileJob]) -> _FileJob:
         try:
             return make()
-        except RagsiloError as e:
+        except Exception as e:  # noqa: BLE001 - one bad file never stops the others
+            return self._failure(source, e)
+
+    def _failure(self, source: str, e: Exception) -> _FileJob:
+        """The job of a document that failed with ``e`` (or a stop, when Milvus is gone)."""
+        if isinstance(e, RagsiloError):
             if stops_the_ingest(e):
                 self._halt.trip(e)
                 return _FileJob(source, [], set(), result=self._halt.result(source))
             failed = FileResult(source, "failed", 0, e.code, str(e))
             return _FileJob(source, [], set(), result=failed)
-        except Exception as e:  # noqa: BLE001 - one bad file never stops the others
-            log.exception("unexpected error while reading %s", source)
-            return _FileJob(
-                source, [], set(), result=FileResult(source, "failed", 0, "internal_error", repr(e))
-            )
+        log.error("unexpected error while reading %s", source, exc_info=e)
+        return _FileJob(
+            source, [], set(), result=FileResult(source, "failed", 0, "internal_error", repr(e))
+        )
 
     # --------------------------------------------------------------------- prune
     def _prune(self, paths: Sequence[str | Path], seen: set[Path]) -> tuple[list[FileResult], int]:

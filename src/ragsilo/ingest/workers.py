@@ -1,0 +1,554 @@
+"""Parse, chunk and score in worker processes, each file under a hard time and memory limit.
+
+Parsing, chunking and scoring are Python-heavy: in threads they fight over the
+GIL and adding workers does not help. Here they run in ``ingest.workers``
+processes (started with ``spawn``, so they are safe beside threads and on every
+platform), each given one file at a time:
+
+* a worker that works on one file for longer than ``ingest.file_timeout_s`` is
+  killed and replaced; the file fails alone with the code ``file_too_costly``;
+* a worker's address space may grow by at most ``ingest.file_memory_mb`` over
+  what it holds once started (``RLIMIT_AS``); a file that needs more fails the
+  same way, and the worker is replaced so that nothing it half-built lingers.
+
+Everything a worker needs (the chunker, the quality scorer, the parser
+registry) travels to it pickled once, when it starts (a :class:`WorkerKit`);
+the pool stays warm between ingests of one silo. What comes back per file is
+its chunks and their text scores (:class:`ParseOutcome`).
+
+:func:`prepare` is the one function that parses, chunks and scores a document;
+the in-process path (tiny inputs, or a kit that cannot travel) calls the same.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import itertools
+import logging
+import multiprocessing
+import os
+import pickle
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+CODE = "file_too_costly"
+# how long a fresh worker may take to start (import ragsilo, load the tokenizer)
+_START_TIMEOUT_S = 120.0
+
+
+def machine_cores() -> int:
+    """The cores this process may run on (its CPU affinity), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class WorkerKit:
+    """What a worker needs to turn one document into scored chunks; pickled once per worker."""
+
+    chunker: Any
+    quality: Any = None  # a QualityScorer, or None when scoring is off
+    parsers: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ParseTask:
+    """One document for a worker: a file to read (``path``) or a picklable ``parse``."""
+
+    key: int
+    source: str
+    sha256: str
+    doc_id: str
+    path: str | None = None
+    max_bytes: int = 0
+    parse: Callable[[], Any] | None = None
+
+
+@dataclass
+class ParseOutcome:
+    """A worker's answer: the chunks and their scores, or the error that failed the file."""
+
+    key: int
+    chunks: list[Any] = field(default_factory=list)
+    scores: list[Any] = field(default_factory=list)
+    sha256: str = ""
+    error_code: str | None = None
+    error: str | None = None
+    parse_s: float = 0.0
+    score_s: float = 0.0
+    # the worker should be replaced (it hit its memory limit)
+    recycle: bool = False
+
+
+def score_chunks(quality: Any, chunks: list[Any]) -> list[Any]:
+    """The text score of each chunk (OCR text is checked for garbling; an image's caption is
+    ours, never scored down). The one place that calls the scorer per chunk."""
+    from ragsilo.quality import QualityScore
+
+    return [
+        QualityScore(1.0)
+        if c.metadata.get("caption")
+        else quality.score_text(c.text, ocr=bool(c.metadata.get("ocr")))
+        for c in chunks
+    ]
+
+
+def prepare(kit: WorkerKit, task: ParseTask) -> ParseOutcome:
+    """Parse, chunk and score one document; errors become the outcome, never escape.
+
+    A :class:`MemoryError` is left to the caller (a worker answers it and is
+    replaced; in-process it is a plain failure).
+    """
+    from ragsilo.errors import RagsiloError
+
+    t0 = time.perf_counter()
+    sha = task.sha256
+    try:
+        if task.path is not None:
+            from ragsilo.parsers import parse_bytes
+            from ragsilo.sources import read_limited
+
+            path = Path(task.path)
+            data = read_limited(path, task.max_bytes)
+            # the file may have changed since it was hashed: what is parsed is what is stored
+            sha = hashlib.sha256(data).hexdigest()
+            doc = parse_bytes(data, path.name, parsers=kit.parsers)
+            del data
+        else:
+            assert task.parse is not None
+            doc = task.parse()
+        chunks = kit.chunker.chunk(doc, doc_id=task.doc_id, source=task.source, file_sha256=sha)
+        chunks = [replace(c, doc_chunks=len(chunks)) for c in chunks]
+        t1 = time.perf_counter()
+        scores = score_chunks(kit.quality, chunks) if kit.quality is not None else []
+        t2 = time.perf_counter()
+    except RagsiloError as e:
+        return ParseOutcome(task.key, sha256=sha, error_code=e.code, error=str(e))
+    except MemoryError:
+        raise
+    except Exception as e:  # noqa: BLE001 - one bad file never stops the others
+        log.exception("unexpected error while reading %s", task.source)
+        return ParseOutcome(task.key, sha256=sha, error_code="internal_error", error=repr(e))
+    return ParseOutcome(task.key, chunks, scores, sha, parse_s=t1 - t0, score_s=t2 - t1)
+
+
+def too_costly(limit: str, source: str, value: float) -> tuple[str, str]:
+    """The code and message of a file over its ``limit`` ('time' or 'memory')."""
+    if limit == "time":
+        what = f"parsing it took longer than {value:g} s"
+        setting = "ingest.file_timeout_s"
+    else:
+        what = f"parsing it needed more than {value:g} MB of memory"
+        setting = "ingest.file_memory_mb"
+    return CODE, (
+        f"{source}: {what}, so it was stopped; the other files go on. If the file is "
+        f"trusted, raise {setting} (RAGSILO_INGEST__{setting.split('.')[1].upper()}) "
+        "and ingest it again"
+    )
+
+
+# ------------------------------------------------------------------ the worker side
+def _set_memory_limit(extra_mb: float) -> None:
+    """Cap this process's address space at what it holds now plus ``extra_mb``."""
+    try:
+        import resource
+    except ImportError:  # not on this platform: the time limit still holds
+        return
+    try:
+        with open("/proc/self/statm", encoding="ascii") as f:
+            held = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        held = 0
+    limit = held + int(extra_mb * 1024 * 1024)
+    soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _worker_main(conn: Connection, kit_bytes: bytes, memory_mb: float) -> None:
+    """A worker: load the kit, answer 'ready', then parse one task at a time until told to stop
+    (``None``) or the pipe closes (the ingest went away)."""
+    # one thread per worker: the pool is the parallelism
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "RAYON_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        kit: WorkerKit = pickle.loads(kit_bytes)
+        # warm up: parsing a tiny text loads the tokenizer and the scorer now, not per file
+        from ragsilo.models import ParsedDocument, Section
+
+        kit.chunker.chunk(
+            ParsedDocument("w", "text/plain", (Section("warm up text for the worker"),)),
+            doc_id="w",
+            source="w",
+            file_sha256="w",
+        )
+    except BaseException as e:  # noqa: BLE001 - the parent falls back to in-process work
+        with contextlib.suppress(OSError):
+            conn.send(("failed", repr(e)))
+        return
+    if memory_mb > 0:
+        _set_memory_limit(memory_mb)
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):
+            return
+        if task is None:
+            return
+        try:
+            outcome = prepare(kit, task)
+        except MemoryError:
+            code, message = too_costly("memory", task.source, memory_mb)
+            outcome = ParseOutcome(task.key, error_code=code, error=message, recycle=True)
+        try:
+            conn.send(outcome)
+        except MemoryError:
+            code, message = too_costly("memory", task.source, memory_mb)
+            conn.send(ParseOutcome(task.key, error_code=code, error=message, recycle=True))
+        except (BrokenPipeError, OSError):
+            return
+        if outcome.recycle:
+            return
+
+
+# ------------------------------------------------------------------ the parent side
+class WorkerStartError(Exception):
+    """The workers could not start (the kit does not unpickle there, say): work in-process."""
+
+
+class _Worker:
+    def __init__(self, ctx: Any, kit_bytes: bytes, memory_mb: float) -> None:
+        parent, child = ctx.Pipe(duplex=True)
+        self.conn: Connection = parent
+        self.process = ctx.Process(
+            target=_worker_main,
+            args=(child, kit_bytes, memory_mb),
+            name="ragsilo-parse",
+            daemon=True,
+        )
+        self.process.start()
+        child.close()
+        self.ready = False
+        self.task: ParseTask | None = None
+        self.started = 0.0
+
+    def await_ready(self, timeout: float) -> None:
+        if not self.conn.poll(timeout):
+            self.kill()
+            raise WorkerStartError(f"a parse worker did not start within {timeout:g} s")
+        try:
+            kind, detail = self.conn.recv()
+        except (EOFError, OSError) as e:
+            self.kill()
+            raise WorkerStartError(f"a parse worker died while starting: {e!r}") from e
+        if kind != "ready":
+            self.kill()
+            raise WorkerStartError(f"a parse worker could not start: {detail}")
+        self.ready = True
+
+    def kill(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.process.kill()
+        self.process.join(5)
+        self.conn.close()
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self.conn.send(None)
+        self.process.join(2)
+        if self.process.is_alive():
+            self.kill()
+        else:
+            self.conn.close()
+
+
+class WorkerPool:
+    """``workers`` parse processes, started on first use and kept until :meth:`close`.
+
+    :meth:`run` feeds tasks to idle workers from a thread of its own and hands
+    the outcomes back through a bounded queue, so parsing goes on while the
+    caller embeds and writes, and memory stays flat however many files come.
+    One :meth:`run` at a time.
+    """
+
+    def __init__(
+        self,
+        kit: WorkerKit | bytes,
+        workers: int,
+        *,
+        file_timeout_s: float = 120.0,
+        file_memory_mb: float = 2048.0,
+    ) -> None:
+        # pickled here, in the caller, so that a kit which cannot travel fails at once
+        self._kit_bytes = kit if isinstance(kit, bytes) else pickle.dumps(kit)
+        self.workers = workers
+        self.file_timeout_s = file_timeout_s
+        self.file_memory_mb = file_memory_mb
+        self._ctx = multiprocessing.get_context("spawn")
+        self._pool: list[_Worker] = []
+        self._lock = threading.Lock()
+        self.replaced = 0  # workers killed or recycled and started again (for tests and stats)
+
+    @property
+    def started(self) -> bool:
+        return bool(self._pool)
+
+    def _start(self) -> None:
+        """Start workers until there are ``workers`` of them."""
+        with self._lock:
+            self._pool = [w for w in self._pool if w.process.is_alive()]
+            missing = self.workers - len(self._pool)
+        if missing <= 0:
+            return
+        fresh = [self._new() for _ in range(missing)]
+        try:
+            for w in fresh:
+                w.await_ready(_START_TIMEOUT_S)
+        except WorkerStartError:
+            for w in fresh:
+                w.kill()
+            if not self._pool:
+                raise
+            log.error("only %d of %d parse workers are running", len(self._pool), self.workers)
+            return
+        with self._lock:
+            self._pool.extend(fresh)
+
+    def _new(self) -> _Worker:
+        return _Worker(self._ctx, self._kit_bytes, self.file_memory_mb)
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, []
+        for w in pool:
+            w.stop()
+
+    def run(
+        self,
+        tasks: Iterable[object],
+        *,
+        window: int,
+        local: Callable[[ParseTask], ParseOutcome],
+    ) -> Iterator[object]:
+        """The outcome of each task, in completion order.
+
+        ``tasks`` may also yield other things (files decided without parsing),
+        which pass straight through. A task that cannot be pickled runs through
+        ``local`` on the feeding thread. At most ``window`` outcomes wait for
+        the caller. Raises :class:`WorkerStartError` before the first outcome
+        when the workers cannot start.
+        """
+        self._start()
+        out: queue.Queue[object] = queue.Queue(maxsize=max(1, window))
+        stop = threading.Event()
+        done = object()
+        failure: list[BaseException] = []
+
+        def emit(item: object) -> bool:
+            while not stop.is_set():
+                try:
+                    out.put(item, timeout=0.2)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
+        def feed() -> None:
+            try:
+                self._feed(iter(tasks), emit, stop, local)
+            except BaseException as e:  # noqa: BLE001 - raised again in the caller
+                failure.append(e)
+            finally:
+                emit(done) if not stop.is_set() else None
+
+        thread = threading.Thread(target=feed, name="ragsilo-parse-feed", daemon=True)
+        thread.start()
+        try:
+            while True:
+                item = out.get()
+                if item is done:
+                    break
+                yield item
+            if failure:
+                raise failure[0]
+        finally:
+            stop.set()
+            thread.join()
+
+    def _feed(
+        self,
+        tasks: Iterator[object],
+        emit: Callable[[object], bool],
+        stop: threading.Event,
+        local: Callable[[ParseTask], ParseOutcome],
+    ) -> None:
+        idle = list(self._pool)
+        busy: list[_Worker] = []
+        exhausted = False
+        try:
+            while True:
+                while idle and not exhausted and not stop.is_set():
+                    item = next(tasks, None)
+                    if item is None:
+                        exhausted = True
+                        break
+                    if not isinstance(item, ParseTask):
+                        if not emit(item):  # decided without parsing: passes straight through
+                            return
+                        continue
+                    w = idle.pop()
+                    try:
+                        w.conn.send(item)
+                    except (pickle.PicklingError, AttributeError, TypeError):
+                        idle.append(w)  # a parse that cannot travel: done here instead
+                        if not emit(local(item)):
+                            return
+                        continue
+                    except OSError:  # the worker is gone: another takes its place
+                        fresh = self._replace(w)
+                        if fresh is not None:
+                            idle.append(fresh)
+                        elif not idle and not busy:
+                            if not emit(local(item)):
+                                return
+                            continue
+                        tasks = itertools.chain([item], tasks)
+                        continue
+                    w.task, w.started = item, time.monotonic()
+                    busy.append(w)
+                if not busy or stop.is_set():
+                    return
+                now = time.monotonic()
+                wait_s = min(w.started + self.file_timeout_s for w in busy) - now
+                ready = wait(
+                    [w.conn for w in busy] + [w.process.sentinel for w in busy],
+                    timeout=max(0.0, min(wait_s, 0.5)),  # and look at ``stop`` twice a second
+                )
+                if stop.is_set():
+                    return
+                now = time.monotonic()
+                for w in list(busy):
+                    outcome = self._collect(w, ready, now)
+                    if outcome is None:
+                        continue
+                    busy.remove(w)
+                    w.task = None
+                    if outcome.recycle or not w.process.is_alive() or w.conn.closed:
+                        fresh = self._replace(w)
+                        if fresh is not None:
+                            idle.append(fresh)
+                    else:
+                        idle.append(w)
+                    if not emit(outcome):
+                        return
+                if not idle and not busy:  # no worker could be replaced: the rest here
+                    for item in tasks:
+                        if stop.is_set() or not emit(
+                            local(item) if isinstance(item, ParseTask) else item
+                        ):
+                            return
+                    return
+        finally:
+            # a run left early: workers still on a task are stopped, so that the next run
+            # does not read this one's answers; it starts new ones in their place
+            for w in busy:
+                w.kill()
+                with self._lock:
+                    self._pool = [p for p in self._pool if p is not w]
+
+    def _collect(self, w: _Worker, ready: list[Any], now: float) -> ParseOutcome | None:
+        """``w``'s outcome if it has one (answered, died, or ran out of time), else None."""
+        task = w.task
+        assert task is not None
+        if w.conn in ready or w.process.sentinel in ready:
+            try:
+                if w.conn.poll():
+                    got = w.conn.recv()
+                    if isinstance(got, ParseOutcome):
+                        return got
+            except (EOFError, OSError):
+                pass
+            if w.process.is_alive() and w.conn.poll(0.5):
+                return self._collect(w, [w.conn], now)
+            # the worker died on this file: out of memory in native code, or a crash
+            w.process.join(1)
+            code, message = too_costly("memory", task.source, self.file_memory_mb)
+            exit_code = w.process.exitcode
+            if exit_code not in (None, -9, 137) and exit_code < 0:
+                message = (
+                    f"{task.source}: the parse worker crashed on it (signal {-exit_code}); "
+                    f"the other files go on. {message.split('; the other files go on. ')[-1]}"
+                )
+            return ParseOutcome(task.key, error_code=code, error=message, recycle=True)
+        if now >= w.started + self.file_timeout_s:
+            code, message = too_costly("time", task.source, self.file_timeout_s)
+            log.warning("parse worker %s stopped: %s", w.process.pid, message)
+            w.kill()
+            return ParseOutcome(task.key, error_code=code, error=message, recycle=True)
+        return None
+
+    def _replace(self, w: _Worker) -> _Worker | None:
+        """Kill ``w`` and start another in its place; None when that one cannot start."""
+        w.kill()
+        self.replaced += 1
+        fresh = self._new()
+        try:
+            fresh.await_ready(_START_TIMEOUT_S)
+        except WorkerStartError as e:
+            log.error("a parse worker could not be replaced: %s", e)
+            with self._lock:
+                self._pool = [p for p in self._pool if p is not w]
+            return None
+        with self._lock:
+            self._pool = [fresh if p is w else p for p in self._pool]
+        return fresh
+
+
+class PoolKeeper:
+    """Keeps one warm :class:`WorkerPool` for its owner (a silo) between ingests; a pool for
+    another kit or other limits replaces it."""
+
+    def __init__(self) -> None:
+        self._pool: WorkerPool | None = None
+        self._key: tuple[Any, ...] | None = None
+        self._lock = threading.Lock()
+
+    def pool(
+        self, kit: WorkerKit, workers: int, file_timeout_s: float, file_memory_mb: float
+    ) -> WorkerPool:
+        """The pool for ``kit``; raises what pickling raises when the kit cannot travel."""
+        kit_bytes = pickle.dumps(kit)
+        key = (hashlib.sha256(kit_bytes).digest(), workers, file_timeout_s, file_memory_mb)
+        with self._lock:
+            if self._pool is not None and self._key == key:
+                return self._pool
+            old, self._pool = (
+                self._pool,
+                WorkerPool(
+                    kit_bytes, workers, file_timeout_s=file_timeout_s, file_memory_mb=file_memory_mb
+                ),
+            )
+            self._key = key
+        if old is not None:
+            old.close()
+        return self._pool
+
+    def close(self) -> None:
+        with self._lock:
+            old, self._pool, self._key = self._pool, None, None
+        if old is not None:
+            old.close()
