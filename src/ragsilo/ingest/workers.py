@@ -134,6 +134,8 @@ def prepare(kit: WorkerKit, task: ParseTask) -> ParseOutcome:
         scores = score_chunks(kit.quality, chunks) if kit.quality is not None else []
         t2 = time.perf_counter()
     except RagsiloError as e:
+        if _out_of_memory(e):
+            raise MemoryError(str(e)) from e  # a parser reported it as unreadable: it is not
         return ParseOutcome(task.key, sha256=sha, error_code=e.code, error=str(e))
     except MemoryError:
         raise
@@ -141,6 +143,18 @@ def prepare(kit: WorkerKit, task: ParseTask) -> ParseOutcome:
         log.exception("unexpected error while reading %s", task.source)
         return ParseOutcome(task.key, sha256=sha, error_code="internal_error", error=repr(e))
     return ParseOutcome(task.key, chunks, scores, sha, parse_s=t1 - t0, score_s=t2 - t1)
+
+
+def _out_of_memory(error: BaseException) -> bool:
+    """Whether ``error`` was caused, at any depth, by running out of memory."""
+    seen: set[int] = set()
+    cause: BaseException | None = error
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, MemoryError):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 def too_costly(limit: str, source: str, value: float) -> tuple[str, str]:

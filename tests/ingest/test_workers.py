@@ -1,0 +1,152 @@
+"""Parse workers: processes that parse, chunk and score, each file under hard limits."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from ragsilo.chunking import create_chunker
+from ragsilo.ingest.workers import ParseTask, WorkerKit, WorkerPool, prepare
+from ragsilo.quality import QualityScorer
+from ragsilo.settings import ChunkingSettings, QualitySettings
+
+from ._costly import costly_parsers
+
+WORDS = [
+    "river",
+    "mountain",
+    "lantern",
+    "harbour",
+    "meadow",
+    "copper",
+    "violin",
+    "glacier",
+    "orchard",
+    "falcon",
+]
+
+
+def _write_files(folder: Path, n: int) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for i in range(n):
+        words = [WORDS[(i * 3 + j) % len(WORDS)] for j in range(40)]
+        p = folder / f"note{i:02d}.txt"
+        p.write_text(f"Note {i} about the {' '.join(words)}.\n", encoding="utf-8")
+        out.append(p)
+    return out
+
+
+def _kit(embedder) -> WorkerKit:
+    chunker = create_chunker(ChunkingSettings(), embedder.count_tokens)
+    return WorkerKit(chunker.for_workers(), QualityScorer(QualitySettings()), costly_parsers())
+
+
+def test_workers_give_the_same_chunks_and_scores_as_this_process(tmp_path: Path, embedder) -> None:
+    files = _write_files(tmp_path / "docs", 6)
+    kit = _kit(embedder)
+    tasks = [
+        ParseTask(n, str(p), "", f"doc{n}", path=str(p), max_bytes=1 << 20)
+        for n, p in enumerate(files)
+    ]
+    pool = WorkerPool(kit, 2)
+    try:
+        got = {o.key: o for o in pool.run(iter(tasks), window=4, local=lambda t: prepare(kit, t))}
+    finally:
+        pool.close()
+    assert sorted(got) == list(range(6))
+    for t in tasks:
+        here = prepare(kit, t)
+        there = got[t.key]
+        assert there.error is None
+        assert [c.id for c in there.chunks] == [c.id for c in here.chunks]
+        assert [c.text for c in there.chunks] == [c.text for c in here.chunks]
+        assert there.scores == here.scores
+        assert there.sha256 == here.sha256 != ""
+
+
+def _silo_with_costly_parsers(make_silo, **ingest):
+    silo = make_silo(ingest={"workers": 2, **ingest})
+    silo._parsers = costly_parsers()  # the registry the workers get
+    return silo
+
+
+def test_a_file_over_the_time_limit_fails_alone(make_silo, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    _write_files(docs, 9)  # more than a tiny ingest: the workers parse
+    (docs / "crafted.txt").write_text("SLOW to parse, on purpose.", encoding="utf-8")
+    silo = _silo_with_costly_parsers(make_silo, file_timeout_s=3)
+    t0 = time.monotonic()
+    report = silo.ingest([docs])
+    assert time.monotonic() - t0 < 40  # not the minute the crafted file asks for
+    by_name = {Path(r.path).name: r for r in report.files}
+    bad = by_name.pop("crafted.txt")
+    assert bad.status == "failed" and bad.error_code == "file_too_costly"
+    assert "longer than 3 s" in bad.message and "ingest.file_timeout_s" in bad.message
+    assert {r.status for r in by_name.values()} == {"ingested"}
+    assert len(by_name) == 9
+    # the worker that was killed is replaced: the next ingest runs on a full pool
+    (docs / "crafted.txt").unlink()
+    _write_files(tmp_path / "more", 9)
+    again = silo.ingest([tmp_path / "more"])
+    assert {r.status for r in again.files} == {"ingested"}
+
+
+def test_a_file_over_the_memory_limit_fails_alone(make_silo, tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    _write_files(docs, 9)
+    (docs / "bomb.txt").write_text("HUNGRY for memory, on purpose.", encoding="utf-8")
+    silo = _silo_with_costly_parsers(make_silo, file_memory_mb=256)
+    report = silo.ingest([docs])
+    by_name = {Path(r.path).name: r for r in report.files}
+    bad = by_name.pop("bomb.txt")
+    assert bad.status == "failed" and bad.error_code == "file_too_costly"
+    assert "256 MB" in bad.message and "ingest.file_memory_mb" in bad.message
+    assert [r.status for r in by_name.values()] == ["ingested"] * 9
+
+
+def test_the_workers_stay_warm_between_ingests_of_one_silo(make_silo, tmp_path: Path) -> None:
+    silo = make_silo(ingest={"workers": 2})
+    _write_files(tmp_path / "a", 9)
+    _write_files(tmp_path / "b", 9)
+    silo.ingest([tmp_path / "a"])
+    pool = silo._parse_pools._pool
+    pids = sorted(w.process.pid for w in pool._pool)
+    assert len(pids) == 2 and os.getpid() not in pids
+    report = silo.ingest([tmp_path / "b"])
+    assert {r.status for r in report.files} == {"ingested"}
+    assert silo._parse_pools._pool is pool
+    assert sorted(w.process.pid for w in pool._pool) == pids
+    silo.close()
+    assert not pool.started
+
+
+def test_a_setup_that_cannot_travel_is_parsed_in_this_process(make_silo, tmp_path: Path) -> None:
+    silo = make_silo(ingest={"workers": 2})
+    silo._chunker = create_chunker(ChunkingSettings(), lambda text: len(text.split()))
+    _write_files(tmp_path / "docs", 9)
+    report = silo.ingest([tmp_path / "docs"])
+    assert {r.status for r in report.files} == {"ingested"}
+    assert report.chunks_written + report.chunks_quarantined >= 9
+
+
+def test_workers_default_to_the_machine_cores() -> None:
+    from ragsilo.settings import IngestSettings
+
+    assert IngestSettings().workers == min(64, len(os.sched_getaffinity(0)))
+    s = IngestSettings()
+    assert s.file_timeout_s == 120 and s.file_memory_mb == 2048
+
+
+@pytest.mark.parametrize("n", [40])
+def test_many_texts_go_through_the_workers(make_silo, n: int) -> None:
+    silo = make_silo(ingest={"workers": 2})
+    texts = [f"Text {i}: the {WORDS[i % 10]} and the {WORDS[(i + 3) % 10]} meet." for i in range(n)]
+    report = silo.ingest_texts(texts)
+    assert [r.status for r in report.files] == ["ingested"] * n
+    assert silo._parse_pools._pool is not None and silo._parse_pools._pool.started
+    again = silo.ingest_texts(texts)
+    assert [r.status for r in again.files] == ["skipped"] * n
