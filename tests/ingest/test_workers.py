@@ -150,3 +150,30 @@ def test_many_texts_go_through_the_workers(make_silo, n: int) -> None:
     assert silo._parse_pools._pool is not None and silo._parse_pools._pool.started
     again = silo.ingest_texts(texts)
     assert [r.status for r in again.files] == ["skipped"] * n
+
+
+def test_a_script_without_a_main_guard_neither_hangs_nor_runs_again(tmp_path: Path) -> None:
+    """Workers are fresh interpreters: the caller's script is not run again in each (as
+    ``multiprocessing`` spawn would, ingesting again there or hanging the parent)."""
+    import subprocess
+    import sys
+
+    marker = tmp_path / "runs.txt"
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "from ragsilo.settings import load_settings\n"
+        "from ragsilo.silo import Silo\n"
+        f"open({str(marker)!r}, 'a').write('run\\n')\n"
+        f"silo = Silo.open(load_settings(None, {{'milvus': {{'uri': {str(tmp_path / 'u.db')!r}}},"
+        " 'ingest': {'workers': 2}}))\n"
+        "texts = [f'Text {i} tells of rivers, mountains and the number {i}.' for i in range(40)]\n"
+        "r = silo.ingest_texts(texts)\n"
+        "print('STATUS', sorted({f.status for f in r.files}), silo._parse_pools._pool.started)\n"
+        "silo.close()\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=300, check=False
+    )
+    assert "STATUS ['ingested'] True" in done.stdout, done.stderr[-2000:]
+    assert marker.read_text(encoding="utf-8") == "run\n"

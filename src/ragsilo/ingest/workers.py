@@ -2,8 +2,9 @@
 
 Parsing, chunking and scoring are Python-heavy: in threads they fight over the
 GIL and adding workers does not help. Here they run in ``ingest.workers``
-processes (started with ``spawn``, so they are safe beside threads and on every
-platform), each given one file at a time:
+processes, each a fresh interpreter that imports only ragsilo (safe beside
+threads, and never running the caller's script again as ``multiprocessing``'s
+``spawn`` does), each given one file at a time:
 
 * a worker that works on one file for longer than ``ingest.file_timeout_s`` is
   killed and replaced; the file fails alone with the code ``file_too_costly``;
@@ -26,10 +27,12 @@ import contextlib
 import hashlib
 import itertools
 import logging
-import multiprocessing
 import os
 import pickle
 import queue
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -191,13 +194,20 @@ def _set_memory_limit(extra_mb: float) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
+def _worker_entry() -> None:
+    """A worker process's entry (``python -c``): its end of the socket is the fd in argv."""
+    conn = Connection(int(sys.argv[1]))
+    try:
+        kit_bytes = conn.recv_bytes()
+        memory_mb = float(conn.recv())
+    except (EOFError, OSError):
+        return
+    _worker_main(conn, kit_bytes, memory_mb)
+
+
 def _worker_main(conn: Connection, kit_bytes: bytes, memory_mb: float) -> None:
     """A worker: load the kit, answer 'ready', then parse one task at a time until told to stop
-    (``None``) or the pipe closes (the ingest went away)."""
-    # one thread per worker: the pool is the parallelism
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "RAYON_NUM_THREADS"):
-        os.environ.setdefault(var, "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    (``None``) or the socket closes (the ingest went away)."""
     try:
         kit: WorkerKit = pickle.loads(kit_bytes)
         # warm up: parsing a tiny text loads the tokenizer and the scorer now, not per file
@@ -244,23 +254,67 @@ class WorkerStartError(Exception):
     """The workers could not start (the kit does not unpickle there, say): work in-process."""
 
 
+_ENTRY = "from ragsilo.ingest.workers import _worker_entry; _worker_entry()"
+# one thread per worker: the pool is the parallelism
+_WORKER_ENV = {
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "RAYON_NUM_THREADS": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+}
+
+
 class _Worker:
-    def __init__(self, ctx: Any, kit_bytes: bytes, memory_mb: float) -> None:
-        parent, child = ctx.Pipe(duplex=True)
-        self.conn: Connection = parent
-        self.process = ctx.Process(
-            target=_worker_main,
-            args=(child, kit_bytes, memory_mb),
-            name="ragsilo-parse",
-            daemon=True,
-        )
-        self.process.start()
-        child.close()
-        self.ready = False
+    """One worker process: a fresh interpreter (``python -c``) joined by a socket pair.
+
+    Not ``multiprocessing``: its ``spawn`` runs the caller's main script again in
+    every worker, and a script without an ``if __name__ == "__main__"`` guard
+    would ingest again there, or hang its parent; a fresh interpreter imports
+    only ragsilo.
+    """
+
+    def __init__(self, kit_bytes: bytes, memory_mb: float) -> None:
+        parent, child = socket.socketpair()
+        env = {
+            **os.environ,
+            **_WORKER_ENV,
+            # the caller's import path, so that what the kit names can be imported there
+            "PYTHONPATH": os.pathsep.join(p or os.getcwd() for p in sys.path),
+        }
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", _ENTRY, str(child.fileno())],
+                pass_fds=(child.fileno(),),
+                env=env,
+                stdin=subprocess.DEVNULL,
+            )
+        except OSError as e:
+            parent.close()
+            raise WorkerStartError(f"a parse worker could not be started: {e}") from e
+        finally:
+            child.close()
+        self.conn: Connection = Connection(parent.detach())
+        self._kit_bytes = kit_bytes
+        self._memory_mb = memory_mb
         self.task: ParseTask | None = None
         self.started = 0.0
 
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
     def await_ready(self, timeout: float) -> None:
+        """Send the kit and wait for 'ready'; raises :class:`WorkerStartError`."""
+        try:
+            self.conn.send_bytes(self._kit_bytes)
+            self.conn.send(self._memory_mb)
+        except OSError as e:
+            self.kill()
+            raise WorkerStartError(f"a parse worker died while starting: {e!r}") from e
         if not self.conn.poll(timeout):
             self.kill()
             raise WorkerStartError(f"a parse worker did not start within {timeout:g} s")
@@ -272,22 +326,23 @@ class _Worker:
         if kind != "ready":
             self.kill()
             raise WorkerStartError(f"a parse worker could not start: {detail}")
-        self.ready = True
 
     def kill(self) -> None:
-        with contextlib.suppress(OSError, ValueError):
+        with contextlib.suppress(OSError):
             self.process.kill()
-        self.process.join(5)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(5)
         self.conn.close()
 
     def stop(self) -> None:
         with contextlib.suppress(OSError, ValueError):
             self.conn.send(None)
-        self.process.join(2)
-        if self.process.is_alive():
+        try:
+            self.process.wait(2)
+        except subprocess.TimeoutExpired:
             self.kill()
-        else:
-            self.conn.close()
+            return
+        self.conn.close()
 
 
 class WorkerPool:
@@ -312,7 +367,6 @@ class WorkerPool:
         self.workers = workers
         self.file_timeout_s = file_timeout_s
         self.file_memory_mb = file_memory_mb
-        self._ctx = multiprocessing.get_context("spawn")
         self._pool: list[_Worker] = []
         self._lock = threading.Lock()
         self.replaced = 0  # workers killed or recycled and started again (for tests and stats)
@@ -324,7 +378,7 @@ class WorkerPool:
     def _start(self) -> None:
         """Start workers until there are ``workers`` of them."""
         with self._lock:
-            self._pool = [w for w in self._pool if w.process.is_alive()]
+            self._pool = [w for w in self._pool if w.alive()]
             missing = self.workers - len(self._pool)
         if missing <= 0:
             return
@@ -343,7 +397,7 @@ class WorkerPool:
             self._pool.extend(fresh)
 
     def _new(self) -> _Worker:
-        return _Worker(self._ctx, self._kit_bytes, self.file_memory_mb)
+        return _Worker(self._kit_bytes, self.file_memory_mb)
 
     def close(self) -> None:
         with self._lock:
@@ -449,7 +503,7 @@ class WorkerPool:
                 now = time.monotonic()
                 wait_s = min(w.started + self.file_timeout_s for w in busy) - now
                 ready = wait(
-                    [w.conn for w in busy] + [w.process.sentinel for w in busy],
+                    [w.conn for w in busy],
                     timeout=max(0.0, min(wait_s, 0.5)),  # and look at ``stop`` twice a second
                 )
                 if stop.is_set():
@@ -461,7 +515,7 @@ class WorkerPool:
                         continue
                     busy.remove(w)
                     w.task = None
-                    if outcome.recycle or not w.process.is_alive() or w.conn.closed:
+                    if outcome.recycle or not w.alive() or w.conn.closed:
                         fresh = self._replace(w)
                         if fresh is not None:
                             idle.append(fresh)
@@ -488,7 +542,7 @@ class WorkerPool:
         """``w``'s outcome if it has one (answered, died, or ran out of time), else None."""
         task = w.task
         assert task is not None
-        if w.conn in ready or w.process.sentinel in ready:
+        if w.conn in ready:
             try:
                 if w.conn.poll():
                     got = w.conn.recv()
@@ -496,12 +550,11 @@ class WorkerPool:
                         return got
             except (EOFError, OSError):
                 pass
-            if w.process.is_alive() and w.conn.poll(0.5):
-                return self._collect(w, [w.conn], now)
             # the worker died on this file: out of memory in native code, or a crash
-            w.process.join(1)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                w.process.wait(1)
             code, message = too_costly("memory", task.source, self.file_memory_mb)
-            exit_code = w.process.exitcode
+            exit_code = w.process.returncode
             if exit_code not in (None, -9, 137) and exit_code < 0:
                 message = (
                     f"{task.source}: the parse worker crashed on it (signal {-exit_code}); "
@@ -510,7 +563,7 @@ class WorkerPool:
             return ParseOutcome(task.key, error_code=code, error=message, recycle=True)
         if now >= w.started + self.file_timeout_s:
             code, message = too_costly("time", task.source, self.file_timeout_s)
-            log.warning("parse worker %s stopped: %s", w.process.pid, message)
+            log.warning("parse worker %s stopped: %s", w.pid, message)
             w.kill()
             return ParseOutcome(task.key, error_code=code, error=message, recycle=True)
         return None
