@@ -177,3 +177,43 @@ def test_a_script_without_a_main_guard_neither_hangs_nor_runs_again(tmp_path: Pa
     )
     assert "STATUS ['ingested'] True" in done.stdout, done.stderr[-2000:]
     assert marker.read_text(encoding="utf-8") == "run\n"
+
+
+LAMP = (
+    "The lighthouse keeper climbed the spiral stairs every evening to light the lamp, "
+    "trim the wick and wind the clockwork that turned the great lens."
+)
+
+
+def test_duplicates_within_one_run_are_found_without_store_searches(
+    make_silo, tmp_path: Path, monkeypatch
+) -> None:
+    from ragsilo.store import MilvusStore
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text(LAMP, encoding="utf-8")
+    (docs / "b.txt").write_text(LAMP, encoding="utf-8")
+    (docs / "c.txt").write_text(LAMP.replace("every evening", "each evening"), encoding="utf-8")
+    (docs / "d.txt").write_text("Honey bees live in colonies with one queen.", encoding="utf-8")
+    searches: list[int] = []
+    real = MilvusStore.search
+
+    def counted(self, *a, **k):
+        searches.append(1)
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(MilvusStore, "search", counted)
+    # one file per write group: the copies meet only across groups
+    silo = make_silo(ingest={"workers": 1, "queue_files": 1})
+    report = silo.ingest([docs])
+    assert searches == []  # the collection was empty: the run's own chunks are checked in memory
+    reasons = {Path(q.source).name: q.reasons for q in silo.quarantine_list()}
+    assert report.chunks_written == 2 and report.chunks_quarantined == 2
+    copies = {n: r for n, r in reasons.items() if n in {"a.txt", "b.txt"}}
+    assert len(copies) == 1 and "duplicate" in next(iter(copies.values()))
+    assert "near_duplicate" in reasons["c.txt"]
+    # a second run into the now filled collection searches the store, and finds the same
+    (docs / "e.txt").write_text(LAMP, encoding="utf-8")
+    again = silo.ingest([docs])
+    assert searches and again.chunks_quarantined == 1

@@ -868,8 +868,10 @@ class _Writer:
         self.rows_written = 0
         self.rows_quarantined = 0
         self.rows_deleted = 0
-        # the collection holds rows: known once seen or written, so not counted per group
-        self._has_rows = False
+        # whether the collection held rows when this run began (counted once, when first needed)
+        self._had_rows: bool | None = None
+        # the chunks this run wrote to the collection, for the duplicate checks
+        self._seen = _RunVectors()
 
     def start(self) -> None:
         self._thread.start()
@@ -974,9 +976,12 @@ class _Writer:
         unit = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
         docs = [j.chunks[i].doc_id for j, i, _ in cands]
         verdict: list[str | None] = [None] * len(cands)
-        if not self._has_rows:
-            self._has_rows = self._store.count(self._collection) > 0
-        if self._has_rows:
+        if self._had_rows is None:
+            # counted once per run: what this run writes is compared in memory (``_seen``)
+            self._had_rows = self._store.count(self._collection) > 0
+        if not self._had_rows and not self._seen.overflowed:
+            self._seen.check(unit, docs, [h for _, _, h in cands], exact, threshold, verdict)
+        else:
             hits = self._store.search(
                 self._collection,
                 vecs,
@@ -1063,7 +1068,6 @@ class _Writer:
                 continue
             vectors = np.vstack(vecs).astype(np.float32, copy=False)
             if target == MAIN:
-                self._has_rows = True
                 self.rows_written += self._store.upsert_chunks(
                     self._collection,
                     chunks,
@@ -1071,6 +1075,8 @@ class _Writer:
                     batch_bytes=self._batch_bytes,
                     **self._clusters_of(vectors),
                 )
+                if self._quality is not None:
+                    self._seen.add(vectors, chunks)
             else:
                 assert self._quarantine is not None
                 if self._ensure_quarantine is not None:
@@ -1171,6 +1177,66 @@ class _Writer:
                 self._store.delete_ids(name, added)
             except RagsiloError as e:
                 log.error("could not roll back %d rows of %s: %s", len(added), job.path, e)
+
+
+class _RunVectors:
+    """The unit vectors, documents and content hashes of the chunks one run wrote to the
+    collection, so that a run into a collection that was empty when it began finds
+    duplicates among its own chunks in memory instead of one store search per write group
+    (on Milvus Lite a search walks every row in Python). Past ``cap`` rows it gives up,
+    and the writer searches the store again (it holds the same rows)."""
+
+    def __init__(self, cap: int = 20_000) -> None:
+        self._cap = cap
+        self._blocks: list[np.ndarray] = []
+        self._matrix: np.ndarray | None = None
+        self._docs: list[str] = []
+        self._hashes: dict[str, set[str]] = {}
+        self.overflowed = False
+
+    def add(self, vectors: np.ndarray, chunks: Sequence[Chunk]) -> None:
+        if self.overflowed:
+            return
+        if len(self._docs) + len(chunks) > self._cap:
+            self.overflowed = True
+            self._blocks, self._matrix, self._docs, self._hashes = [], None, [], {}
+            return
+        v = vectors.astype(np.float32, copy=True)
+        v /= np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+        self._blocks.append(v)
+        self._matrix = None
+        for c in chunks:
+            self._docs.append(c.doc_id)
+            h = (c.metadata.get(QUALITY_KEY) or {}).get("hash")
+            if h:
+                self._hashes.setdefault(h, set()).add(c.doc_id)
+
+    def check(
+        self,
+        unit: np.ndarray,
+        docs: list[str],
+        hashes: list[str],
+        exact: bool,
+        threshold: float,
+        verdict: list[str | None],
+    ) -> None:
+        """Set ``verdict[n]`` for candidates that repeat a chunk of another document written
+        earlier in this run: ``duplicate`` (the same text) before ``near_duplicate``."""
+        if not self._docs:
+            return
+        if self._matrix is None:
+            self._matrix = np.vstack(self._blocks)
+            self._blocks = [self._matrix]
+        sims = unit @ self._matrix.T
+        seen_docs = np.asarray(self._docs)
+        for n in range(len(docs)):
+            if exact and (self._hashes.get(hashes[n], set()) - {docs[n]}):
+                verdict[n] = "duplicate"
+                continue
+            if threshold <= 1.0:
+                near = sims[n] >= threshold
+                if near.any() and (seen_docs[near] != docs[n]).any():
+                    verdict[n] = "near_duplicate"
 
 
 def _vectors(job: _FileJob) -> np.ndarray:
