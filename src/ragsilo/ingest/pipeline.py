@@ -958,7 +958,7 @@ class _Writer:
                 job.chunks[i] = replace(c, metadata=meta)
                 if not scorer.passes(score) and self._quarantine is not None:
                     job.targets[i] = QUARANTINE
-        self._clock.add("score", time.perf_counter() - t0)
+        self._clock.add("dedup", time.perf_counter() - t0)
 
     def _duplicates(self, cands: list[tuple[_FileJob, int, str]]) -> None:
         """Mark chunks that repeat a chunk of another document, stored already or earlier
