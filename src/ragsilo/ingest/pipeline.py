@@ -134,6 +134,9 @@ class DocumentSource:
 
 
 _STOP = object()
+# a write group waits at most this long for more files, up to this many chunks
+_GROUP_WAIT_S = 0.25
+_GROUP_CHUNKS = 2048
 # up to this many documents (texts) are chunked and scored in this process
 _TINY_DOCUMENTS = 32
 # files parsed in this process when an ingest is this small and all are plain text
@@ -892,16 +895,21 @@ class _Writer:
         while not stop:
             group: list[_FileJob] = []
             item = self._queue.get()
+            # a group waits a moment for more files: one duplicate search and one upsert
+            # for many files, not one per file as they trickle in
+            deadline = time.monotonic() + _GROUP_WAIT_S
+            chunks = 0
             while True:
                 if item is _STOP:
                     stop = True
                     break
                 assert isinstance(item, _FileJob)
                 group.append(item)
-                if len(group) >= self._group_files:
+                chunks += len(item.chunks)
+                if len(group) >= self._group_files or chunks >= _GROUP_CHUNKS:
                     break
                 try:
-                    item = self._queue.get_nowait()
+                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
                 except queue.Empty:
                     break
             if group and self._error is None:
