@@ -203,34 +203,42 @@ def _write_heavy_corpus(folder: Path, n: int, skip: int = 0) -> list[Path]:
     return out
 
 
-def workers_sweep(n: int, tmp: Path, counts: list[int]) -> list[dict[str, Any]]:
+def workers_sweep(n: int, tmp: Path, counts: list[int], repeat: int) -> list[dict[str, Any]]:
+    """Each worker count ``repeat`` times, interleaved (1 2 4 1 2 4), each into a fresh
+    collection after a warm-up ingest of two files that starts the workers; the fastest
+    run of each count is kept (on a shared machine the slow runs measure the neighbours)."""
     files = tmp / "heavy"
     _write_heavy_corpus(files, n)
     warm = tmp / "warm"
-    _write_heavy_corpus(warm, 10, skip=n * 4)
-    out = []
-    for w in counts:
-        uri = str(tmp / f"workers-{w}.db")
-        with Silo.open(_settings(uri, workers=w), embedder=ZeroCostEmbedder()) as silo:
-            t0 = time.perf_counter()
-            silo.ingest([warm])
-            startup = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            report = silo.ingest([files])
-            wall = time.perf_counter() - t0
-        chunks = report.chunks_written + report.chunks_quarantined
-        out.append(
-            {
+    _write_heavy_corpus(warm, 2, skip=n * 4)
+    best: dict[int, dict[str, Any]] = {}
+    for rep in range(repeat):
+        for w in counts:
+            uri = str(tmp / f"workers-{w}-{rep}.db")
+            with Silo.open(_settings(uri, workers=w), embedder=ZeroCostEmbedder()) as silo:
+                t0 = time.perf_counter()
+                silo.ingest([warm])
+                startup = time.perf_counter() - t0
+                t0 = time.perf_counter()
+                report = silo.ingest([files])
+                wall = time.perf_counter() - t0
+            chunks = report.chunks_written + report.chunks_quarantined
+            row = {
                 "workers": w,
                 "files": len(report.files),
                 "failed": report.failed,
                 "chunks": chunks,
                 "seconds": round(wall, 2),
+                "all_runs_s": [*best.get(w, {}).get("all_runs_s", []), round(wall, 2)],
                 "files_per_s": round(len(report.files) / wall, 2),
                 "warmup_ingest_s": round(startup, 2),
                 "us_per_chunk": _stages_us(report.stages, chunks),
             }
-        )
+            if w not in best or wall < best[w]["seconds"]:
+                best[w] = row
+            else:
+                best[w]["all_runs_s"] = row["all_runs_s"]
+    out = [best[w] for w in counts]
     base = out[0]["seconds"]
     for row in out:
         row["speedup"] = round(base / row["seconds"], 2)
@@ -279,6 +287,7 @@ def main() -> None:
     ap.add_argument("--texts", type=int, default=600, help="abstracts for the ceiling")
     ap.add_argument("--files", type=int, default=60, help="PDF+DOCX files for the workers sweep")
     ap.add_argument("--workers", type=int, nargs="*", default=[1, 2, 4])
+    ap.add_argument("--repeat", type=int, default=2, help="runs per worker count (best kept)")
     ap.add_argument("--onnx", type=int, default=0, help="abstracts for the ONNX run (0: skip)")
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument("--corpus", help="a BEIR corpus.jsonl (default: the SciFact one)")
@@ -293,7 +302,7 @@ def main() -> None:
             result["ceiling"] = ceiling(args.texts, tmp, cores)
             print("ceiling:", json.dumps(result["ceiling"]), flush=True)
         if args.files and args.workers:
-            result["workers"] = workers_sweep(args.files, tmp, args.workers)
+            result["workers"] = workers_sweep(args.files, tmp, args.workers, args.repeat)
             for row in result["workers"]:
                 print("workers:", json.dumps(row), flush=True)
         if args.onnx:
