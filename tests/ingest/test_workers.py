@@ -217,3 +217,64 @@ def test_duplicates_within_one_run_are_found_without_store_searches(
     (docs / "e.txt").write_text(LAMP, encoding="utf-8")
     again = silo.ingest([docs])
     assert searches and again.chunks_quarantined == 1
+
+
+def _gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().split(")")[-1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="Linux only")
+def test_workers_die_with_a_killed_ingest(tmp_path: Path) -> None:
+    """``kill -9`` of the ingest takes its parse workers along, even one deep in a file."""
+    import signal
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    docs = tmp_path / "docs"
+    _write_files(docs, 9)
+    (docs / "crafted.txt").write_text("SLOW to parse, on purpose.", encoding="utf-8")
+    script = tmp_path / "killed.py"
+    script.write_text(
+        "import sys, threading, time\n"
+        f"sys.path.insert(0, {str(root)!r})\n"
+        "from tests.ingest._costly import costly_parsers\n"
+        "from ragsilo.settings import load_settings\n"
+        "from ragsilo.silo import Silo\n"
+        "if __name__ == '__main__':\n"
+        f"    uri = {str(tmp_path / 'k.db')!r}\n"
+        "    silo = Silo.open(load_settings(None, {'milvus': {'uri': uri}, 'ingest': {'workers': 2}}))\n"
+        "    silo._parsers = costly_parsers()\n"
+        f"    threading.Thread(target=silo.ingest, args=([{str(docs)!r}],), daemon=True).start()\n"
+        "    while silo._parse_pools is None or silo._parse_pools._pool is None"
+        " or not silo._parse_pools._pool.started:\n"
+        "        time.sleep(0.1)\n"
+        "    time.sleep(3)\n"
+        "    print('PIDS', *[w.pid for w in silo._parse_pools._pool._pool], flush=True)\n"
+        "    time.sleep(300)\n",
+        encoding="utf-8",
+    )
+    proc = subprocess.Popen(
+        [sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    try:
+        line = ""
+        deadline = time.monotonic() + 180
+        while not line.startswith("PIDS") and time.monotonic() < deadline:
+            line = proc.stdout.readline() if proc.stdout else ""
+            if not line and proc.poll() is not None:
+                break
+        pids = [int(p) for p in line.split()[1:]]
+        assert len(pids) == 2, line
+        assert not any(_gone(p) for p in pids)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and not all(_gone(p) for p in pids):
+        time.sleep(0.2)
+    assert all(_gone(p) for p in pids)

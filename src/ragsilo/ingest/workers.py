@@ -194,8 +194,22 @@ def _set_memory_limit(extra_mb: float) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
+def _die_with_parent() -> None:
+    """On Linux, ask to be killed when the ingest process dies (``kill -9`` included), so a
+    worker deep in a long file does not outlive it; elsewhere the closed socket ends it."""
+    try:
+        import ctypes
+        import signal
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _worker_entry() -> None:
     """A worker process's entry (``python -c``): its end of the socket is the fd in argv."""
+    _die_with_parent()
     conn = Connection(int(sys.argv[1]))
     try:
         kit_bytes = conn.recv_bytes()
@@ -289,7 +303,7 @@ class _Worker:
                 env=env,
                 stdin=subprocess.DEVNULL,
             )
-        except OSError as e:
+        except (OSError, ValueError) as e:  # ValueError: no fd passing on this platform
             parent.close()
             raise WorkerStartError(f"a parse worker could not be started: {e}") from e
         finally:
