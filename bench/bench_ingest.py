@@ -81,6 +81,25 @@ def throughput(docs: int, corpus: Path, threads: int | None, workers: int) -> di
         }
 
 
+def _worker_pids(silo: Silo) -> list[int]:
+    keeper = silo._parse_pools
+    pool = keeper._pool if keeper is not None else None
+    return [w.pid for w in pool._pool] if pool is not None else []
+
+
+def _worker_peak_mb(pid: int) -> float:
+    """A parse worker's own peak RSS (VmHWM; ru_maxrss of children would count the pages of
+    the parent they were forked from)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def rss_child(docs: int, corpus: Path) -> dict:
     with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
         write_documents(corpus, Path(tmp) / "docs", docs)
@@ -89,10 +108,7 @@ def rss_child(docs: int, corpus: Path) -> dict:
             silo.embedder.embed(["warm up"])
             base = peak_rss_mb()
             report = silo.ingest([Path(tmp) / "docs"])
-        # the parse workers have ended with the silo: their peak is the largest one's
-        import resource
-
-        workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            workers = max([_worker_peak_mb(pid) for pid in _worker_pids(silo)] or [0.0])
         return {
             "docs": docs,
             "chunks": report.chunks_written,
