@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -32,10 +32,26 @@ from pydantic_settings import (
 )
 
 from ragsilo.errors import ConfigError
-from ragsilo.service.settings_sections import LlmSettings, ServiceSettings
+from ragsilo.settings_sections import LlmSettings, ServiceSettings
 
 CPU_INDEX_TYPES = ("AUTOINDEX", "FLAT", "IVF_FLAT", "IVF_SQ8", "IVF_PQ", "HNSW", "DISKANN", "SCANN")
 GPU_INDEX_TYPES = ("GPU_CAGRA", "GPU_IVF_FLAT", "GPU_IVF_PQ", "GPU_BRUTE_FORCE")
+
+
+def check_index_type(value: str, *, field: str) -> str:
+    """``value`` as an index type: ``auto`` or a known type in upper case.
+
+    Raises :class:`ValueError` naming ``field`` and the choices, for pydantic validators.
+    """
+    u = value.strip().upper()
+    if u == "AUTO":
+        return "auto"
+    known = CPU_INDEX_TYPES + GPU_INDEX_TYPES
+    if u not in known:
+        raise ValueError(f"{field} {value!r} is unknown; choose auto or one of {', '.join(known)}")
+    return u
+
+
 ConsistencyLevel = Literal["Strong", "Bounded", "Session", "Eventually"]
 
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
@@ -231,15 +247,7 @@ class IndexSettings(_Section):
     @field_validator("type")
     @classmethod
     def _check_type(cls, v: str) -> str:
-        u = v.strip().upper()
-        if u == "AUTO":
-            return "auto"
-        known = CPU_INDEX_TYPES + GPU_INDEX_TYPES
-        if u not in known:
-            raise ValueError(
-                f"index.type {v!r} is unknown; choose auto or one of {', '.join(known)}"
-            )
-        return u
+        return check_index_type(v, field="index.type")
 
 
 class EmbeddingSettings(_Section):
@@ -315,6 +323,33 @@ def _cores() -> int:
     return max(1, min(64, cores))
 
 
+class ParsingSettings(_Section):
+    """Per-file budgets the parsers enforce, so one crafted file costs bounded time and memory.
+
+    A file over one of them fails alone with the error ``file_over_budget``,
+    which names the limit and this setting; the rest of the ingest goes on.
+    ``max_text_chars``: text extracted from one file. ``max_pdf_pages``: pages
+    of one PDF. ``max_page_content_mb`` and ``max_pdf_content_mb``: decoded
+    content streams (and form XObjects) of one PDF page, and of all its pages
+    together, a stream shared by many pages counted once per page.
+    ``max_unpacked_mb``: a Word file's ZIP members, inflated. ``max_columns``:
+    columns of one CSV/TSV row. ``max_line_chars``: one line of a CSV, TSV or
+    JSON Lines file. ``max_metadata_fields`` and ``max_metadata_bytes``: the
+    fields a CSV row or JSON record carries into each of its chunks (the rest
+    stay in the text; ``metadata_truncated`` counts what was left out).
+    """
+
+    max_text_chars: int = Field(default=50_000_000, ge=1)
+    max_pdf_pages: int = Field(default=5000, ge=1)
+    max_page_content_mb: float = Field(default=4.0, gt=0)
+    max_pdf_content_mb: float = Field(default=256.0, gt=0)
+    max_unpacked_mb: float = Field(default=64.0, gt=0)
+    max_columns: int = Field(default=1000, ge=1)
+    max_line_chars: int = Field(default=1_000_000, ge=1)
+    max_metadata_fields: int = Field(default=64, ge=0)
+    max_metadata_bytes: int = Field(default=8192, ge=0)
+
+
 class QualitySettings(_Section):
     """Chunk quality scoring and the quarantine collection.
 
@@ -373,7 +408,8 @@ class SearchSettings(_Section):
 
 
 ANALYZER_NAMES = ("english", "chinese", "standard")
-SEARCH_MODES = ("dense", "bm25", "hybrid")
+SearchMode = Literal["dense", "bm25", "hybrid"]
+SEARCH_MODES: tuple[str, ...] = get_args(SearchMode)
 
 
 class RetrievalSettings(_Section):
@@ -392,7 +428,7 @@ class RetrievalSettings(_Section):
     clusters (0: search everything).
     """
 
-    mode: Literal["dense", "bm25", "hybrid"] = "dense"
+    mode: SearchMode = "dense"
     fusion: Literal["rrf", "weighted"] = "rrf"
     rrf_k: int = Field(default=60, ge=1, le=100_000)
     weights: dict[str, float] = Field(default_factory=lambda: {"dense": 0.5, "bm25": 0.5})
@@ -492,6 +528,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     clustering: ClusteringSettings = Field(default_factory=ClusteringSettings)
     quality: QualitySettings = Field(default_factory=QualitySettings)
+    parsing: ParsingSettings = Field(default_factory=ParsingSettings)
     images: ImageSettings = Field(default_factory=ImageSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ import numpy as np
 
 from ragsilo.answer import Answer, create_answerer
 from ragsilo.chunking import Chunker, create_chunker
+from ragsilo.cluster.centroids import CentroidStore
 from ragsilo.cluster.model import ClusterModel
 from ragsilo.cluster.recluster import (
     ClusterSummary,
@@ -41,12 +43,12 @@ from ragsilo.retrieval import Retriever, SearchOptions, SearchResult, check_mode
 from ragsilo.retrieval.modes import needs_text_index, needs_vector
 from ragsilo.settings import IndexSettings, Settings, load_settings
 from ragsilo.store import DEFAULT_OUTPUT_FIELDS, MilvusStore, RetryPolicy, build_filter, plan_index
-from ragsilo.store.centroids import CentroidStore
 from ragsilo.store.indexes import IndexPlan
 from ragsilo.store.schema import SCALAR_FIELD_NAMES, TENANT_FIELD
 
 if TYPE_CHECKING:
     from ragsilo.admin import Admin
+    from ragsilo.answer.stream import AnswerStream
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +116,7 @@ class Silo:
         self._journal: Journal | None = None
         self._parsers: Any = None
         self._image_embedder: Any = None
+        self._write_lock = threading.Lock()  # async writes run one at a time
         # parse workers, kept warm between ingests and stopped by close()
         self._parse_pools: Any = None
 
@@ -505,9 +508,11 @@ class Silo:
     def parsers(self) -> Any:
         """The parser registry ingest uses: the built-in parsers, with images as set."""
         if self._parsers is None:
+            from ragsilo.parsers.budget import ParseBudget
             from ragsilo.parsers.image import parsers_for
 
-            self._parsers = parsers_for(self.settings.images)
+            budget = ParseBudget.from_settings(self.settings.parsing)
+            self._parsers = parsers_for(self.settings.images, budget)
         return self._parsers
 
     def _failed_paths(self, paths: Sequence[str | Path]) -> list[Path]:
@@ -983,6 +988,29 @@ class Silo:
         answer; otherwise it is made of the hits' best sentences (offline).
         ``tenant`` and ``consistency_level`` are as in :meth:`search`.
         """
+        vector, hits = self._answer_context(
+            question,
+            k=k,
+            where=where,
+            filter=filter,
+            consistency_level=consistency_level,
+            tenant=tenant,
+        )
+        answerer = create_answerer(self.settings.llm, embed=self.embedder.embed)
+        return answerer.answer(question, hits, query_vector=vector)
+
+    def _answer_context(
+        self,
+        question: str,
+        *,
+        k: int = 5,
+        where: Mapping[str, object] | None = None,
+        filter: str | None = None,
+        consistency_level: str | None = None,
+        tenant: str | None = None,
+    ) -> tuple[np.ndarray, list[Hit]]:
+        """The question's vector and the hits an answer is made from: the one retrieval
+        path of :meth:`ask` and :meth:`ask_stream`."""
         vector = self.embed_query(question)
         hits = self.search_vector(
             vector,
@@ -992,8 +1020,109 @@ class Silo:
             consistency_level=consistency_level,
             tenant=tenant,
         )
+        return vector, hits
+
+    def ask_stream(
+        self,
+        question: str,
+        *,
+        k: int = 5,
+        where: Mapping[str, object] | None = None,
+        filter: str | None = None,
+        consistency_level: str | None = None,
+        tenant: str | None = None,
+    ) -> AnswerStream:
+        """:meth:`ask`, with the answer handed out piece by piece as it is written.
+
+        The citations are known at once (``stream.citations``); iterate the stream for
+        the text, then read ``stream.text`` (or call ``stream.answer()``)::
+
+            stream = silo.ask_stream("how hot does a compost pile get?")
+            for piece in stream:
+                print(piece, end="", flush=True)
+
+        A language model that cannot be reached fails here, before any piece; a stream
+        that breaks off later raises :class:`AnswerError` from the loop. An extractive
+        answer (no ``llm`` set) comes as one piece.
+        """
+        from ragsilo.answer.stream import AnswerStream
+
+        vector, hits = self._answer_context(
+            question,
+            k=k,
+            where=where,
+            filter=filter,
+            consistency_level=consistency_level,
+            tenant=tenant,
+        )
         answerer = create_answerer(self.settings.llm, embed=self.embedder.embed)
-        return answerer.answer(question, hits, query_vector=vector)
+        citations, pieces = answerer.stream(question, hits, query_vector=vector)
+        first = next(pieces, "")  # an unreachable model fails here, not mid-stream
+        model = getattr(getattr(answerer, "client", None), "model", None)
+        return AnswerStream(
+            question,
+            citations,
+            pieces,
+            mode=answerer.mode,  # type: ignore[arg-type]
+            model=model,
+            first=first,
+        )
+
+    # ---------------------------------------------------------------------- async
+    # Each runs the blocking call in a worker thread (asyncio.to_thread), so the event
+    # loop goes on meanwhile. Cancelling the awaiting task returns at once; the call
+    # already under way in its thread runs to its end (a search or a write cannot be
+    # taken back half-way), and its result is dropped. Writes are done one at a time.
+
+    async def asearch(self, query: str, **kwargs: Any) -> list[Hit]:
+        """:meth:`search` for ``async`` code (same keyword arguments)."""
+        import asyncio
+
+        return await asyncio.to_thread(self.search, query, **kwargs)
+
+    async def aretrieve(self, query: str, **kwargs: Any) -> SearchResult:
+        """:meth:`retrieve` for ``async`` code (same keyword arguments)."""
+        import asyncio
+
+        return await asyncio.to_thread(self.retrieve, query, **kwargs)
+
+    async def aask(self, question: str, *, stream: bool = False, **kwargs: Any) -> Any:
+        """:meth:`ask` for ``async`` code (same keyword arguments): an :class:`Answer`, or
+        with ``stream=True`` an :class:`AsyncAnswerStream` to read with ``async for``::
+
+            stream = await silo.aask("how hot does a compost pile get?", stream=True)
+            print(stream.citations)
+            async for piece in stream:
+                print(piece, end="")
+        """
+        import asyncio
+
+        if not stream:
+            return await asyncio.to_thread(self.ask, question, **kwargs)
+        from ragsilo.answer.stream import AsyncAnswerStream
+
+        return AsyncAnswerStream(await asyncio.to_thread(self.ask_stream, question, **kwargs))
+
+    async def aingest_texts(
+        self,
+        texts: Sequence[tuple[str, dict[str, Any]]] | Sequence[str],
+        **kwargs: Any,
+    ) -> IngestReport:
+        """:meth:`ingest_texts` for ``async`` code (same keyword arguments)."""
+        import asyncio
+
+        return await asyncio.to_thread(self._one_writer, self.ingest_texts, texts, **kwargs)
+
+    async def aingest(self, paths: Sequence[str | Path], **kwargs: Any) -> IngestReport:
+        """:meth:`ingest` for ``async`` code (same keyword arguments; a ``progress``
+        callback is called from the worker thread)."""
+        import asyncio
+
+        return await asyncio.to_thread(self._one_writer, self.ingest, paths, **kwargs)
+
+    def _one_writer(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        with self._write_lock:
+            return fn(*args, **kwargs)
 
 
 def _read_query_image(path: Path) -> bytes:

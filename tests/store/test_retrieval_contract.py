@@ -6,10 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from ragsilo.cluster.centroids import CentroidStore
 from ragsilo.cluster.model import ClusterModel
 from ragsilo.errors import CapabilityError
 from ragsilo.store import MilvusStore
-from ragsilo.store.centroids import CentroidStore, centroid_collection
+from ragsilo.store.centroids import centroid_collection
 from ragsilo.store.milvus import chunk_row, cluster_partition
 from ragsilo.store.schema import bm25_spec
 

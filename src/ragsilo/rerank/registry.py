@@ -76,7 +76,7 @@ def create_reranker(name: str) -> Reranker:
     if problem is not None:
         raise InputError(problem)
     if name in BUILTIN:
-        return BUILTIN[name]()  # type: ignore[no-any-return]
+        return BUILTIN[name]()
     if name.startswith(CUSTOM_PREFIX):
         m = _CUSTOM_RE.match(name)
         assert m is not None
