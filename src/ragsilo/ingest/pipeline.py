@@ -521,7 +521,8 @@ class Ingestor:
 
         window = max(2, self._settings.workers * 2)
         for item in pool.run(tasks(), window=window, local=local):
-            if isinstance(item, _FileJob):
+            if not isinstance(item, ParseOutcome):
+                assert isinstance(item, _FileJob)
                 yield item
                 continue
             state, task = pending.pop(item.key)
