@@ -279,3 +279,36 @@ def test_workers_die_with_a_killed_ingest(tmp_path: Path) -> None:
     while time.monotonic() < deadline and not all(_gone(p) for p in pids):
         time.sleep(0.2)
     assert all(_gone(p) for p in pids)
+
+
+def test_two_runs_on_one_pool_from_two_threads_take_turns(tmp_path: Path, embedder) -> None:
+    import threading
+
+    files = _write_files(tmp_path / "docs", 8)
+    kit = _kit(embedder)
+    pool = WorkerPool(kit, 2)
+    got: dict[str, dict[int, str]] = {}
+
+    def run(name: str, paths: list[Path]) -> None:
+        tasks = [
+            ParseTask(n, str(p), "", f"{name}{n}", path=str(p), max_bytes=1 << 20)
+            for n, p in enumerate(paths)
+        ]
+        got[name] = {
+            o.key: o.chunks[0].doc_id
+            for o in pool.run(iter(tasks), window=2, local=lambda t: prepare(kit, t))
+        }
+
+    try:
+        threads = [
+            threading.Thread(target=run, args=("a", files[:4])),
+            threading.Thread(target=run, args=("b", files[4:])),
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+    finally:
+        pool.close()
+    assert got["a"] == {n: f"a{n}" for n in range(4)}
+    assert got["b"] == {n: f"b{n}" for n in range(4)}

@@ -383,6 +383,8 @@ class WorkerPool:
         self.file_memory_mb = file_memory_mb
         self._pool: list[_Worker] = []
         self._lock = threading.Lock()
+        # one run at a time: two ingests of one silo from two threads take turns
+        self._run_lock = threading.Lock()
         self.replaced = 0  # workers killed or recycled and started again (for tests and stats)
 
     @property
@@ -434,6 +436,16 @@ class WorkerPool:
         the caller. Raises :class:`WorkerStartError` before the first outcome
         when the workers cannot start.
         """
+        with self._run_lock:
+            yield from self._run(tasks, window=window, local=local)
+
+    def _run(
+        self,
+        tasks: Iterable[object],
+        *,
+        window: int,
+        local: Callable[[ParseTask], ParseOutcome],
+    ) -> Iterator[object]:
         self._start()
         out: queue.Queue[object] = queue.Queue(maxsize=max(1, window))
         stop = threading.Event()
