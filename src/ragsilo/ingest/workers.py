@@ -195,16 +195,20 @@ def _set_memory_limit(extra_mb: float) -> None:
 
 
 def _die_with_parent() -> None:
-    """On Linux, ask to be killed when the ingest process dies (``kill -9`` included), so a
-    worker deep in a long file does not outlive it; elsewhere the closed socket ends it."""
-    try:
-        import ctypes
-        import signal
+    """End this worker soon after the ingest process dies (``kill -9`` included), even while
+    it is deep in a long file: a thread watches for the parent to change.
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
+    Not ``PR_SET_PDEATHSIG``: it fires when the *thread* that started the worker ends,
+    and ingests run on short-lived threads (a service's request threads)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="ragsilo-parent-watch", daemon=True).start()
 
 
 def _worker_entry() -> None:
