@@ -297,7 +297,8 @@ class ChunkingSettings(_Section):
 class IngestSettings(_Section):
     """Ingestion limits and concurrency."""
 
-    workers: int = Field(default=2, ge=1, le=64)
+    # parse workers (processes): by default one per core this process may use
+    workers: int = Field(default_factory=lambda: _cores(), ge=1, le=64)
     max_file_mb: float = Field(default=50.0, gt=0, le=4096)
     retries: int = Field(default=5, ge=0, le=50)
     backoff_seconds: float = Field(default=0.5, ge=0, le=60)
@@ -306,6 +307,20 @@ class IngestSettings(_Section):
     journal: bool = True
     state_dir: Path | None = None
     queue_files: int = Field(default=64, ge=1, le=4096)
+    # hard limits per file, enforced in the parse worker: the file fails alone (file_too_costly)
+    file_timeout_s: float = Field(default=120.0, gt=0, le=86_400)
+    file_memory_mb: float = Field(default=2048.0, gt=0, le=1_048_576)
+
+
+def _cores() -> int:
+    """The cores this process may use, from 1 to 64 (the bounds of ``ingest.workers``)."""
+    import os
+
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(64, cores))
 
 
 class ParsingSettings(_Section):

@@ -85,6 +85,8 @@ class Silo:
         self._parsers: Any = None
         self._image_embedder: Any = None
         self._write_lock = threading.Lock()  # async writes run one at a time
+        # parse workers, kept warm between ingests and stopped by close()
+        self._parse_pools: Any = None
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
@@ -112,6 +114,9 @@ class Silo:
         return cls(settings, store=store, embedder=embedder)
 
     def close(self) -> None:
+        if self._parse_pools is not None:
+            self._parse_pools.close()
+            self._parse_pools = None
         if self._journal is not None:
             self._journal.close()
             self._journal = None
@@ -382,7 +387,16 @@ class Silo:
             images=self.images_collection,
             create_images=self._ensure_images,
             tenant=tenant,
+            pools=self._worker_pools(),
         )
+
+    def _worker_pools(self) -> Any:
+        """The keeper of this silo's parse workers (started on the first ingest that needs them)."""
+        if self._parse_pools is None:
+            from ragsilo.ingest.workers import PoolKeeper
+
+            self._parse_pools = PoolKeeper()
+        return self._parse_pools
 
     # -------------------------------------------------------------------- images
     @property

@@ -98,6 +98,16 @@ class RecursiveChunker:
         self.overlap = overlap
         self.max_chars = max_chars if max_chars is not None else size * CHARS_PER_TOKEN_LIMIT
 
+    def for_workers(self) -> RecursiveChunker:
+        """This chunker, made to travel to a worker process cheaply: when ``count_tokens`` is
+        an embedder's method and the embedder exposes its ``token_counter`` (a picklable
+        :class:`ragsilo.embedding.TokenCounter`), the copy counts with that instead of
+        dragging the model along. Counts are the same."""
+        counter = getattr(getattr(self.count_tokens, "__self__", None), "token_counter", None)
+        if counter is None or not callable(counter):
+            return self
+        return RecursiveChunker(counter, self.size, self.overlap, max_chars=self.max_chars)
+
     def chunk(
         self, doc: ParsedDocument, *, doc_id: str, source: str, file_sha256: str
     ) -> list[Chunk]:
@@ -148,6 +158,16 @@ class _Run:
         self.group_chars = max(32, chunker.size)
         self.counts: dict[str, int] = {}
         self.additive = _declares_additive(chunker.count_tokens)
+        self.count_batch = _batch_counter(chunker.count_tokens)
+
+    def prefetch(self, texts: list[str]) -> None:
+        """Count the texts that will be asked about next in one batch (when the tokenizer
+        offers ``count_batch``): one call instead of one per piece."""
+        if self.count_batch is None:
+            return
+        todo = list({t: None for t in texts if len(t) <= self.max_chars and t not in self.counts})
+        if len(todo) > 1:
+            self.counts.update(zip(todo, self.count_batch(todo), strict=True))
 
     def count(self, text: str) -> int:
         n = self.counts.get(text)
@@ -187,6 +207,7 @@ class _Run:
             parts = _split_at(level, text)
             level += 1
             if len(parts) > 1:
+                self.prefetch([part for _, part in parts])
                 for i, (part_sep, part) in enumerate(parts):
                     self._descend(part, sep if i == 0 else part_sep, level, out)
                 return
@@ -199,15 +220,19 @@ class _Run:
             return
         # Counting every word of a long run costs a tokenizer call each; count
         # groups of words instead and break a group up only where a chunk ends.
+        groups: list[list[str]] = []
         group: list[str] = []
         length = 0
         for word in words:
             if group and length + 1 + len(word) > self.group_chars:
-                self._add_group(group, sep, out)
-                sep, group, length = " ", [], 0
+                groups.append(group)
+                group, length = [], 0
             group.append(word)
             length += len(word) + (1 if length else 0)
-        self._add_group(group, sep, out)
+        groups.append(group)
+        self.prefetch([" ".join(g) for g in groups if len(g) > 1])
+        for i, g in enumerate(groups):
+            self._add_group(g, sep if i == 0 else " ", out)
 
     def _add_group(self, group: list[str], sep: str, out: list[_Piece]) -> None:
         if len(group) > 1:
@@ -320,6 +345,7 @@ class _Run:
         budget = self.overlap
         taken: list[_Piece] = []
         miss: _Piece | None = None
+        self.prefetch([text for _, text in units])
         for sep, text in reversed(units):
             n = self.count(text)
             if n > budget:
@@ -340,6 +366,8 @@ class _Run:
         words = sentence.text.split(" ")
         budget = self.overlap
         taken: list[_Piece] = []
+        # a word is at least one token: no more than ``overlap`` of the last words are needed
+        self.prefetch(words[max(1, len(words) - budget - 1) :])
         for word in reversed(words[1:]):  # never the whole sentence
             n = self.count(word)
             if n > budget:
@@ -347,6 +375,16 @@ class _Run:
             taken.append(_Piece(word, n, " "))
             budget -= n
         return taken
+
+
+def _batch_counter(count_tokens: Callable[[str], int]) -> Callable[[list[str]], list[int]] | None:
+    """``count_batch`` of the counter (or of the token counter of the embedder whose method
+    ``count_tokens`` is), if it has one."""
+    batch = getattr(count_tokens, "count_batch", None)
+    if batch is None:
+        counter = getattr(getattr(count_tokens, "__self__", None), "token_counter", None)
+        batch = getattr(counter, "count_batch", None)
+    return batch if callable(batch) else None
 
 
 def _declares_additive(count_tokens: Callable[[str], int]) -> bool:

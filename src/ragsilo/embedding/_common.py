@@ -94,6 +94,10 @@ class TokenCounter:
     def __call__(self, text: str) -> int:
         return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
 
+    def count_batch(self, texts: list[str]) -> list[int]:
+        """The counts of many texts in one tokenizer call (the same as one by one)."""
+        return [len(e.ids) for e in self._tokenizer.encode_batch(texts, add_special_tokens=False)]
+
 
 def load_tokenizer_counter(tokenizer_path: str | Path | None = None) -> TokenCounter:
     """A ``count_tokens(text) -> int`` function for chunking.

@@ -50,6 +50,16 @@ from ragsilo.embedding import Embedder
 from ragsilo.errors import RagsiloError
 from ragsilo.ingest.halt import Halt, stops_the_ingest
 from ragsilo.ingest.journal import Journal
+from ragsilo.ingest.workers import (
+    ParseOutcome,
+    ParseTask,
+    PoolKeeper,
+    WorkerKit,
+    WorkerPool,
+    WorkerStartError,
+    prepare,
+    too_costly,
+)
 from ragsilo.models import Chunk, FileResult, IngestReport, ParsedDocument
 from ragsilo.parsers import Parser, parse_bytes
 from ragsilo.quality import QUALITY_KEY, QualityScore, QualityScorer, text_hash
@@ -97,6 +107,19 @@ class _FileJob:
 
 
 @dataclass(frozen=True)
+class _Pending:
+    """A document to parse: what the store holds of it, waiting for its chunks."""
+
+    source: str
+    doc_id: str
+    sha256: str
+    old_ids: set[str]
+    old_where: dict[str, str]
+    # ids of this version purged from the quarantine on purpose
+    purged: set[str]
+
+
+@dataclass(frozen=True)
 class DocumentSource:
     """A document that needs no file reading: its source name, content hash and parser.
 
@@ -111,6 +134,30 @@ class DocumentSource:
 
 
 _STOP = object()
+# a write group waits at most this long for more files, up to this many chunks
+_GROUP_WAIT_S = 0.25
+_GROUP_CHUNKS = 2048
+# up to this many documents (texts) are chunked and scored in this process
+_TINY_DOCUMENTS = 32
+# files parsed in this process when an ingest is this small and all are plain text
+_TINY_FILES = 8
+_TINY_BYTES = 1024 * 1024
+_PLAIN_SUFFIXES = frozenset(
+    {".txt", ".text", ".md", ".markdown", ".rst", ".csv", ".tsv", ".json", ".jsonl", ".log"}
+)
+
+
+def _tiny(entries: Sequence[SourceEntry]) -> bool:
+    """Whether parsing ``entries`` in this process costs less than starting workers: a few
+    small plain-text files (never PDF, Word, HTML or images, whose parsers may be made to
+    work hard; those always get the workers' time and memory limits)."""
+    if len(entries) > _TINY_FILES:
+        return False
+    if any(e.path.suffix.lower() not in _PLAIN_SUFFIXES for e in entries):
+        return False
+    return sum(e.size for e in entries) <= _TINY_BYTES
+
+
 # documents whose stored state is looked up in one query
 _STATE_BLOCK = 256
 
@@ -155,8 +202,12 @@ class Ingestor:
         images: str | None = None,
         create_images: Callable[[], None] | None = None,
         tenant: str | None = None,
+        pools: PoolKeeper | None = None,
     ) -> None:
         self._store = store
+        # parse workers: a warm pool kept by the owner (a silo), else one per run
+        self._pools = pools
+        self._own_pools = pools is None
         # the tenant that owns what is written: part of each document's id, stored per row
         self._tenant = tenant
         # image vectors (CLIP) of image documents, kept in the ``images`` collection
@@ -228,6 +279,7 @@ class Ingestor:
             self._flush(writer.rows_written + writer.rows_quarantined, deleted)
         finally:
             self._end_journal(results)
+            self._close_own_pool()
         return self._report(results, writer, deleted, started)
 
     def _finisher(
@@ -280,25 +332,49 @@ class Ingestor:
         results: list[FileResult] = []
         finish = self._finisher(results, progress)
         self._halt = Halt()
-        self._prefetch_states([d.source for d in documents[:_STATE_BLOCK]])
-
-        def jobs() -> Iterator[_FileJob]:
-            for n, d in enumerate(documents):
-                if n and n % _STATE_BLOCK == 0:
-                    self._prefetch_states([x.source for x in documents[n : n + _STATE_BLOCK]])
-                yield self._job_or_failure(
-                    d.source, lambda d=d: self._job(d.source, d.sha256, d.parse)
-                )
-
         try:
-            writer = self._write_jobs(jobs(), finish)
+            writer = self._write_jobs(self._document_jobs(documents), finish)
             if self._halt:
                 self._report_unwritten([d.source for d in documents], results, finish)
             else:
                 self._flush(writer.rows_written + writer.rows_quarantined, writer.rows_deleted)
         finally:
             self._end_journal(results)
+            self._close_own_pool()
         return self._report(results, writer, writer.rows_deleted, started)
+
+    def _document_jobs(self, documents: Sequence[DocumentSource]) -> Iterator[_FileJob]:
+        """The jobs of already-parsed documents: chunked and scored by the parse workers,
+        or here when there are few."""
+        pool = self._worker_pool() if len(documents) > _TINY_DOCUMENTS else None
+        if pool is not None:
+            try:
+                yield from self._pooled(pool, self._document_tasks(documents))
+                return
+            except WorkerStartError as e:
+                log.warning("parse workers could not start (%s); parsing in this process", e)
+        self._prefetch_states([d.source for d in documents[:_STATE_BLOCK]])
+        for n, d in enumerate(documents):
+            if n and n % _STATE_BLOCK == 0:
+                self._prefetch_states([x.source for x in documents[n : n + _STATE_BLOCK]])
+            yield self._job_or_failure(d.source, lambda d=d: self._job(d.source, d.sha256, d.parse))
+
+    def _document_tasks(self, documents: Sequence[DocumentSource]) -> Iterator[object]:
+        for n, d in enumerate(documents):
+            if n % _STATE_BLOCK == 0:
+                self._prefetch_states([x.source for x in documents[n : n + _STATE_BLOCK]])
+            if self._halt:
+                yield _FileJob(d.source, [], set(), result=self._halt.result(d.source))
+                continue
+            try:
+                state = self._stored(d.source, d.sha256)
+            except Exception as e:  # noqa: BLE001 - one bad document never stops the others
+                yield self._failure(d.source, e)
+                continue
+            if isinstance(state, _FileJob):
+                yield state
+                continue
+            yield state, ParseTask(n, d.source, d.sha256, state.doc_id, parse=d.parse)
 
     def _report_unwritten(
         self, sources: list[str], results: list[FileResult], finish: Callable[[FileResult], None]
@@ -362,7 +438,119 @@ class Ingestor:
     def _parsed_jobs(
         self, entries: list[SourceEntry], names: Mapping[Path, str]
     ) -> Iterator[_FileJob]:
-        """Parse and chunk with a bounded window of workers, yielding in completion order."""
+        """Parse, chunk and score in the worker processes, yielding in completion order; a
+        tiny ingest of plain-text files is done here (starting workers would cost more)."""
+        pool = None if _tiny(entries) else self._worker_pool()
+        if pool is not None:
+            try:
+                yield from self._pooled(pool, self._file_tasks(entries, names))
+                return
+            except WorkerStartError as e:
+                log.warning("parse workers could not start (%s); parsing in this process", e)
+        yield from self._threaded_jobs(entries, names)
+
+    def _worker_pool(self) -> WorkerPool | None:
+        """The warm pool of parse workers, or None when what parses cannot travel to one."""
+        chunker = self._chunker
+        for_workers = getattr(chunker, "for_workers", None)
+        kit = WorkerKit(
+            for_workers() if callable(for_workers) else chunker, self._quality, self._parsers
+        )
+        if self._pools is None:
+            self._pools = PoolKeeper()
+        s = self._settings
+        try:
+            return self._pools.pool(kit, s.workers, s.file_timeout_s, s.file_memory_mb)
+        except Exception as e:  # noqa: BLE001 - pickling raises many kinds
+            log.info("parsing in this process: the parser setup cannot be sent to workers (%r)", e)
+            return None
+
+    def _close_own_pool(self) -> None:
+        if self._own_pools and self._pools is not None:
+            self._pools.close()
+            self._pools = None
+
+    def _file_tasks(
+        self, entries: list[SourceEntry], names: Mapping[Path, str]
+    ) -> Iterator[object]:
+        """Per file: a skip or failure decided here, or its parse task for a worker."""
+        max_bytes = int(self._settings.max_file_mb * 1024 * 1024)
+        for n, entry in enumerate(entries):
+            if n % _STATE_BLOCK == 0:
+                block = entries[n : n + _STATE_BLOCK]
+                self._prefetch_states([names.get(e.path, str(e.path)) for e in block])
+            source = names.get(entry.path, str(entry.path))
+            if self._halt:
+                yield _FileJob(source, [], set(), result=self._halt.result(source))
+                continue
+            try:
+                if entry.error is not None:
+                    raise entry.error
+                sha = hashlib.sha256(read_limited(entry.path, max_bytes)).hexdigest()
+                state = self._stored(source, sha)
+            except Exception as e:  # noqa: BLE001 - one bad file never stops the others
+                yield self._failure(source, e)
+                continue
+            if isinstance(state, _FileJob):
+                yield state
+                continue
+            task = ParseTask(
+                n, source, sha, state.doc_id, path=str(entry.path), max_bytes=max_bytes
+            )
+            yield state, task
+
+    def _pooled(self, pool: WorkerPool, items: Iterator[object]) -> Iterator[_FileJob]:
+        """Run ``items`` (ready jobs, and (state, task) pairs) through the workers."""
+        pending: dict[int, tuple[_Pending, ParseTask]] = {}
+
+        def tasks() -> Iterator[object]:
+            for item in items:
+                if isinstance(item, tuple):
+                    state, task = item
+                    pending[task.key] = (state, task)
+                    yield task
+                else:
+                    yield item
+
+        def local(task: ParseTask) -> ParseOutcome:
+            try:
+                return prepare(self._kit(), task)
+            except MemoryError:
+                code, message = too_costly("memory", task.source, self._settings.file_memory_mb)
+                return ParseOutcome(task.key, error_code=code, error=message)
+
+        window = max(2, self._settings.workers * 2)
+        for item in pool.run(tasks(), window=window, local=local):
+            if not isinstance(item, ParseOutcome):
+                assert isinstance(item, _FileJob)
+                yield item
+                continue
+            state, task = pending.pop(item.key)
+            job = self._from_outcome(state, item)
+            if (
+                task.path is not None
+                and self._image_embedder is not None
+                and job.chunks
+                and job.chunks[0].mime_type.startswith("image/")
+            ):
+                path = Path(task.path)
+                job = self._job_or_failure(
+                    state.source, lambda job=job, path=path: self._with_image_vector(job, path)
+                )
+            yield job
+
+    def _with_image_vector(self, job: _FileJob, path: Path) -> _FileJob:
+        """``job`` with the image vector of its file (an image, with an image model)."""
+        data = read_limited(path, int(self._settings.max_file_mb * 1024 * 1024))
+        t0 = time.perf_counter()
+        job.image_vector = self._image_embedder.embed_images([data])[0]
+        self._clock.add("image_embed", time.perf_counter() - t0)
+        return job
+
+    def _threaded_jobs(
+        self, entries: list[SourceEntry], names: Mapping[Path, str]
+    ) -> Iterator[_FileJob]:
+        """Parse and chunk with a bounded window of threads, yielding in completion order."""
         window = max(2, self._settings.workers * 2)
         with ThreadPoolExecutor(self._settings.workers, thread_name_prefix="ragsilo-parse") as pool:
             pending: deque[Future[_FileJob]] = deque()
@@ -466,6 +654,20 @@ class Ingestor:
 
     def _job(self, source: str, sha: str, parse: Callable[[], ParsedDocument]) -> _FileJob:
         """The chunks of one document version, or a skip when the store already holds it."""
+        pending = self._stored(source, sha)
+        if isinstance(pending, _FileJob):
+            return pending
+        task = ParseTask(0, source, sha, pending.doc_id, parse=parse)
+        try:
+            outcome = prepare(self._kit(), task)
+        except MemoryError:
+            code, message = too_costly("memory", source, self._settings.file_memory_mb)
+            outcome = ParseOutcome(0, error_code=code, error=message)
+        return self._from_outcome(pending, outcome)
+
+    def _stored(self, source: str, sha: str) -> _FileJob | _Pending:
+        """A skip when the store already holds exactly this version of ``source``, else what
+        it holds of the document (to replace once the new chunks are written)."""
         doc_id = self._doc_id(source)
         stored = self._states.pop(doc_id, None)
         purged = self._purged.pop(doc_id, None)
@@ -481,7 +683,6 @@ class Ingestor:
         old_where = {r["id"]: r.get("_where", MAIN) for r in stored}
         old_ids = set(old_where)
         gone = [p for p in purged or () if p["file_sha256"] == sha and p["id"] not in old_ids]
-        purged_ids = {str(p["id"]) for p in gone}
         if _is_complete(stored + gone, sha):
             quarantined = sum(1 for w in old_where.values() if w == QUARANTINE)
             return _FileJob(
@@ -490,40 +691,47 @@ class Ingestor:
                 old_ids,
                 result=FileResult(source, "skipped", len(stored), quarantined=quarantined),
             )
-        t0 = time.perf_counter()
-        doc = parse()
-        chunks = self._chunker.chunk(doc, doc_id=doc_id, source=source, file_sha256=sha)
-        chunks = [replace(c, doc_chunks=len(chunks)) for c in chunks]
-        t1 = time.perf_counter()
-        self._clock.add("parse", t1 - t0)
-        scores: list[QualityScore] = []
-        if self._quality is not None:
-            # OCR text is checked for garbling; an image's caption is ours, never scored down
-            scores = [
-                QualityScore(1.0)
-                if c.metadata.get("caption")
-                else self._quality.score_text(c.text, ocr=bool(c.metadata.get("ocr")))
-                for c in chunks
-            ]
-            self._clock.add("score", time.perf_counter() - t1)
-        job = _FileJob(source, chunks, old_ids, old_where=old_where, scores=scores)
-        job.purged = purged_ids & {c.id for c in chunks}
+        return _Pending(source, doc_id, sha, old_ids, old_where, {str(p["id"]) for p in gone})
+
+    def _from_outcome(self, pending: _Pending, outcome: ParseOutcome) -> _FileJob:
+        """The job of a parsed document (or its failure)."""
+        self._clock.add("parse", outcome.parse_s)
+        if outcome.score_s:
+            self._clock.add("score", outcome.score_s)
+        source = pending.source
+        if outcome.error_code is not None:
+            failed = FileResult(source, "failed", 0, outcome.error_code, outcome.error or "")
+            return _FileJob(source, [], set(), result=failed)
+        chunks = outcome.chunks
+        job = _FileJob(
+            source, chunks, pending.old_ids, old_where=pending.old_where, scores=outcome.scores
+        )
+        # chunks of another version (the file changed after it was hashed) are never purged
+        job.purged = pending.purged & {c.id for c in chunks}
         return job
+
+    def _kit(self) -> WorkerKit:
+        """What parses, chunks and scores a document, here or in a worker."""
+        return WorkerKit(self._chunker, self._quality, self._parsers)
 
     def _job_or_failure(self, source: str, make: Callable[..., _FileJob]) -> _FileJob:
         try:
             return make()
-        except RagsiloError as e:
+        except Exception as e:  # noqa: BLE001 - one bad file never stops the others
+            return self._failure(source, e)
+
+    def _failure(self, source: str, e: Exception) -> _FileJob:
+        """The job of a document that failed with ``e`` (or a stop, when Milvus is gone)."""
+        if isinstance(e, RagsiloError):
             if stops_the_ingest(e):
                 self._halt.trip(e)
                 return _FileJob(source, [], set(), result=self._halt.result(source))
             failed = FileResult(source, "failed", 0, e.code, str(e))
             return _FileJob(source, [], set(), result=failed)
-        except Exception as e:  # noqa: BLE001 - one bad file never stops the others
-            log.exception("unexpected error while reading %s", source)
-            return _FileJob(
-                source, [], set(), result=FileResult(source, "failed", 0, "internal_error", repr(e))
-            )
+        log.error("unexpected error while reading %s", source, exc_info=e)
+        return _FileJob(
+            source, [], set(), result=FileResult(source, "failed", 0, "internal_error", repr(e))
+        )
 
     # --------------------------------------------------------------------- prune
     def _prune(self, paths: Sequence[str | Path], seen: set[Path]) -> tuple[list[FileResult], int]:
@@ -664,8 +872,10 @@ class _Writer:
         self.rows_written = 0
         self.rows_quarantined = 0
         self.rows_deleted = 0
-        # the collection holds rows: known once seen or written, so not counted per group
-        self._has_rows = False
+        # whether the collection held rows when this run began (counted once, when first needed)
+        self._had_rows: bool | None = None
+        # the chunks this run wrote to the collection, for the duplicate checks
+        self._seen = _RunVectors()
 
     def start(self) -> None:
         self._thread.start()
@@ -686,16 +896,21 @@ class _Writer:
         while not stop:
             group: list[_FileJob] = []
             item = self._queue.get()
+            # a group waits a moment for more files: one duplicate search and one upsert
+            # for many files, not one per file as they trickle in
+            deadline = time.monotonic() + _GROUP_WAIT_S
+            chunks = 0
             while True:
                 if item is _STOP:
                     stop = True
                     break
                 assert isinstance(item, _FileJob)
                 group.append(item)
-                if len(group) >= self._group_files:
+                chunks += len(item.chunks)
+                if len(group) >= self._group_files or chunks >= _GROUP_CHUNKS:
                     break
                 try:
-                    item = self._queue.get_nowait()
+                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
                 except queue.Empty:
                     break
             if group and self._error is None:
@@ -752,7 +967,7 @@ class _Writer:
                 job.chunks[i] = replace(c, metadata=meta)
                 if not scorer.passes(score) and self._quarantine is not None:
                     job.targets[i] = QUARANTINE
-        self._clock.add("score", time.perf_counter() - t0)
+        self._clock.add("dedup", time.perf_counter() - t0)
 
     def _duplicates(self, cands: list[tuple[_FileJob, int, str]]) -> None:
         """Mark chunks that repeat a chunk of another document, stored already or earlier
@@ -770,9 +985,12 @@ class _Writer:
         unit = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
         docs = [j.chunks[i].doc_id for j, i, _ in cands]
         verdict: list[str | None] = [None] * len(cands)
-        if not self._has_rows:
-            self._has_rows = self._store.count(self._collection) > 0
-        if self._has_rows:
+        if self._had_rows is None:
+            # counted once per run: what this run writes is compared in memory (``_seen``)
+            self._had_rows = self._store.count(self._collection) > 0
+        if not self._had_rows and not self._seen.overflowed:
+            self._seen.check(unit, docs, [h for _, _, h in cands], exact, threshold, verdict)
+        else:
             hits = self._store.search(
                 self._collection,
                 vecs,
@@ -859,7 +1077,6 @@ class _Writer:
                 continue
             vectors = np.vstack(vecs).astype(np.float32, copy=False)
             if target == MAIN:
-                self._has_rows = True
                 self.rows_written += self._store.upsert_chunks(
                     self._collection,
                     chunks,
@@ -867,6 +1084,8 @@ class _Writer:
                     batch_bytes=self._batch_bytes,
                     **self._clusters_of(vectors),
                 )
+                if self._quality is not None:
+                    self._seen.add(vectors, chunks)
             else:
                 assert self._quarantine is not None
                 if self._ensure_quarantine is not None:
@@ -967,6 +1186,66 @@ class _Writer:
                 self._store.delete_ids(name, added)
             except RagsiloError as e:
                 log.error("could not roll back %d rows of %s: %s", len(added), job.path, e)
+
+
+class _RunVectors:
+    """The unit vectors, documents and content hashes of the chunks one run wrote to the
+    collection, so that a run into a collection that was empty when it began finds
+    duplicates among its own chunks in memory instead of one store search per write group
+    (on Milvus Lite a search walks every row in Python). Past ``cap`` rows it gives up,
+    and the writer searches the store again (it holds the same rows)."""
+
+    def __init__(self, cap: int = 20_000) -> None:
+        self._cap = cap
+        self._blocks: list[np.ndarray] = []
+        self._matrix: np.ndarray | None = None
+        self._docs: list[str] = []
+        self._hashes: dict[str, set[str]] = {}
+        self.overflowed = False
+
+    def add(self, vectors: np.ndarray, chunks: Sequence[Chunk]) -> None:
+        if self.overflowed:
+            return
+        if len(self._docs) + len(chunks) > self._cap:
+            self.overflowed = True
+            self._blocks, self._matrix, self._docs, self._hashes = [], None, [], {}
+            return
+        v = vectors.astype(np.float32, copy=True)
+        v /= np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+        self._blocks.append(v)
+        self._matrix = None
+        for c in chunks:
+            self._docs.append(c.doc_id)
+            h = (c.metadata.get(QUALITY_KEY) or {}).get("hash")
+            if h:
+                self._hashes.setdefault(h, set()).add(c.doc_id)
+
+    def check(
+        self,
+        unit: np.ndarray,
+        docs: list[str],
+        hashes: list[str],
+        exact: bool,
+        threshold: float,
+        verdict: list[str | None],
+    ) -> None:
+        """Set ``verdict[n]`` for candidates that repeat a chunk of another document written
+        earlier in this run: ``duplicate`` (the same text) before ``near_duplicate``."""
+        if not self._docs:
+            return
+        if self._matrix is None:
+            self._matrix = np.vstack(self._blocks)
+            self._blocks = [self._matrix]
+        sims = unit @ self._matrix.T
+        seen_docs = np.asarray(self._docs)
+        for n in range(len(docs)):
+            if exact and (self._hashes.get(hashes[n], set()) - {docs[n]}):
+                verdict[n] = "duplicate"
+                continue
+            if threshold <= 1.0:
+                near = sims[n] >= threshold
+                if near.any() and (seen_docs[near] != docs[n]).any():
+                    verdict[n] = "near_duplicate"
 
 
 def _vectors(job: _FileJob) -> np.ndarray:

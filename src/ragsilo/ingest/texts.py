@@ -8,6 +8,7 @@ text under the same name replaces the old.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -81,13 +82,17 @@ def _split(item: TextItem, i: int) -> tuple[str, dict[str, Any]]:
 def _parser(
     text: str, source: str, title: str | None, metadata: dict[str, Any]
 ) -> Callable[[], ParsedDocument]:
-    def parse() -> ParsedDocument:
-        doc = TextParser().parse(text.encode("utf-8", "surrogatepass"), source)
-        first = collapse_spaces(doc.sections[0].text)
-        return replace(
-            doc,
-            title=collapse_spaces(title or "") or clip(first, TITLE_CHARS),
-            metadata=metadata,
-        )
+    # a partial of a module function, not a closure: it pickles, so a parse worker can run it
+    return functools.partial(_parse_text, text, source, title, metadata)
 
-    return parse
+
+def _parse_text(
+    text: str, source: str, title: str | None, metadata: dict[str, Any]
+) -> ParsedDocument:
+    doc = TextParser().parse(text.encode("utf-8", "surrogatepass"), source)
+    first = collapse_spaces(doc.sections[0].text)
+    return replace(
+        doc,
+        title=collapse_spaces(title or "") or clip(first, TITLE_CHARS),
+        metadata=metadata,
+    )
