@@ -95,16 +95,22 @@ class ParseOutcome:
 
 
 def score_chunks(quality: Any, chunks: list[Any]) -> list[Any]:
-    """The text score of each chunk (OCR text is checked for garbling; an image's caption is
-    ours, never scored down). The one place that calls the scorer per chunk."""
+    """The text score of each chunk, one batched scorer call per kind of text: OCR text is
+    checked for garbling; an image's caption is ours, never scored down."""
     from ragsilo.quality import QualityScore
 
-    return [
-        QualityScore(1.0)
-        if c.metadata.get("caption")
-        else quality.score_text(c.text, ocr=bool(c.metadata.get("ocr")))
-        for c in chunks
-    ]
+    scores: list[Any] = [QualityScore(1.0)] * len(chunks)
+    for ocr in (False, True):
+        picked = [
+            i
+            for i, c in enumerate(chunks)
+            if not c.metadata.get("caption") and bool(c.metadata.get("ocr")) == ocr
+        ]
+        if picked:
+            batch = quality.score_texts([chunks[i].text for i in picked], ocr=ocr)
+            for i, score in zip(picked, batch, strict=True):
+                scores[i] = score
+    return scores
 
 
 def prepare(kit: WorkerKit, task: ParseTask) -> ParseOutcome:
