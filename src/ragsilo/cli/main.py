@@ -18,6 +18,7 @@ from rich.console import Console
 from ragsilo.cli import output
 from ragsilo.cli.config_template import CONFIG_TEMPLATE
 from ragsilo.errors import InputError, RagsiloError
+from ragsilo.redact import install_log_masking
 from ragsilo.rerank import group_by_cluster
 from ragsilo.settings import Settings, load_settings
 from ragsilo.silo import Silo
@@ -74,7 +75,7 @@ def _run(fn: Callable[[], T]) -> T:
     try:
         return fn()
     except RagsiloError as e:
-        _err_console().print(f"[red]error:[/red] {e}", markup=True, highlight=False)
+        _err_console().print(f"[red]error:[/red] {output.error_text(e)}", highlight=False)
         raise typer.Exit(e.exit_code) from None
     except KeyboardInterrupt:
         _err_console().print("interrupted")
@@ -128,6 +129,7 @@ def _configure_logging(verbose: bool) -> None:
     # server logs the calls it does not implement; ragsilo reports errors itself.
     logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
     logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
+    install_log_masking()  # a login inside a Milvus URI never reaches the log
 
 
 def _confirm(yes: bool, question: str, refusal: str) -> None:

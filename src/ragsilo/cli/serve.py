@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ragsilo.cli.output import error_text, shown
 from ragsilo.errors import ConfigError, MissingDependencyError, RagsiloError
 from ragsilo.settings import Settings, load_settings
 from ragsilo.settings import _describe as describe_validation_error
@@ -45,7 +46,7 @@ def _run(fn: Callable[[], T]) -> T:
         return fn()
     except RagsiloError as e:
         Console(stderr=True, highlight=False, soft_wrap=True).print(
-            f"[red]error:[/red] {escape(str(e))}"
+            f"[red]error:[/red] {error_text(e)}"
         )
         raise typer.Exit(e.exit_code) from None
 
@@ -138,7 +139,7 @@ def keys_create(
             return
         out.print(key)
         Console(stderr=True, highlight=False).print(
-            f"created key {record.id} ({escape(record.name)}, role {record.role}"
+            f"created key {record.id} ({shown(record.name)}, role {record.role}"
             + (f", tenant {escape(record.tenant)}" if record.tenant else "")
             + ") in "
             f"{escape(str(key_file.path))}; store the key now, it cannot be shown again"
@@ -168,7 +169,7 @@ def keys_list(
         for r in records:
             state = "active" if r.active else f"revoked {r.revoked_at}"
             tenant = escape(r.tenant) if r.tenant else "(any)"
-            table.add_row(r.id, escape(r.name), r.role, tenant, r.created_at, state)
+            table.add_row(r.id, shown(r.name), r.role, tenant, r.created_at, state)
         out.print(table)
 
     _run(body)
@@ -184,6 +185,6 @@ def keys_revoke(
 
     def body() -> None:
         record = _key_file(ctx, file).revoke(key_id)
-        Console(highlight=False).print(f"revoked {record.id} ({escape(record.name)})")
+        Console(highlight=False).print(f"revoked {record.id} ({shown(record.name)})")
 
     _run(body)

@@ -21,6 +21,7 @@ from ragsilo.errors import (
     RetriableStoreError,
     StoreError,
 )
+from ragsilo.redact import mask_uri, scrub
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +164,11 @@ def _is_retriable(exc: BaseException, code: object, low: str) -> bool:
 
 
 def _message(exc: BaseException) -> str:
+    """The text of a pymilvus/gRPC failure, with any login inside a URL masked."""
+    return scrub(_raw_message(exc))
+
+
+def _raw_message(exc: BaseException) -> str:
     if isinstance(exc, MilvusException):
         return str(getattr(exc, "message", "") or exc)
     details = getattr(exc, "details", None)
@@ -208,8 +214,8 @@ def call_with_retry(
 
 
 def connection_error(uri: str, exc: BaseException) -> ConnectionFailedError:
-    """The error for 'could not connect at all'."""
+    """The error for 'could not connect at all' (a password in ``uri`` is masked)."""
     return ConnectionFailedError(
-        f"cannot connect to Milvus at {uri}: {_message(exc)}",
+        f"cannot connect to Milvus at {mask_uri(uri)}: {_message(exc)}",
         hint="is the server running and the URI right? `ragsilo doctor` checks the connection",
     )

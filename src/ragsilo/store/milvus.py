@@ -126,8 +126,8 @@ class MilvusStore:
         except Exception as exc:  # noqa: BLE001 - classified below
             raise self._connect_failure(exc) from None
         kind = "lite" if s.is_lite or "milvus_lite" in version else "server"
-        self._info = capabilities_for(kind, version, s.uri)
-        log.info("connected to Milvus %s %s at %s", kind, version, s.uri)
+        self._info = capabilities_for(kind, version, s.display_uri)
+        log.info("connected to Milvus %s %s at %s", kind, version, s.display_uri)
 
     def _connect_failure(self, exc: BaseException) -> Exception:
         s = self._settings
@@ -141,14 +141,14 @@ class MilvusStore:
             user = s.login_user
             if user is None:
                 return AuthenticationError(
-                    f"authentication failed at {s.uri}: the server requires a login",
+                    f"authentication failed at {s.display_uri}: the server requires a login",
                     hint="set milvus.token (user:password) or milvus.user and milvus.password",
                 )
             return AuthenticationError(
-                f"authentication failed for user {user!r} at {s.uri}",
+                f"authentication failed for user {user!r} at {s.display_uri}",
                 hint="check the user name and password (milvus.token or milvus.user/password)",
             )
-        return connection_error(s.uri, exc)
+        return connection_error(s.display_uri, exc)
 
     @property
     def info(self) -> ServerInfo:
@@ -171,7 +171,7 @@ class MilvusStore:
 
     def _call(self, op: str, fn: Callable[[], Any]) -> Any:
         return call_with_retry(
-            fn, op, self._retry, uri=self._settings.uri, user=self._settings.login_user
+            fn, op, self._retry, uri=self._settings.display_uri, user=self._settings.login_user
         )
 
     # ---------------------------------------------------------------- collections
