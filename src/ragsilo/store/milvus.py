@@ -26,6 +26,7 @@ from ragsilo.errors import (
 )
 from ragsilo.models import Chunk, CollectionStats, ServerInfo
 from ragsilo.settings import MilvusSettings
+from ragsilo.sources import escape_surrogates, is_utf8
 from ragsilo.store.analysis import EnglishTerms
 from ragsilo.store.capabilities import capabilities_for
 from ragsilo.store.errors import RetryPolicy, call_with_retry, connection_error
@@ -1025,11 +1026,36 @@ def chunk_row(chunk: Chunk, vector: np.ndarray, cluster_id: int = UNASSIGNED) ->
         "cluster_id": int(cluster_id),
         VECTOR_FIELD: np.asarray(vector, dtype=np.float32).tolist(),
     }
+    for field, value in row.items():
+        if isinstance(value, str) and not is_utf8(value):
+            row[field] = escape_surrogates(value)
+    if not _is_utf8_json(row["metadata"]):
+        row["metadata"] = _escape_json(row["metadata"])
     for field, limit in MAX_LENGTHS.items():
         value = row[field]
         if len(value) * 4 > limit:  # only measure bytes when it could be over
             row[field] = truncate_utf8(value, limit)
     return row
+
+
+def _is_utf8_json(value: Any) -> bool:
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    except (TypeError, ValueError):
+        return True  # not this check's business
+    return True
+
+
+def _escape_json(value: Any) -> Any:
+    if isinstance(value, str):
+        return escape_surrogates(value)
+    if isinstance(value, dict):
+        return {escape_surrogates(str(k)): _escape_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_escape_json(v) for v in value]
+    return value
 
 
 def truncate_utf8(text: str, max_bytes: int) -> str:
@@ -1047,9 +1073,9 @@ def row_bytes(row: dict[str, Any]) -> int:
         if key == VECTOR_FIELD:
             size += 4 * len(value) + 16
         elif isinstance(value, str):
-            size += len(value.encode("utf-8")) + 8
+            size += len(value.encode("utf-8", "surrogatepass")) + 8
         elif isinstance(value, dict):
-            size += len(json.dumps(value, ensure_ascii=False).encode("utf-8")) + 8
+            size += len(json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass")) + 8
         else:
             size += 8
     return size
