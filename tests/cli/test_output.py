@@ -53,3 +53,21 @@ def test_crafted_names_cannot_print_a_fake_line_or_an_escape_sequence() -> None:
     shown = con.export_text()
     assert "\x1b" not in shown and len(shown.splitlines()) == 2
     assert printable("bad\udcff\udcfe") == "bad\\xff\\xfe"
+
+
+def test_files_a_full_disk_stopped_are_one_line() -> None:
+    from ragsilo.errors import StoreFullError
+
+    halt = Halt()
+    halt.trip(StoreFullError("upsert 9 rows into 'docs': the disk under Milvus is full"))
+    files = (
+        FileResult("/d/a.md", "ingested", 3),
+        *(halt.result(f"/d/n{i}.md") for i in range(5)),
+    )
+    con = Console(record=True, width=400)
+    print_ingest_report(con, IngestReport(files, 3, 0, 1.0))
+    lines = con.export_text().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("failed  /d/n0.md and 4 more: not written: the ingest stopped")
+    assert "the disk under Milvus is full" in lines[0] and "free space" in lines[0]
+    assert all(f.error_code == "store_full" for f in files[1:])

@@ -129,6 +129,8 @@ def _configure_logging(verbose: bool) -> None:
     # server logs the calls it does not implement; ragsilo reports errors itself.
     logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
     logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
+    # Milvus Lite logs each failed call with a traceback (every write, when the disk is full)
+    logging.getLogger("milvus_lite").setLevel(logging.CRITICAL)
     install_log_masking()  # a login inside a Milvus URI never reaches the log
 
 

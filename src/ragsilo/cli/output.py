@@ -19,6 +19,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from ragsilo.errors import StoreFullError
 from ragsilo.ingest import halt
 from ragsilo.models import CollectionStats, FileResult, Hit, IngestReport, ServerInfo
 from ragsilo.redact import scrub
@@ -107,10 +108,12 @@ def _short(path: str) -> str:
 
 
 def print_ingest_report(con: Console, report: IngestReport) -> None:
-    # files an ingest stopped by an unreachable Milvus did not write: one line for all
-    unwritten = [f for f in report.failures if f.error_code == halt.CODE]
+    # files an ingest stopped by an unreachable Milvus (or a full disk) did not write:
+    # one line for all
+    stopped = (halt.CODE, StoreFullError.code)
+    unwritten = [f for f in report.failures if f.error_code in stopped]
     for f in report.failures:
-        if f.error_code != halt.CODE:
+        if f.error_code not in stopped:
             con.print(f"[red]failed[/red]  {shown(_short(f.path))}: {shown(f.message or '')}")
     if unwritten:
         more = f" and {len(unwritten) - 1} more" if len(unwritten) > 1 else ""

@@ -717,7 +717,12 @@ class _Writer:
                 finally:
                     self._clock.add("write", time.perf_counter() - t0)
                 for result in results:
-                    self._finish(result)
+                    try:
+                        self._finish(result)
+                    except BaseException as e:  # noqa: BLE001 - handed to the producer
+                        # the loop keeps draining the queue, so the producer never blocks
+                        self._error = e
+                        break
 
     # ------------------------------------------------------------- quality
     def _assess(self, jobs: list[_FileJob]) -> None:

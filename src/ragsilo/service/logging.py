@@ -78,6 +78,7 @@ def configure_json_logging(level: str = "info", stream: IO[str] | None = None) -
     # pymilvus logs each failed RPC with a traceback; the service reports errors itself.
     logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
     logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
+    logging.getLogger("milvus_lite").setLevel(logging.CRITICAL)
     # Milvus Lite's vector library reports each CPU feature it probes for.
     logging.getLogger("faiss.loader").setLevel(logging.WARNING)
     return handler
