@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
+import os
 import socket
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -23,6 +25,7 @@ from ragsilo.errors import (
     DimensionMismatchError,
     InputError,
     StoreError,
+    StoreInUseError,
 )
 from ragsilo.models import Chunk, CollectionStats, ServerInfo
 from ragsilo.settings import MilvusSettings
@@ -133,6 +136,16 @@ class MilvusStore:
     def _connect_failure(self, exc: BaseException) -> Exception:
         s = self._settings
         if s.is_lite:
+            holder = lite_file_holder(Path(s.uri).expanduser())
+            if holder is not None:
+                by = f" (process {holder})" if holder > 0 else ""
+                return StoreInUseError(
+                    f"the Milvus Lite file {s.uri!r} is in use by another process{by}",
+                    hint="Milvus Lite lets one process open a file at a time: stop the other "
+                    "process (a running `ragsilo serve` or ingest), use another file "
+                    "(--uri other.db), or use a Milvus server (http://host:19530) to share "
+                    "one collection between processes",
+                )
             return StoreError(f"cannot open Milvus Lite file {s.uri!r}: {exc}")
         reachable = _tcp_reachable(s.uri)
         text = str(exc).lower()
@@ -1134,3 +1147,46 @@ __all__ = [
     "row_bytes",
     "truncate_utf8",
 ]
+
+
+def lite_file_holder(path: Path) -> int | None:
+    """Whether another process holds the Milvus Lite file at ``path`` open: None when not
+    (or when this cannot be told), else that process's id (0 when it cannot be found).
+
+    Milvus Lite takes an exclusive ``flock`` on ``<file>/LOCK`` while the file is open.
+    """
+    lock = path / "LOCK"
+    try:
+        import fcntl
+    except ImportError:  # Windows: Lite locks differently; say nothing rather than guess
+        return None
+    try:
+        fd = os.open(lock, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            if e.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                return None
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return None
+        return _flock_owner(os.fstat(fd).st_ino)
+    finally:
+        os.close(fd)
+
+
+def _flock_owner(inode: int) -> int:
+    """The process holding an ``flock`` on the file with ``inode`` (Linux /proc/locks), or 0."""
+    try:
+        with open("/proc/locks", encoding="ascii", errors="replace") as f:
+            for line in f:
+                parts = line.split()
+                # 1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF
+                if len(parts) >= 6 and parts[1] == "FLOCK" and parts[5].endswith(f":{inode}"):
+                    return int(parts[4])
+    except (OSError, ValueError):
+        pass
+    return 0
