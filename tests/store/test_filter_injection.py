@@ -35,11 +35,16 @@ def test_the_corpus_is_large_enough() -> None:
     assert len(INJECTIONS) >= 30
 
 
-@pytest.fixture(scope="module")
-def silo(tmp_path_factory: pytest.TempPathFactory):
+@pytest.fixture(scope="module", params=["lite", pytest.param("server", marks=pytest.mark.server)])
+def silo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    if request.param == "lite":
+        milvus = {"uri": str(tmp_path_factory.mktemp("inj") / "inj.db")}
+    else:
+        server = request.getfixturevalue("milvus_server")
+        milvus = {"uri": server.uri, "token": server.token}
     settings = load_settings(
         overrides={
-            "milvus": {"uri": str(tmp_path_factory.mktemp("inj") / "inj.db")},
+            "milvus": milvus,
             "collection": {
                 "name": f"inj_{uuid.uuid4().hex[:8]}",
                 "tenants": True,
@@ -52,6 +57,7 @@ def silo(tmp_path_factory: pytest.TempPathFactory):
     s.ingest_texts(ACME, tenant="acme")
     s.ingest_texts(GLOBEX, tenant="globex")
     yield s
+    s.drop_collection()
     s.close()
 
 

@@ -76,6 +76,7 @@ def test_cluster_id_is_filterable_as_a_whole_number() -> None:
         ('title == "a\\nb"', "backslash may only escape"),
         ("page == 010", "no leading zeros"),
         ("(" * 70 + "page > 1" + ")" * 70, "nests deeper"),
+        ('tenant == "ac" + "me"', "arithmetic takes numbers and fields only"),
     ],
 )
 def test_raw_expressions_that_do_not_parse_are_refused(expr: str, words: str) -> None:

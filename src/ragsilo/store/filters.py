@@ -536,8 +536,9 @@ class _Parser:
         while self.peek().kind == "op" and self.peek().text in ("+", "-"):
             op = self.next().text
             self.arith_step()
-            right = self.plain(self.term(), self.peek())
-            left = Arith(op, self.plain(left, start), right)
+            tok = self.peek()
+            right = self.numeric(self.term(), tok)
+            left = Arith(op, self.numeric(left, start), right)
         return left
 
     def term(self) -> object:
@@ -547,9 +548,21 @@ class _Parser:
             op = self.next().text
             self.arith_step()
             tok = self.peek()
-            right = self.plain(self.unary(), tok)
-            left = Arith(op, self.plain(left, start), right)
+            right = self.numeric(self.unary(), tok)
+            left = Arith(op, self.numeric(left, start), right)
         return left
+
+    def numeric(self, node: object, tok: _Token) -> object:
+        """An operand of arithmetic: a number, a field, array_length(...) or arithmetic.
+        (Milvus 2.3 servers crash on arithmetic with a string, so it never reaches them.)"""
+        node = self.plain(node, tok)
+        if isinstance(node, (Field, Arith)) or (
+            isinstance(node, Call) and node.name in _VALUE_FUNCTIONS
+        ):
+            return node
+        if isinstance(node, Literal) and type(node.value) in (int, float):
+            return node
+        raise self.fail("arithmetic takes numbers and fields only", tok)
 
     def unary(self) -> object:
         tok = self.peek()
