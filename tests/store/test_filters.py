@@ -65,7 +65,8 @@ def test_cluster_id_is_filterable_as_a_whole_number() -> None:
 @pytest.mark.parametrize(
     ("expr", "words"),
     [
-        ("1==1)) or ((1==1", "closes a parenthesis that was never opened"),
+        ("page==1)) or ((page==1", "closes a parenthesis that was never opened"),
+        ("1==1", "compares two constants"),
         ("(page > 1", "expected ')'"),
         ('source == "x', "never closed"),
         ("page > 1 -- x", "comments are not allowed"),

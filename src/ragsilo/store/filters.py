@@ -503,6 +503,9 @@ class _Parser:
                 self.next()
                 upper = self.operand()
                 return Compare(tok.text, self.plain(left, start), right, nxt.text, upper)
+            if isinstance(left, Literal) and isinstance(right, Literal):
+                # Milvus refuses these, and a 2.3.5 server crashes on `1 == "a"`
+                raise self.fail("this compares two constants: compare a field", start)
             return Compare(tok.text, self.plain(left, start), right)
         if word == "in" or (word == "not" and self.word(self.peek(1)) == "in"):
             negated = word == "not"
@@ -549,6 +552,9 @@ class _Parser:
             self.arith_step()
             tok = self.peek()
             right = self.numeric(self.unary(), tok)
+            if op in ("/", "%") and isinstance(right, Literal) and right.value == 0:
+                # refused here: a Milvus 2.3.5 server crashes on a division by zero
+                raise self.fail("division by zero", tok)
             left = Arith(op, self.numeric(left, start), right)
         return left
 
@@ -698,7 +704,11 @@ def _write(node: object, top: bool = False) -> str:
     if isinstance(node, ListLit):
         return "[" + ", ".join(_write_literal(i.value) for i in node.items) + "]"
     if isinstance(node, Arith):
-        return f"({_write(node.left)} {node.op} {_write(node.right)})"
+        # parentheses only where precedence needs them: Milvus 2.3 reads `page + 1 == 2`
+        # but not `(page + 1) == 2`
+        return f"{_write_operand(node.left, node.op, False)} {node.op} " + _write_operand(
+            node.right, node.op, True
+        )
     if isinstance(node, Call):
         return f"{node.name}({', '.join(_write(a) for a in node.args)})"
     if isinstance(node, Compare):
@@ -709,14 +719,32 @@ def _write(node: object, top: bool = False) -> str:
         return wrap(s)
     if isinstance(node, In):
         op = "not in" if node.negated else "in"
-        return wrap(f"{_write(node.value)} {op} {_write(node.items)}")
+        return wrap(f"{_write_value(node.value)} {op} {_write(node.items)}")
     if isinstance(node, Like):
-        return wrap(f"{_write(node.value)} like {quote(node.pattern)}")
+        return wrap(f"{_write_value(node.value)} like {quote(node.pattern)}")
     if isinstance(node, Not):
         return wrap(f"not ({_write(node.operand, top=True)})")
     if isinstance(node, BoolOp):
         return wrap(f" {node.op} ".join(_write(o) for o in node.operands))
     raise TypeError(f"not a filter node: {node!r}")  # pragma: no cover - parser makes these
+
+
+def _write_operand(node: object, op: str, right: bool) -> str:
+    text = _write(node)
+    if isinstance(node, Arith):
+        inner, outer = _PRECEDENCE[node.op], _PRECEDENCE[op]
+        if inner < outer or (right and inner == outer):
+            return f"({text})"
+    return text
+
+
+_PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "%": 2}
+
+
+def _write_value(node: object) -> str:
+    """The left side of ``in`` or ``like``: arithmetic in parentheses (Milvus binds ``like``
+    tighter than arithmetic)."""
+    return f"({_write(node)})" if isinstance(node, Arith) else _write(node)
 
 
 def _write_literal(value: object) -> str:
