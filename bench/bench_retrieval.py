@@ -28,7 +28,7 @@ from ragsilo.eval.runner import EvalRow  # noqa: E402
 from ragsilo.settings import load_settings  # noqa: E402
 from ragsilo.silo import Silo  # noqa: E402
 
-RERANKERS = ["none", "cluster_distance", "cluster_size", "centroid_query", "mmr"]
+RERANKERS = ["none", "cluster_smooth", "cluster_distance", "cluster_size", "centroid_query", "mmr"]
 
 
 def table(title: str, rows: list[tuple[str, EvalRow]]) -> None:

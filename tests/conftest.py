@@ -98,7 +98,9 @@ class MilvusServer:
         """Start the server; a start that panics or hangs (it happens under load) is retried."""
         exe = shutil.which("milvus-server")
         if exe is None:
-            raise RuntimeError('milvus-server is not installed: pip install "ragsilo[server]"')
+            raise RuntimeError(
+                'milvus-server is not installed: pip install "ragsilo[milvus-server]"'
+            )
         if _port_open(self.port):
             raise RuntimeError(
                 f"port {self.port} is already in use; stop that server or set "

@@ -44,6 +44,9 @@ EXPECTED = {
     "RerankError",
     "Reranker",
     "SearchResult",
+    # answers streamed as they are written (Silo.ask_stream, Silo.aask(stream=True))
+    "AnswerStream",
+    "AsyncAnswerStream",
 }
 
 
@@ -70,6 +73,14 @@ def test_facade_has_the_verbs_the_cli_uses() -> None:
         "search_groups",
     ):
         assert callable(getattr(ragsilo.Silo, verb)), verb
+
+
+def test_facade_has_streaming_and_async_verbs() -> None:
+    import inspect
+
+    assert callable(ragsilo.Silo.ask_stream)
+    for verb in ("asearch", "aretrieve", "aask", "aingest_texts", "aingest"):
+        assert inspect.iscoroutinefunction(getattr(ragsilo.Silo, verb)), verb
 
 
 def test_import_has_no_side_effects() -> None:

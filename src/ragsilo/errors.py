@@ -11,6 +11,7 @@ should answer with, the CLI exit code, and whether retrying can help::
     │   └── DocumentError             code=document_error   http=422 exit=2
     │       ├── UnsupportedFormatError code=unsupported_format
     │       ├── FileTooLargeError     code=file_too_large   http=413
+    │       ├── FileOverBudgetError   code=file_over_budget http=413
     │       └── ParseError            code=parse_error
     ├── MissingDependencyError        code=missing_dependency http=500 exit=3
     ├── EmbeddingError                code=embedding_error  http=500 exit=4
@@ -104,6 +105,21 @@ class FileTooLargeError(DocumentError):
 
     code = "file_too_large"
     http_status = 413
+
+
+class FileOverBudgetError(DocumentError):
+    """Reading the file would cost more than a per-file budget allows (``parsing.*``).
+
+    ``setting`` names the budget (``parsing.max_columns``); the message says
+    what the file holds, the limit, and the setting to raise.
+    """
+
+    code = "file_over_budget"
+    http_status = 413
+
+    def __init__(self, message: str, *, setting: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.setting = setting
 
 
 class ParseError(DocumentError):

@@ -89,6 +89,40 @@ class Hit:
             **({"fields": self.fields} if self.fields else {}),
         }
 
+    @classmethod
+    def from_row(cls, row: dict[str, Any], fields: list[str]) -> Hit:
+        """The hit for one store row (its ``distance`` is the score); of ``fields``, those
+        beyond the standard hit fields go to :attr:`fields`."""
+        page = int(row.get("page") or 0)
+        extra = {f: row[f] for f in fields if f not in _HIT_ROW_FIELDS and f in row}
+        return cls(
+            id=str(row["id"]),
+            score=float(row["distance"]),
+            text=str(row.get("text", "")),
+            source=str(row.get("source", "")),
+            title=str(row.get("title", "")),
+            page=page or None,
+            section=row.get("section") or None,
+            chunk_index=int(row.get("chunk_index") or 0),
+            doc_id=str(row.get("doc_id", "")),
+            metadata=dict(row.get("metadata") or {}),
+            fields=extra,
+        )
+
+
+#: The row fields a :class:`Hit` carries itself (a store search returns them by default).
+_HIT_ROW_FIELDS = (
+    "doc_id",
+    "source",
+    "title",
+    "page",
+    "section",
+    "chunk_index",
+    "text",
+    "metadata",
+    "mime_type",
+)
+
 
 FileStatus = Literal["ingested", "skipped", "failed", "removed"]
 
@@ -179,7 +213,7 @@ class IngestReport:
 class ServerInfo:
     """What the capability probe found about the connected Milvus."""
 
-    kind: Literal["lite", "server"]
+    kind: Literal["lite", "server", "memory"]
     version: str
     uri: str
     bm25: bool

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -32,10 +32,26 @@ from pydantic_settings import (
 )
 
 from ragsilo.errors import ConfigError
-from ragsilo.service.settings_sections import LlmSettings, ServiceSettings
+from ragsilo.settings_sections import LlmSettings, ServiceSettings
 
 CPU_INDEX_TYPES = ("AUTOINDEX", "FLAT", "IVF_FLAT", "IVF_SQ8", "IVF_PQ", "HNSW", "DISKANN", "SCANN")
 GPU_INDEX_TYPES = ("GPU_CAGRA", "GPU_IVF_FLAT", "GPU_IVF_PQ", "GPU_BRUTE_FORCE")
+
+
+def check_index_type(value: str, *, field: str) -> str:
+    """``value`` as an index type: ``auto`` or a known type in upper case.
+
+    Raises :class:`ValueError` naming ``field`` and the choices, for pydantic validators.
+    """
+    u = value.strip().upper()
+    if u == "AUTO":
+        return "auto"
+    known = CPU_INDEX_TYPES + GPU_INDEX_TYPES
+    if u not in known:
+        raise ValueError(f"{field} {value!r} is unknown; choose auto or one of {', '.join(known)}")
+    return u
+
+
 ConsistencyLevel = Literal["Strong", "Bounded", "Session", "Eventually"]
 
 _NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,254}$")
@@ -238,15 +254,7 @@ class IndexSettings(_Section):
     @field_validator("type")
     @classmethod
     def _check_type(cls, v: str) -> str:
-        u = v.strip().upper()
-        if u == "AUTO":
-            return "auto"
-        known = CPU_INDEX_TYPES + GPU_INDEX_TYPES
-        if u not in known:
-            raise ValueError(
-                f"index.type {v!r} is unknown; choose auto or one of {', '.join(known)}"
-            )
-        return u
+        return check_index_type(v, field="index.type")
 
 
 class EmbeddingSettings(_Section):
@@ -307,6 +315,33 @@ class IngestSettings(_Section):
     queue_files: int = Field(default=64, ge=1, le=4096)
 
 
+class ParsingSettings(_Section):
+    """Per-file budgets the parsers enforce, so one crafted file costs bounded time and memory.
+
+    A file over one of them fails alone with the error ``file_over_budget``,
+    which names the limit and this setting; the rest of the ingest goes on.
+    ``max_text_chars``: text extracted from one file. ``max_pdf_pages``: pages
+    of one PDF. ``max_page_content_mb`` and ``max_pdf_content_mb``: decoded
+    content streams (and form XObjects) of one PDF page, and of all its pages
+    together, a stream shared by many pages counted once per page.
+    ``max_unpacked_mb``: a Word file's ZIP members, inflated. ``max_columns``:
+    columns of one CSV/TSV row. ``max_line_chars``: one line of a CSV, TSV or
+    JSON Lines file. ``max_metadata_fields`` and ``max_metadata_bytes``: the
+    fields a CSV row or JSON record carries into each of its chunks (the rest
+    stay in the text; ``metadata_truncated`` counts what was left out).
+    """
+
+    max_text_chars: int = Field(default=50_000_000, ge=1)
+    max_pdf_pages: int = Field(default=5000, ge=1)
+    max_page_content_mb: float = Field(default=4.0, gt=0)
+    max_pdf_content_mb: float = Field(default=256.0, gt=0)
+    max_unpacked_mb: float = Field(default=64.0, gt=0)
+    max_columns: int = Field(default=1000, ge=1)
+    max_line_chars: int = Field(default=1_000_000, ge=1)
+    max_metadata_fields: int = Field(default=64, ge=0)
+    max_metadata_bytes: int = Field(default=8192, ge=0)
+
+
 class QualitySettings(_Section):
     """Chunk quality scoring and the quarantine collection.
 
@@ -365,7 +400,8 @@ class SearchSettings(_Section):
 
 
 ANALYZER_NAMES = ("english", "chinese", "standard")
-SEARCH_MODES = ("dense", "bm25", "hybrid")
+SearchMode = Literal["dense", "bm25", "hybrid"]
+SEARCH_MODES: tuple[str, ...] = get_args(SearchMode)
 
 
 class RetrievalSettings(_Section):
@@ -377,14 +413,16 @@ class RetrievalSettings(_Section):
     (``fusion: weighted`` with ``weights``). ``analyzer`` is how the BM25 field
     cuts text into terms (``english``, ``chinese``, ``standard``, or Milvus
     ``analyzer_params`` as a mapping); it is fixed when the collection is
-    created. ``rerank`` is the default reranker (``none``, ``cluster_distance``,
-    ``cluster_size``, ``centroid_query``, ``mmr``, ``custom:module:callable``
-    or an entry point of the group ``ragsilo.rerankers``); it reorders the top
-    ``candidates`` hits. ``route_clusters`` > 0 searches only the nearest N
+    created. ``rerank`` is the default reranker (``none``, ``cluster_smooth``,
+    ``cluster_distance``, ``cluster_size``, ``centroid_query``, ``mmr``,
+    ``custom:module:callable`` or an entry point of the group
+    ``ragsilo.rerankers``); it reorders the top ``candidates`` hits.
+    ``cluster_weight`` (0 to 1) is how much of a hit's score ``cluster_smooth``
+    takes from its cluster. ``route_clusters`` > 0 searches only the nearest N
     clusters (0: search everything).
     """
 
-    mode: Literal["dense", "bm25", "hybrid"] = "dense"
+    mode: SearchMode = "dense"
     fusion: Literal["rrf", "weighted"] = "rrf"
     rrf_k: int = Field(default=60, ge=1, le=100_000)
     weights: dict[str, float] = Field(default_factory=lambda: {"dense": 0.5, "bm25": 0.5})
@@ -395,6 +433,29 @@ class RetrievalSettings(_Section):
     mmr_lambda: float = Field(default=0.7, ge=0, le=1)
     candidates: int = Field(default=50, ge=1, le=16384)
     route_clusters: int = Field(default=0, ge=0, le=4096)
+    # cluster_smooth: how much of a hit's score is its cluster's evidence (0: none, 1: all)
+    cluster_weight: float = 0.075
+
+    @field_validator("cluster_weight", mode="before")
+    @classmethod
+    def _check_cluster_weight(cls, v: Any) -> Any:
+        import math
+
+        if isinstance(v, str):  # from an environment variable
+            try:
+                v = float(v)
+            except ValueError:
+                raise ValueError(
+                    f"retrieval.cluster_weight must be a number from 0 to 1, not {v!r}"
+                ) from None
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise ValueError(f"retrieval.cluster_weight must be a number from 0 to 1, not {v!r}")
+        if not 0 <= v <= 1:
+            raise ValueError(
+                f"retrieval.cluster_weight must be from 0 (the search's own order) to 1 "
+                f"(cluster evidence only), not {v}"
+            )
+        return float(v)
 
     @field_validator("weights")
     @classmethod
@@ -484,6 +545,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     clustering: ClusteringSettings = Field(default_factory=ClusteringSettings)
     quality: QualitySettings = Field(default_factory=QualitySettings)
+    parsing: ParsingSettings = Field(default_factory=ParsingSettings)
     images: ImageSettings = Field(default_factory=ImageSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
     llm: LlmSettings = Field(default_factory=LlmSettings)

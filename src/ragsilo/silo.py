@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-import time
+import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +12,7 @@ import numpy as np
 
 from ragsilo.answer import Answer, create_answerer
 from ragsilo.chunking import Chunker, create_chunker
+from ragsilo.cluster.centroids import CentroidStore
 from ragsilo.cluster.model import ClusterModel
 from ragsilo.cluster.recluster import (
     ClusterSummary,
@@ -27,7 +27,6 @@ from ragsilo.errors import (
     ConfigError,
     InputError,
     NotFoundError,
-    RagsiloError,
     StoreError,
 )
 from ragsilo.ingest import Ingestor, ProgressCallback
@@ -41,47 +40,18 @@ from ragsilo.retrieval import Retriever, SearchOptions, SearchResult, check_mode
 from ragsilo.retrieval.modes import needs_text_index, needs_vector
 from ragsilo.settings import IndexSettings, Settings, load_settings
 from ragsilo.store import DEFAULT_OUTPUT_FIELDS, MilvusStore, RetryPolicy, build_filter, plan_index
-from ragsilo.store.centroids import CentroidStore
+from ragsilo.store.doctor import DoctorReport, run_doctor
 from ragsilo.store.indexes import IndexPlan
 from ragsilo.store.schema import SCALAR_FIELD_NAMES, TENANT_FIELD
 
 if TYPE_CHECKING:
     from ragsilo.admin import Admin
+    from ragsilo.answer.stream import AnswerStream
 
 log = logging.getLogger(__name__)
 
 # rerankers that use no query vector: a bm25 query with them is not embedded
-_VECTORLESS_RERANKERS = ("none", "mmr", "cluster_size", "cluster_distance")
-
-
-@dataclass(frozen=True)
-class DoctorStep:
-    """One step of the ``doctor`` round trip."""
-
-    name: str
-    ok: bool
-    seconds: float
-    detail: str = ""
-
-
-@dataclass(frozen=True)
-class DoctorReport:
-    info: ServerInfo | None
-    steps: tuple[DoctorStep, ...]
-
-    @property
-    def ok(self) -> bool:
-        return all(s.ok for s in self.steps)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "server": self.info.to_dict() if self.info else None,
-            "steps": [
-                {"name": s.name, "ok": s.ok, "ms": round(s.seconds * 1000, 1), "detail": s.detail}
-                for s in self.steps
-            ],
-        }
+_VECTORLESS_RERANKERS = ("none", "mmr", "cluster_size", "cluster_distance", "cluster_smooth")
 
 
 class Silo:
@@ -114,6 +84,7 @@ class Silo:
         self._journal: Journal | None = None
         self._parsers: Any = None
         self._image_embedder: Any = None
+        self._write_lock = threading.Lock()  # async writes run one at a time
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
@@ -492,9 +463,11 @@ class Silo:
     def parsers(self) -> Any:
         """The parser registry ingest uses: the built-in parsers, with images as set."""
         if self._parsers is None:
+            from ragsilo.parsers.budget import ParseBudget
             from ragsilo.parsers.image import parsers_for
 
-            self._parsers = parsers_for(self.settings.images)
+            budget = ParseBudget.from_settings(self.settings.parsing)
+            self._parsers = parsers_for(self.settings.images, budget)
         return self._parsers
 
     def _failed_paths(self, paths: Sequence[str | Path]) -> list[Path]:
@@ -964,15 +937,15 @@ class Silo:
         consistency_level: str | None = None,
         tenant: str | None = None,
     ) -> Answer:
-        """Answer ``question`` from the top-``k`` hits, citing them as ``[1]``, ``[2]`` ...
+        """Answer ``question`` from ``k`` hits (see :meth:`ask_context`), citing them as
+        ``[1]``, ``[2]`` ...
 
         With ``llm.base_url`` and ``llm.model`` set, a language model writes the
         answer; otherwise it is made of the hits' best sentences (offline).
         ``tenant`` and ``consistency_level`` are as in :meth:`search`.
         """
-        vector = self.embed_query(question)
-        hits = self.search_vector(
-            vector,
+        hits, vector = self.ask_context(
+            question,
             k=k,
             where=where,
             filter=filter,
@@ -981,6 +954,141 @@ class Silo:
         )
         answerer = create_answerer(self.settings.llm, embed=self.embedder.embed)
         return answerer.answer(question, hits, query_vector=vector)
+
+    def ask_stream(
+        self,
+        question: str,
+        *,
+        k: int = 5,
+        where: Mapping[str, object] | None = None,
+        filter: str | None = None,
+        consistency_level: str | None = None,
+        tenant: str | None = None,
+    ) -> AnswerStream:
+        """:meth:`ask`, with the answer handed out piece by piece as it is written.
+
+        The citations are known at once (``stream.citations``); iterate the stream for
+        the text, then read ``stream.text`` (or call ``stream.answer()``)::
+
+            stream = silo.ask_stream("how hot does a compost pile get?")
+            for piece in stream:
+                print(piece, end="", flush=True)
+
+        A language model that cannot be reached fails here, before any piece; a stream
+        that breaks off later raises :class:`AnswerError` from the loop. An extractive
+        answer (no ``llm`` set) comes as one piece.
+        """
+        from ragsilo.answer.stream import AnswerStream
+
+        hits, vector = self.ask_context(
+            question,
+            k=k,
+            where=where,
+            filter=filter,
+            consistency_level=consistency_level,
+            tenant=tenant,
+        )
+        answerer = create_answerer(self.settings.llm, embed=self.embedder.embed)
+        citations, pieces = answerer.stream(question, hits, query_vector=vector)
+        first = next(pieces, "")  # an unreachable model fails here, not mid-stream
+        model = getattr(getattr(answerer, "client", None), "model", None)
+        return AnswerStream(
+            question,
+            citations,
+            pieces,
+            mode=answerer.mode,  # type: ignore[arg-type]
+            model=model,
+            first=first,
+        )
+
+    # ---------------------------------------------------------------------- async
+    # Each runs the blocking call in a worker thread (asyncio.to_thread), so the event
+    # loop goes on meanwhile. Cancelling the awaiting task returns at once; the call
+    # already under way in its thread runs to its end (a search or a write cannot be
+    # taken back half-way), and its result is dropped. Writes are done one at a time.
+
+    async def asearch(self, query: str, **kwargs: Any) -> list[Hit]:
+        """:meth:`search` for ``async`` code (same keyword arguments)."""
+        import asyncio
+
+        return await asyncio.to_thread(self.search, query, **kwargs)
+
+    async def aretrieve(self, query: str, **kwargs: Any) -> SearchResult:
+        """:meth:`retrieve` for ``async`` code (same keyword arguments)."""
+        import asyncio
+
+        return await asyncio.to_thread(self.retrieve, query, **kwargs)
+
+    async def aask(self, question: str, *, stream: bool = False, **kwargs: Any) -> Any:
+        """:meth:`ask` for ``async`` code (same keyword arguments): an :class:`Answer`, or
+        with ``stream=True`` an :class:`AsyncAnswerStream` to read with ``async for``::
+
+            stream = await silo.aask("how hot does a compost pile get?", stream=True)
+            print(stream.citations)
+            async for piece in stream:
+                print(piece, end="")
+        """
+        import asyncio
+
+        if not stream:
+            return await asyncio.to_thread(self.ask, question, **kwargs)
+        from ragsilo.answer.stream import AsyncAnswerStream
+
+        return AsyncAnswerStream(await asyncio.to_thread(self.ask_stream, question, **kwargs))
+
+    async def aingest_texts(
+        self,
+        texts: Sequence[tuple[str, dict[str, Any]]] | Sequence[str],
+        **kwargs: Any,
+    ) -> IngestReport:
+        """:meth:`ingest_texts` for ``async`` code (same keyword arguments)."""
+        import asyncio
+
+        return await asyncio.to_thread(self._one_writer, self.ingest_texts, texts, **kwargs)
+
+    async def aingest(self, paths: Sequence[str | Path], **kwargs: Any) -> IngestReport:
+        """:meth:`ingest` for ``async`` code (same keyword arguments; a ``progress``
+        callback is called from the worker thread)."""
+        import asyncio
+
+        return await asyncio.to_thread(self._one_writer, self.ingest, paths, **kwargs)
+
+    def _one_writer(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        with self._write_lock:
+            return fn(*args, **kwargs)
+
+    def ask_context(
+        self,
+        question: str,
+        *,
+        k: int = 5,
+        where: Mapping[str, object] | None = None,
+        filter: str | None = None,
+        consistency_level: str | None = None,
+        tenant: str | None = None,
+    ) -> tuple[list[Hit], np.ndarray]:
+        """The ``k`` chunks :meth:`ask` answers from, and the question's vector.
+
+        The question is searched as :meth:`search` would (``retrieval.mode``,
+        ``retrieval.rerank``) for a pool of several times ``k`` hits, from which
+        :func:`~ragsilo.answer.context.select_context` takes ``k``: no near-copies,
+        few chunks of one document or one cluster, so the context holds more
+        distinct documents.
+        """
+        from ragsilo.answer.context import context_pool_size, select_context
+
+        k = self._check_k(k)
+        vector = self.embed_query(question)
+        pool = self.retrieve(
+            question,
+            k=context_pool_size(k, self.settings.search.max_k),
+            where=where,
+            filter=filter,
+            consistency_level=consistency_level,
+            query_vector=vector,
+            tenant=tenant,
+        )
+        return select_context(pool.hits, k, cluster_ids=pool.cluster_ids), vector
 
 
 def _read_query_image(path: Path) -> bytes:
@@ -991,93 +1099,4 @@ def _read_query_image(path: Path) -> bytes:
 
 
 def _to_hit(row: dict[str, Any], fields: list[str]) -> Hit:
-    page = int(row.get("page") or 0)
-    extra = {f: row[f] for f in fields if f not in DEFAULT_OUTPUT_FIELDS and f in row}
-    return Hit(
-        id=str(row["id"]),
-        score=float(row["distance"]),
-        text=str(row.get("text", "")),
-        source=str(row.get("source", "")),
-        title=str(row.get("title", "")),
-        page=page or None,
-        section=row.get("section") or None,
-        chunk_index=int(row.get("chunk_index") or 0),
-        doc_id=str(row.get("doc_id", "")),
-        metadata=dict(row.get("metadata") or {}),
-        fields=extra,
-    )
-
-
-def run_doctor(store: MilvusStore, *, rows: int = 200, dim: int = 16) -> DoctorReport:
-    """The round trip behind :meth:`Silo.doctor`; the scratch collection is always dropped."""
-    from ragsilo.models import Chunk
-    from ragsilo.settings import IndexSettings
-
-    steps: list[DoctorStep] = []
-    name = f"ragsilo_doctor_{int(time.time() * 1000)}"
-
-    def step(label: str, fn: Any) -> Any:
-        t = time.perf_counter()
-        try:
-            out = fn()
-        except RagsiloError as e:
-            steps.append(DoctorStep(label, False, time.perf_counter() - t, str(e)))
-            raise
-        detail = out if isinstance(out, str) else ""
-        steps.append(DoctorStep(label, True, time.perf_counter() - t, detail))
-        return out
-
-    rng = np.random.default_rng(7)
-    vectors = rng.normal(size=(rows, dim)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    chunks = [
-        Chunk(
-            f"doctor-{i}",
-            "doctor",
-            "doctor",
-            "-",
-            "text/plain",
-            "doctor",
-            None,
-            None,
-            i,
-            f"row {i}",
-            {},
-            rows,
-        )
-        for i in range(rows)
-    ]
-    try:
-        plan = plan_index(IndexSettings(type="FLAT"), store.info, dim)
-        step(
-            "create collection",
-            lambda: (
-                store.ensure_collection(name, dimension=dim, plan=plan, consistency_level="Strong")
-                and f"{name}, FLAT/COSINE, dim {dim}"
-            ),
-        )
-        step(
-            "insert",
-            lambda: f"{store.upsert_chunks(name, chunks, vectors, batch_bytes=1 << 20)} rows",
-        )
-        step("flush", lambda: store.flush(name))
-        step("load", lambda: store.ensure_loaded(name))
-
-        def _search() -> str:
-            hits = store.search(name, vectors[:5], k=3, output_fields=["chunk_index"])
-            wrong = [i for i, h in enumerate(hits) if not h or h[0]["id"] != f"doctor-{i}"]
-            if wrong:
-                raise StoreError(f"search returned the wrong nearest neighbour for queries {wrong}")
-            return "5 queries, each found itself first"
-
-        step("search", _search)
-        step("count", lambda: f"{store.count(name)} rows")
-    except RagsiloError:
-        pass
-    finally:
-        try:
-            dropped = store.drop_collection(name)
-            steps.append(DoctorStep("drop collection", dropped, 0.0, name))
-        except RagsiloError as e:
-            steps.append(DoctorStep("drop collection", False, 0.0, str(e)))
-    return DoctorReport(store.info, tuple(steps))
+    return Hit.from_row(row, fields)

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from ragsilo.deploy import make_params, render, validate_dir
+from ragsilo.deploy.examples import EXAMPLES, render_example
 from ragsilo.deploy.params import DeployParams
 
 S3_IRSA = {
@@ -182,3 +183,15 @@ def test_combinations_that_cannot_work_are_refused(values: dict[str, Any]) -> No
 
     with pytest.raises(ConfigError):
         make_params(**values)
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLES))
+def test_sizing_doc_states_the_applied_numbers_without_template_braces(name: str) -> None:
+    rendered = render_example(name)
+    doc = rendered.files["SIZING.md"]
+    applied = next(line for line in doc.splitlines() if line.startswith("Applied as: "))
+    assert "{" not in applied and "}" not in applied, applied
+    if rendered.params.target == "compose":
+        compose = yaml.safe_load(rendered.files["docker-compose.yml"])
+        cpus = compose["services"]["milvus"]["deploy"]["resources"]["limits"]["cpus"]
+        assert f"CPUs ({cpus})" in applied

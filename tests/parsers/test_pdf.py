@@ -6,11 +6,23 @@ from collections.abc import Callable
 
 import pytest
 
-from ragsilo.errors import ParseError
+from ragsilo.errors import FileOverBudgetError, ParseError
 from ragsilo.parsers import parse_bytes
 from ragsilo.parsers.pdf import PdfParser
 
 MakePdf = Callable[..., bytes]
+
+
+@pytest.fixture(autouse=True, params=["pdfium", "pypdf"])
+def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs twice: text through PDFium, and through pypdf (the fallback)."""
+    from ragsilo.parsers import pdf
+
+    if request.param == "pdfium" and not pdf.pdfium_available():
+        pytest.skip("pypdfium2 is not installed")
+    if request.param == "pypdf":
+        monkeypatch.setattr(pdf, "_open_pdfium", lambda data: None)
+    return str(request.param)
 
 
 def test_one_section_per_page(make_pdf: MakePdf) -> None:
@@ -70,10 +82,12 @@ def test_pdf_encrypted_with_an_empty_user_password_opens(make_pdf: MakePdf) -> N
 
 
 def test_too_many_pages_is_refused(make_pdf: MakePdf) -> None:
-    with pytest.raises(ParseError) as info:
+    with pytest.raises(FileOverBudgetError) as info:
         PdfParser(max_pages=2).parse(make_pdf(["a", "b", "c"]), "long.pdf")
     assert "3 pages" in str(info.value)
     assert "limit of 2" in str(info.value)
+    assert info.value.code == "file_over_budget"
+    assert info.value.setting == "parsing.max_pdf_pages"
 
 
 def test_max_pages_is_validated() -> None:

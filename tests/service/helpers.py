@@ -12,8 +12,8 @@ from typing import Any
 import uvicorn
 from pydantic import Field
 
-from ragsilo.service.settings_sections import LlmSettings, ServiceSettings
 from ragsilo.settings import Settings
+from ragsilo.settings_sections import LlmSettings, ServiceSettings
 
 START_SECONDS = 60
 

@@ -198,3 +198,87 @@ def test_silo_ask_extractive_and_llm(tmp_path, embedder) -> None:
             assert (answer.mode, answer.model) == ("llm", "m")
             assert answer.text == "Hedgehogs eat beetles and worms. [1]"
             assert len(answer.citations) == 1
+
+
+# ------------------------------------------------------------- context and sentences
+def test_context_selection_drops_near_copies_and_spreads_documents() -> None:
+    from ragsilo.answer.context import select_context
+
+    def h(i: str, score: float, text: str, doc: str) -> Hit:
+        return Hit(i, score, text, f"/{doc}.md", "", None, None, 0, doc)
+
+    pool = [
+        h("a1", 0.90, "Compost heats to 60 degrees within a week of turning.", "a"),
+        h("a1copy", 0.89, "Compost heats to 60 degrees within a week of turning!", "copy"),
+        h("a2", 0.88, "Turning the pile weekly keeps it hot and aerobic.", "a"),
+        h("b1", 0.80, "A pile that is too wet smells of ammonia.", "b"),
+        h("c1", 0.70, "Leaves and straw are carbon-rich browns.", "c"),
+    ]
+    assert [x.id for x in pool[:3]] == ["a1", "a1copy", "a2"]  # what plain top-3 would give
+    # the near-copy is dropped; the chosen keep the pool's order
+    assert [x.id for x in select_context(pool, 3)] == ["a1", "a2", "b1"]
+    # a heavier penalty for a document's second chunk brings in a third document
+    assert [x.id for x in select_context(pool, 3, same_document=0.95)] == ["a1", "b1", "c1"]
+    # chunks of a cluster already drawn on count against a chunk
+    ids = [0, 0, 0, 0, 1]
+    chosen = select_context(pool, 2, cluster_ids=ids, same_document=0, same_cluster=1.0)
+    assert [x.id for x in chosen] == ["a1", "c1"]
+    assert select_context(pool, 0) == [] and select_context([], 3) == []
+
+
+def test_a_heading_is_not_glued_to_the_sentence_under_it() -> None:
+    chunk = "Installation\nRun pip install ragsilo to get the library and its command line.\n"
+    answer = ExtractiveAnswerer().answer("How do I install ragsilo?", [_hit(1, chunk)])
+    assert answer.text == "Run pip install ragsilo to get the library and its command line. [1]"
+    md = "## Hot composting\nA hot pile reaches 60 degrees in its centre within days."
+    answer = ExtractiveAnswerer().answer("How hot does a pile get?", [_hit(1, md)])
+    assert answer.text.startswith("A hot pile reaches")
+
+
+def test_the_best_hits_sentences_are_always_considered(embedder) -> None:
+    embedded: list[str] = []
+
+    def recording_embed(texts):
+        embedded.extend(texts)
+        return embedder.embed(texts)
+
+    top = _hit(0, "Their winter sleep lasts from November until March, about five months.")
+    # sentences sharing the question's words, but about something else
+    wordy = [
+        _hit(i, f"Hibernate is a Java library that maps objects to database tables, version {i}.")
+        for i in range(1, 6)
+    ] + [
+        _hit(i, f"The Hedgehogs were the name of a rock band that toured in 19{i}0.")
+        for i in range(6, 10)
+    ]
+    question = "How long do hedgehogs hibernate?"
+    answer = ExtractiveAnswerer(recording_embed, max_sentences=1).answer(
+        question, [top, *wordy], query_vector=embedder.embed([question])[0]
+    )
+    assert top.text in embedded and len(embedded) <= 8
+    assert answer.text == f"{top.text} [1]"
+
+
+@pytest.mark.lite
+def test_ask_searches_the_configured_mode_and_skips_near_copies(tmp_path, hash_embedder) -> None:
+    from ragsilo.silo import Silo
+
+    from .helpers import make_settings
+
+    texts = [
+        ("Part XQ-7781 is the replacement gasket for the pump housing.", {"name": "gasket"}),
+        ("Part XQ-7781 is the replacement gasket for the pump housing!", {"name": "gasket2"}),
+        ("The XQ-7781 gasket ships in packs of ten.", {"name": "packs"}),
+    ] + [
+        (f"Unrelated note number {i} about gardening and weather.", {"name": f"n{i}"})
+        for i in range(8)
+    ]
+    settings = make_settings(str(tmp_path / "m.db"), retrieval={"mode": "bm25"})
+    with Silo.open(settings, embedder=hash_embedder) as silo:
+        silo.ingest_texts(texts)
+        question = "Which part is the XQ-7781 gasket?"
+        dense = silo.search(question, k=2, mode="dense")
+        assert {h.source.rsplit("/", 1)[-1] for h in dense} != {"gasket", "packs"}
+        answer = silo.ask(question, k=2)
+        names = [h.source.rsplit("/", 1)[-1] for h in answer.citations]
+        assert names[0] in ("gasket", "gasket2") and "packs" in names, names

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ragsilo.service.limits import sanitize_filename
+from ragsilo.service.errors import ServiceError
+from ragsilo.service.limits import sanitize_filename, sanitize_upload_path
 
 pytestmark = [pytest.mark.service, pytest.mark.lite, pytest.mark.embed]
 
@@ -61,12 +62,11 @@ def test_json_texts_are_ingested_with_names_and_metadata(start_service) -> None:
 @pytest.mark.parametrize(
     ("claimed", "stored"),
     [
-        ("../../etc/passwd.txt", "upload://passwd.txt"),
-        ("..\\..\\windows\\win.ini", "upload://win.ini"),
-        ("/abs/path/.hidden.md", "upload://hidden.md"),
-        ("..", "upload://upload"),
-        ("<script>alert(1)</script>.md", "upload://script_.md"),
-        ("été.txt", "upload://été.txt"),
+        ("/abs/path/.hidden.md", "upload://abs/path/hidden.md"),
+        ("reports\\2024\\notes.txt", "upload://reports/2024/notes.txt"),
+        ("<script>alert(1)</script>.md", "upload://script_alert(1)/script_.md"),
+        ("docs/./été.txt", "upload://docs/été.txt"),
+        ("a\x1b[31m/b\nc.txt", "upload://a_31m/b_0Ac.txt"),  # httpx sends the newline as %0A
     ],
 )
 def test_upload_names_are_sanitised(start_service, claimed, stored) -> None:
@@ -76,12 +76,73 @@ def test_upload_names_are_sanitised(start_service, claimed, stored) -> None:
     assert [f["path"] for f in r.json()["files"]] == [stored]
 
 
+@pytest.mark.parametrize("claimed", ["../../etc/passwd.txt", "..\\..\\win.ini", "..", "a/../b.txt"])
+def test_upload_names_that_climb_out_are_refused(start_service, claimed) -> None:
+    svc = start_service()
+    r = _upload(svc.client, (claimed, b"A harmless note about rivers.", "text/plain"))
+    assert r.status_code == 400 and r.json()["error"] == "invalid_input"
+    assert "'..'" in r.json()["message"]
+    assert svc.silo.stats().rows == 0
+
+
+def test_same_file_name_in_two_folders_stays_two_documents(start_service) -> None:
+    svc = start_service()
+    c = svc.client
+    a = _upload(c, ("a/notes.txt", b"Herons wade in shallow water to fish.", "text/plain"))
+    b = _upload(c, ("b/notes.txt", b"Otters crack shellfish on their bellies.", "text/plain"))
+    assert a.json()["files"][0]["path"] == "upload://a/notes.txt"
+    assert b.json()["files"][0]["path"] == "upload://b/notes.txt"
+    assert a.json()["ingested"] == b.json()["ingested"] == 1
+    sources = {
+        h["source"]
+        for q in ("herons fishing", "otters shellfish")
+        for h in c.post("/search", json={"query": q, "k": 2}).json()["hits"]
+    }
+    assert sources == {"upload://a/notes.txt", "upload://b/notes.txt"}
+    # the same relative name again is the same document: replaced, not duplicated
+    again = _upload(c, ("a/notes.txt", b"Herons nest in colonies.", "text/plain")).json()
+    assert again["ingested"] == 1
+    assert svc.silo.stats().rows == 2
+    # in one request too, and a file beside a folder of the same name
+    both = _upload(
+        c,
+        ("c/notes.txt", b"Swifts sleep on the wing.", "text/plain"),
+        ("d/notes.txt", b"Wrens sing loudly for their size.", "text/plain"),
+        ("c", b"Storks return to the same nest each spring.", "text/plain"),
+    ).json()
+    assert sorted(f["path"] for f in both["files"]) == [
+        "upload://c",
+        "upload://c/notes.txt",
+        "upload://d/notes.txt",
+    ]
+    assert both["ingested"] == 3 and svc.silo.stats().rows == 5
+
+
 def test_sanitize_filename_unit() -> None:
     assert sanitize_filename("na\x00me\x1f.txt") == "name.txt"
     assert sanitize_filename("a/b/../../c.md") == "c.md"
     assert sanitize_filename("   ") == "upload" and sanitize_filename(None) == "upload"
     long = sanitize_filename("x" * 500 + ".pdf")
     assert len(long) == 120 and long.endswith(".pdf")
+
+
+def test_sanitize_upload_path_unit() -> None:
+    assert sanitize_upload_path("a/notes.txt") != sanitize_upload_path("b/notes.txt")
+    assert sanitize_upload_path("\\\\server\\share\\x.md") == "server/share/x.md"
+    assert sanitize_upload_path("na\x00me\x1f.txt") == "name.txt"
+    assert sanitize_upload_path("C:\\Users\\me\\notes.txt") == "Users/me/notes.txt"
+    assert sanitize_upload_path("dir/") == "dir/upload" and sanitize_upload_path(None) == "upload"
+    assert sanitize_upload_path("d/" + "x" * 500 + ".pdf") == "d/" + "x" * 116 + ".pdf"
+    for bad in (
+        "../x",
+        "a/../../x",
+        "a/ .. /x",
+        "/".join(["d"] * 20) + "/x",
+        ("y" * 100 + "/") * 3 + "x",
+    ):
+        with pytest.raises(ServiceError) as info:
+            sanitize_upload_path(bad)
+        assert info.value.status_code == 400
 
 
 def test_content_type_is_judged_from_the_bytes(start_service) -> None:
@@ -112,9 +173,9 @@ def test_upload_limits(start_service) -> None:
     huge = c.post("/ingest", json={"texts": ["x" * 60_000]})
     assert huge.status_code == 413 and huge.json()["error"] == "request_too_large"
     dupes = _upload(
-        c, ("a/x.txt", b"one two three", "text/plain"), ("b/x.txt", b"four", "text/plain")
+        c, ("a/x.txt", b"one two three", "text/plain"), ("a//x.txt", b"four", "text/plain")
     )
-    assert dupes.status_code == 400 and "x.txt" in dupes.json()["message"]
+    assert dupes.status_code == 400 and "a/x.txt" in dupes.json()["message"]
     wrong = c.post("/ingest", content=b"hello", headers={"Content-Type": "text/plain"})
     assert wrong.status_code == 415 and wrong.json()["error"] == "unsupported_media_type"
     none = c.post("/ingest", files={"other": ("a.txt", b"x", "text/plain")})
@@ -143,3 +204,19 @@ def test_query_and_k_limits(start_service) -> None:
     blank = c.post("/ask", json={"question": "   "})
     assert blank.status_code == 400 and blank.json()["message"] == "the question is empty"
     assert c.post("/search", json={"query": "rivers", "k": 0}).status_code == 422
+
+
+def test_upload_over_a_parsing_budget_fails_alone(start_service) -> None:
+    svc = start_service(parsing={"max_columns": 50})
+    wide = (",".join(f"c{i}" for i in range(5000)) + "\n" + ",".join("x" * 5000) + "\n").encode()
+    r = _upload(
+        svc.client,
+        ("wide.csv", wide, "text/csv"),
+        ("notes.txt", b"Kingfishers dive for small fish.", "text/plain"),
+    )
+    assert r.status_code == 200, r.text
+    files = {f["path"]: f for f in r.json()["files"]}
+    assert files["upload://notes.txt"]["status"] == "ingested"
+    failed = files["upload://wide.csv"]
+    assert failed["status"] == "failed" and failed["error_code"] == "file_over_budget"
+    assert "5,000 columns" in failed["message"] and "parsing.max_columns" in failed["message"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -100,3 +101,68 @@ def test_errors_show_on_the_page(start_service, page) -> None:
     page.click("#search-button")
     page.wait_for_selector("#search-status.error")
     assert "service.max_query_chars" in page.inner_text("#search-status")
+
+
+# ----------------------------------------------------------------- docs, offline
+_REF = re.compile(r"""(?:src|href)\s*=\s*["']([^"']+)["']|url\(\s*["']?([^"')]+)""", re.I)
+_EXTERNAL = re.compile(r"""["'(]\s*(?:https?:)?//[^"')\s]+""", re.I)
+
+
+def _refs(html: str) -> list[str]:
+    return [a or b for a, b in _REF.findall(html)]
+
+
+@pytest.mark.parametrize("page_path", ["/docs", "/redoc"])
+def test_docs_pages_load_everything_from_the_service(start_service, page_path: str) -> None:
+    """/docs and /redoc reference no external URL, and every script, style sheet and icon they
+    name is served by the service itself."""
+    svc = start_service()
+    res = svc.client.get(page_path)
+    assert res.status_code == 200 and "text/html" in res.headers["content-type"]
+    html = res.text
+    assert "cdn.jsdelivr.net" not in html and "fonts.googleapis.com" not in html
+    assert "fastapi.tiangolo.com" not in html
+    refs = _refs(html)
+    assert refs, html
+    for ref in refs:
+        assert ref.startswith("/"), f"{page_path} references {ref!r}, not a local path"
+        asset = svc.client.get(ref)
+        assert asset.status_code == 200, ref
+        assert len(asset.content) > 1000, ref
+    assert not _EXTERNAL.findall(html), _EXTERNAL.findall(html)
+    # the page's own script points at the schema on this server
+    assert "'/openapi.json'" in html or '"/openapi.json"' in html
+
+
+def test_docs_assets_have_types_and_unknown_names_are_404(start_service) -> None:
+    svc = start_service()
+    css = svc.client.get("/docs/static/swagger-ui.css")
+    assert css.headers["content-type"].startswith("text/css")
+    js = svc.client.get("/docs/static/swagger-ui-bundle.js")
+    assert js.headers["content-type"].startswith("text/javascript")
+    assert svc.client.get("/docs/static/../app.py").status_code == 404
+    assert svc.client.get("/docs/static/nothing.js").status_code == 404
+    # the web page links the docs, and the schema documents both bodies of POST /ingest
+    assert 'href="/docs"' in svc.client.get("/").text
+    body = svc.client.get("/openapi.json").json()["paths"]["/ingest"]["post"]["requestBody"]
+    assert {"application/json", "multipart/form-data"} <= set(body["content"])
+
+
+def test_docs_render_in_the_browser_without_network(start_service, page) -> None:
+    """Swagger UI draws the operations with every request outside the service refused."""
+    svc = start_service()
+    outside: list[str] = []
+
+    def only_local(route) -> None:
+        if route.request.url.startswith(svc.url):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", only_local)
+    page.goto(svc.url + "/docs")
+    page.wait_for_selector(".opblock-summary-path")
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert any("/search" in p for p in paths) and any("/ingest" in p for p in paths)
+    assert outside == []

@@ -8,11 +8,18 @@ import pytest
 from ragsilo.models import Chunk
 from ragsilo.settings import IndexSettings, MilvusSettings
 from ragsilo.store import MilvusStore, plan_index
+from ragsilo.store.memory import InMemoryStore
 
 
-@pytest.fixture(params=["lite", pytest.param("server", marks=pytest.mark.server)])
+@pytest.fixture(params=["lite", pytest.param("server", marks=pytest.mark.server), "memory"])
 def store(request: pytest.FixtureRequest, tmp_path) -> MilvusStore:
-    """The same contract runs against Milvus Lite and the real Milvus server."""
+    """The same contract runs against Milvus Lite, the real Milvus server and the in-memory
+    store."""
+    if request.param == "memory":
+        mem = InMemoryStore()
+        yield mem
+        mem.close()
+        return
     if request.param == "lite":
         settings = MilvusSettings(uri=str(tmp_path / "contract.db"))
     else:

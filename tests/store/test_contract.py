@@ -1,4 +1,5 @@
-"""The store contract: every test runs on Milvus Lite and on the real Milvus server."""
+"""The store contract: every test runs on Milvus Lite, on the real Milvus server and on the
+in-memory store."""
 
 from __future__ import annotations
 
@@ -31,10 +32,12 @@ def _fill(store: MilvusStore, name: str, n: int = 40, **kw) -> np.ndarray:
 
 def test_probe_reports_kind_and_version(store: MilvusStore) -> None:
     info = store.info
-    assert info.kind in ("lite", "server")
+    assert info.kind in ("lite", "server", "memory")
     assert info.version
     if info.kind == "lite":
         assert info.bm25 and info.hybrid_search and not info.rbac
+    elif info.kind == "memory":  # exact dense search only
+        assert not info.bm25 and not info.hybrid_search and not info.rbac
     else:  # the test server is Milvus 2.3: no BM25 and no hybrid search
         assert not info.bm25 and not info.hybrid_search and info.rbac
 

@@ -20,7 +20,7 @@ from ragsilo.answer.extractive import ExtractiveAnswerer
 from ragsilo.answer.llm import LlmAnswerer, approximate_tokens, build_messages
 from ragsilo.answer.models import Answer, AnswerMode
 from ragsilo.models import Hit
-from ragsilo.service.settings_sections import LlmSettings
+from ragsilo.settings_sections import LlmSettings
 
 __all__ = [
     "Answer",

@@ -34,6 +34,9 @@ _STOPWORDS = frozenset(
 _STEM = 6  # words sharing their first six letters count as the same ("compost", "composting")
 _MIN_WORDS = 3
 _HEADING_WORDS = 6
+_HEADING_MAX_WORDS = 10
+_MARKDOWN_HEADING = re.compile(r"^#{1,6}\s")
+_TOP_HIT_EMBEDDED = 4  # of those, sentences of the best hit always embedded (it ranked first)
 _END_MARKS = (".", "!", "?", "…", "。", "！", "？")
 _MAX_SENTENCE_CHARS = 400
 _MAX_CANDIDATES = 400
@@ -109,14 +112,41 @@ def _sentences(text: str) -> Iterator[str]:
 
 def _units(text: str) -> Iterator[str]:
     """Runs of text to split into sentences: paragraphs with their hard wraps joined, except
-    that each line of a block of records ("name: value; colour: red") stays its own unit."""
+    that each line of a block of records ("name: value; colour: red") stays its own unit, and
+    a heading line is left out rather than glued to the sentence under it."""
     for paragraph in re.split(r"\n\s*\n", text):
         lines = [" ".join(x.split()) for x in paragraph.split("\n")]
         lines = [x for x in lines if x]
         if len(lines) > 1 and all(": " in x for x in lines):
             yield from lines
-        elif lines:
-            yield " ".join(lines)
+            continue
+        run: list[str] = []
+        for i, line in enumerate(lines):
+            following = lines[i + 1] if i + 1 < len(lines) else None
+            opens = not run or run[-1].rstrip("\"'”’)]»").endswith(_END_MARKS)
+            if _is_heading(line, following, first=opens):
+                if run:
+                    yield " ".join(run)
+                run = []
+                continue
+            run.append(line)
+        if run:
+            yield " ".join(run)
+
+
+def _is_heading(line: str, following: str | None, *, first: bool) -> bool:
+    """A Markdown heading, or a short line without end punctuation that starts a paragraph
+    (or follows a finished sentence) and is followed by a line starting a new sentence."""
+    if _MARKDOWN_HEADING.match(line):
+        return True
+    if following is None or len(line.split()) > _HEADING_MAX_WORDS:
+        return False
+    if line.rstrip("\"'”’)]»").endswith((*_END_MARKS, ",", ";", ":", "-", "–")):
+        return False
+    if line.split()[-1].lower() in _STOPWORDS:  # "reaches 55 to" is a wrapped line
+        return False
+    starts = line[:1].isupper() or line[:1].isdigit()
+    return first and starts and following[:1].isupper()
 
 
 class ExtractiveAnswerer:
@@ -181,7 +211,12 @@ class ExtractiveAnswerer:
             return lexical
         # Embedding every sentence costs more than the search itself; embed the
         # likeliest few (shared words, then hit rank) and rank the others below them.
-        keep = np.argsort(-(overlap + 0.3 * rank), kind="stable")[:_MAX_EMBEDDED]
+        likely = np.argsort(-(overlap + 0.3 * rank), kind="stable")
+        # The best hit's own sentences are always in the running, even those that share
+        # few words with the question: the search put that hit first for a reason.
+        top = [int(i) for i in likely if candidates[int(i)].hit == 0][:_TOP_HIT_EMBEDDED]
+        rest = [int(i) for i in likely if int(i) not in set(top)]
+        keep = np.asarray((top + rest)[:_MAX_EMBEDDED], dtype=np.int64)
         if query_vector is None:
             query_vector = self._embed([question])[0]
         vectors = self._embed([candidates[int(i)].text for i in keep])

@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from ragsilo.cli.common import confirm, get_state, out_console, run
 from ragsilo.errors import InputError
 
 users_app = typer.Typer(
@@ -81,9 +82,8 @@ def users_create(
 ) -> None:
     """Create a user; the password is checked against the policy before the server sees it."""
     from ragsilo.admin.policy import check_password, check_username
-    from ragsilo.cli.main import _out_console, _run, _state
 
-    state = _state(ctx)
+    state = get_state(ctx)
 
     def body() -> None:
         check_username(name)
@@ -91,29 +91,28 @@ def users_create(
         with state.silo() as silo:
             user = silo.admin().create_user(name, password, roles=role or [])
         roles = f" with roles {', '.join(user.roles)}" if user.roles else ""
-        _out_console().print(f"created user {user.name}{roles}")
+        out_console().print(f"created user {user.name}{roles}")
 
-    _run(body)
+    run(body)
 
 
 @users_app.command("list")
 def users_list(ctx: typer.Context, as_json: AsJson = False) -> None:
     """List the users and their roles."""
-    from ragsilo.cli.main import _out_console, _run, _state
 
-    state = _state(ctx)
+    state = get_state(ctx)
 
     def body() -> None:
         with state.silo() as silo:
             users = silo.admin().users()
-        con = _out_console()
+        con = out_console()
         if as_json:
             con.print_json(json.dumps([u.to_dict() for u in users]))
             return
         for u in users:
             con.print(f"{u.name}  roles: {', '.join(u.roles) or '-'}")
 
-    _run(body)
+    run(body)
 
 
 @users_app.command("passwd")
@@ -132,9 +131,8 @@ def users_passwd(
     """Change a user's password; `ragsilo users passwd root`, logged in as root, replaces
     Milvus's default root password."""
     from ragsilo.admin.policy import check_password, check_username
-    from ragsilo.cli.main import _out_console, _run, _state
 
-    state = _state(ctx)
+    state = get_state(ctx)
 
     def body() -> None:
         check_username(name)
@@ -149,9 +147,9 @@ def users_passwd(
         note = ""
         if state.settings().milvus.login_user == name:
             note = " (update your login: milvus.token or milvus.password)"
-        _out_console().print(f"changed the password of {name}{note}")
+        out_console().print(f"changed the password of {name}{note}")
 
-    _run(body)
+    run(body)
 
 
 @users_app.command("delete")
@@ -162,21 +160,20 @@ def users_delete(
 ) -> None:
     """Delete a user (its role assignments go with it)."""
     from ragsilo.admin.policy import check_username
-    from ragsilo.cli.main import _confirm, _out_console, _run, _state
 
-    state = _state(ctx)
+    state = get_state(ctx)
 
     def body() -> None:
         check_username(name)
-        _confirm(yes, f"Delete user {name!r}?", f"refusing to delete user {name!r}")
+        confirm(yes, f"Delete user {name!r}?", f"refusing to delete user {name!r}")
         with state.silo() as silo:
             if not silo.admin().delete_user(name):
                 from ragsilo.errors import NotFoundError
 
                 raise NotFoundError(f"user {name!r} does not exist")
-        _out_console().print(f"deleted user {name}")
+        out_console().print(f"deleted user {name}")
 
-    _run(body)
+    run(body)
 
 
 # ------------------------------------------------------------------------- roles
@@ -197,29 +194,27 @@ def roles_create(
     preset: Preset = None,
 ) -> None:
     """Create a role, with a preset's privileges on this silo's collections."""
-    from ragsilo.cli.main import _out_console, _run, _state
 
-    state = _state(ctx)
+    state = get_state(ctx)
 
     def body() -> None:
         with state.silo() as silo:
             info = silo.admin().create_role(name, preset=preset)
-        _out_console().print(f"created role {info.name} with {len(info.grants)} privileges")
+        out_console().print(f"created role {info.name} with {len(info.grants)} privileges")
 
-    _run(body)
+    run(body)
 
 
 @roles_app.command("list")
 def roles_list(ctx: typer.Context, as_json: AsJson = False) -> None:
     """List the roles with their privileges and users."""
-    from ragsilo.cli.main import _out_console, _run, _state
 
-    state = _state(ctx)
+    state = get_state(ctx)
 
     def body() -> None:
         with state.silo() as silo:
             roles = silo.admin().roles()
-        con = _out_console()
+        con = out_console()
         if as_json:
             con.print_json(json.dumps([r.to_dict() for r in roles]))
             return
@@ -228,7 +223,7 @@ def roles_list(ctx: typer.Context, as_json: AsJson = False) -> None:
             for g in r.grants:
                 con.print(f"  {g.privilege} on {g.object_type} {g.object_name}")
 
-    _run(body)
+    run(body)
 
 
 def _grants_command(
@@ -240,9 +235,8 @@ def _grants_command(
     global_: bool,
     revoke: bool,
 ) -> None:
-    from ragsilo.cli.main import _out_console, _run, _state
 
-    state = _state(ctx)
+    state = get_state(ctx)
 
     def body() -> None:
         with state.silo() as silo:
@@ -252,11 +246,11 @@ def _grants_command(
             )
             info = admin.revoke(role, grants) if revoke else admin.grant(role, grants)
         verb = "revoked from" if revoke else "granted to"
-        _out_console().print(
+        out_console().print(
             f"{privilege or preset} {verb} {role}; it now has {len(info.grants)} privileges"
         )
 
-    _run(body)
+    run(body)
 
 
 @roles_app.command("grant")
@@ -308,18 +302,17 @@ def roles_unassign(
 
 
 def _membership(ctx: typer.Context, role: str, user: str, *, assign: bool) -> None:
-    from ragsilo.cli.main import _out_console, _run, _state
 
-    state = _state(ctx)
+    state = get_state(ctx)
 
     def body() -> None:
         with state.silo() as silo:
             admin = silo.admin()
             (admin.assign if assign else admin.unassign)(role, user)
         done = f"assigned role {role} to {user}" if assign else f"took role {role} from {user}"
-        _out_console().print(done)
+        out_console().print(done)
 
-    _run(body)
+    run(body)
 
 
 @roles_app.command("delete")
@@ -329,20 +322,19 @@ def roles_delete(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")] = False,
 ) -> None:
     """Delete a role: its privileges are revoked and its users unassigned first."""
-    from ragsilo.cli.main import _confirm, _out_console, _run, _state
 
-    state = _state(ctx)
+    state = get_state(ctx)
 
     def body() -> None:
-        _confirm(yes, f"Delete role {name!r}?", f"refusing to delete role {name!r}")
+        confirm(yes, f"Delete role {name!r}?", f"refusing to delete role {name!r}")
         with state.silo() as silo:
             if not silo.admin().delete_role(name):
                 from ragsilo.errors import NotFoundError
 
                 raise NotFoundError(f"role {name!r} does not exist")
-        _out_console().print(f"deleted role {name}")
+        out_console().print(f"deleted role {name}")
 
-    _run(body)
+    run(body)
 
 
 # ------------------------------------------------------------------------- index
@@ -380,14 +372,13 @@ def _params(items: list[str] | None, what: str) -> dict[str, object] | None:
 @index_app.command("show")
 def index_show(ctx: typer.Context, as_json: AsJson = False) -> None:
     """Show the index type, metric, parameters and row count."""
-    from ragsilo.cli.main import _out_console, _run, _state
 
-    state = _state(ctx)
+    state = get_state(ctx)
 
     def body() -> None:
         with state.silo() as silo:
             info = silo.index()
-        con = _out_console()
+        con = out_console()
         if as_json:
             con.print_json(json.dumps(info))
             return
@@ -398,7 +389,7 @@ def index_show(ctx: typer.Context, as_json: AsJson = False) -> None:
         con.print(f"rows         {info['rows']}, dimension {info['dimension']}")
         con.print(f"server types {', '.join(info['server_types'])}")
 
-    _run(body)
+    run(body)
 
 
 @index_app.command("set")
@@ -413,9 +404,8 @@ def index_set(
     ] = None,
 ) -> None:
     """Replace the vector index (release, drop, build, load, check); every row is kept."""
-    from ragsilo.cli.main import _out_console, _run, _state
 
-    state = _state(ctx)
+    state = get_state(ctx)
 
     def body() -> None:
         params = _params(param, "--param")
@@ -423,42 +413,40 @@ def index_set(
         with state.silo() as silo:
             plan = silo.set_index(type_, params=params, search_params=search)
             rows = silo.stats().rows
-        _out_console().print(
+        out_console().print(
             f"index is now {plan.type} {json.dumps(plan.build, sort_keys=True)}, "
             f"{rows} rows kept: {plan.reason}"
         )
 
-    _run(body)
+    run(body)
 
 
 @index_app.command("rebuild")
 def index_rebuild(ctx: typer.Context) -> None:
     """Build the vector index again with the same type and parameters; every row is kept."""
-    from ragsilo.cli.main import _out_console, _run, _state
 
-    state = _state(ctx)
+    state = get_state(ctx)
 
     def body() -> None:
         with state.silo() as silo:
             plan = silo.rebuild_index()
             rows = silo.stats().rows
-        _out_console().print(f"rebuilt the {plan.type} index, {rows} rows kept")
+        out_console().print(f"rebuilt the {plan.type} index, {rows} rows kept")
 
-    _run(body)
+    run(body)
 
 
 @replicas_app.command("show")
 def replicas_show(ctx: typer.Context, as_json: AsJson = False) -> None:
     """Show the collection's in-memory replicas and their query nodes."""
-    from ragsilo.cli.main import _out_console, _run, _state
 
-    state = _state(ctx)
+    state = get_state(ctx)
 
     def body() -> None:
         with state.silo() as silo:
             replicas = silo.replicas()
             configured = silo.settings.collection.replicas
-        con = _out_console()
+        con = out_console()
         if as_json:
             con.print_json(json.dumps({"configured": configured, "replicas": replicas}))
             return
@@ -468,7 +456,7 @@ def replicas_show(ctx: typer.Context, as_json: AsJson = False) -> None:
                 f"  replica {r['id']}: nodes {', '.join(r['nodes']) or '-'}, {r['shards']} shard(s)"
             )
 
-    _run(body)
+    run(body)
 
 
 @replicas_app.command("set")
@@ -477,16 +465,15 @@ def replicas_set(
     n: Annotated[int, typer.Argument(help="Number of in-memory replicas")],
 ) -> None:
     """Load the collection with N replicas (it is released and loaded again)."""
-    from ragsilo.cli.main import _out_console, _run, _state
 
-    state = _state(ctx)
+    state = get_state(ctx)
 
     def body() -> None:
         with state.silo() as silo:
             before = silo.set_replicas(n)
-        _out_console().print(f"replicas: {before} -> {n}")
+        out_console().print(f"replicas: {before} -> {n}")
 
-    _run(body)
+    run(body)
 
 
 # ------------------------------------------------------------------------ config
@@ -499,16 +486,14 @@ def config_show(ctx: typer.Context, as_json: AsJson = False) -> None:
     masked."""
     import yaml
 
-    from ragsilo.cli.main import _out_console, _run, _state
-
-    state = _state(ctx)
+    state = get_state(ctx)
 
     def body() -> None:
         data = state.settings().redacted()
-        con = _out_console()
+        con = out_console()
         if as_json:
             con.print_json(json.dumps(data))
         else:
             con.print(yaml.safe_dump(data, sort_keys=False).rstrip(), markup=False)
 
-    _run(body)
+    run(body)

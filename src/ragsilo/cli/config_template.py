@@ -70,10 +70,22 @@ ingest:
                          # always sits next to its .db file)
   queue_files: 64        # files in flight between the stages (bounds memory)
 
+parsing:                 # per-file budgets: a file over one fails alone, saying which
+  max_text_chars: 50000000   # text extracted from one file
+  max_pdf_pages: 5000
+  max_page_content_mb: 4     # decoded content streams of one PDF page
+  max_pdf_content_mb: 256    # ... and of all its pages together
+  max_unpacked_mb: 64        # a Word file's ZIP members, inflated
+  max_columns: 1000          # columns of one CSV/TSV row
+  max_line_chars: 1000000    # one line of a CSV, TSV or JSON Lines file
+  max_metadata_fields: 64    # fields a CSV row or JSON record carries into each chunk
+  max_metadata_bytes: 8192
+
 quality:
   enabled: true          # score every chunk in [0, 1]; low scores go to <collection>_quarantine
   threshold: 0.5         # chunks scoring under this are quarantined
-  min_chars: 12          # shorter chunks (or fewer than 3 words) are "too short"
+  min_chars: 12          # shorter chunks are "too short": scored 0.8 (kept) when they hold
+                         # real words (a title-only record), quarantined when they hold none
   near_duplicate_similarity: 0.97   # cosine similarity to a stored chunk of another
                          # document that makes a near-duplicate; 0 = off
   exact_duplicates: true # the same text as a stored chunk of another document is a duplicate
@@ -101,10 +113,12 @@ retrieval:
                          # | {Milvus analyzer_params}; fixed when the collection is created
   bm25_k1: 1.2           # BM25 term-frequency saturation
   bm25_b: 0.75           # BM25 length normalisation
-  rerank: none           # none | cluster_distance | cluster_size | centroid_query | mmr
+  rerank: none           # none | cluster_smooth | cluster_distance | cluster_size
+                         # | centroid_query | mmr
                          # | custom:package.module:function
                          # | an entry point of the group ragsilo.rerankers
   mmr_lambda: 0.7        # mmr: 1 = relevance only, 0 = diversity only
+  cluster_weight: 0.075  # cluster_smooth: share of a hit's score from its cluster (0 to 1)
   candidates: 50         # hits a reranker reorders (and each hybrid list brings)
   route_clusters: 0      # search only the N clusters nearest the query; 0 = search everything
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ragsilo.errors import ConfigError, InputError, RagsiloError
-from ragsilo.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from ragsilo.settings import Settings
 
 deploy_app = typer.Typer(
     help=(
@@ -125,6 +127,7 @@ def render_command(
 ) -> None:
     """Write ready-to-apply files for one target, with a sizing estimate that sets the resources."""
     from ragsilo.deploy import make_params, render
+    from ragsilo.settings import load_settings
 
     try:
         settings = load_settings(config)

@@ -1,88 +1,43 @@
-"""The ``ragsilo`` command line: a thin layer over :class:`ragsilo.Silo`."""
+"""The ``ragsilo`` command line: a thin layer over :class:`ragsilo.Silo`.
+
+The app is built by :func:`create_app`; every command imports what it needs (Milvus, numpy,
+the models) inside its body, so that ``ragsilo --help`` and ``--version`` start fast.
+"""
 
 from __future__ import annotations
 
 import json
-import logging
-import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from ragsilo.cli import output
-from ragsilo.cli.config_template import CONFIG_TEMPLATE
-from ragsilo.errors import InputError, RagsiloError
-from ragsilo.redact import install_log_masking
-from ragsilo.rerank import group_by_cluster
-from ragsilo.settings import Settings, load_settings
-from ragsilo.silo import Silo
-from ragsilo.store import parse_where
-
-T = TypeVar("T")
-
-app = typer.Typer(
-    name="ragsilo",
-    help="A retrieval layer for RAG on Milvus: ingest documents, then search them.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
+from ragsilo.cli.common import (
+    DEFAULT_CONFIG,
+    State,
+    configure_logging,
+    default_config,
+    out_console,
+    parse_where,
+    run,
 )
-collections_app = typer.Typer(help="List or drop collections.", no_args_is_help=True)
-app.add_typer(collections_app, name="collections")
+from ragsilo.cli.common import get_state as _state
+from ragsilo.errors import InputError
 
-DEFAULT_CONFIG = "ragsilo.yaml"
-
-
-@dataclass
-class _State:
-    """What the global options say, turned into settings and a silo on demand."""
-
-    config: Path | None
-    overrides: dict[str, Any] = field(default_factory=dict)
-    verbose: bool = False
-    _settings: Settings | None = None
-
-    def settings(self) -> Settings:
-        if self._settings is None:
-            self._settings = load_settings(self.config, self.overrides)
-        return self._settings
-
-    @contextmanager
-    def silo(self) -> Iterator[Silo]:
-        silo = Silo.open(self.settings())
-        try:
-            yield silo
-        finally:
-            silo.close()
+# the names the command modules used before ragsilo.cli.common held them
+_run = run
+_out_console = out_console
 
 
-def _err_console() -> Console:
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+def _version_callback(value: bool) -> None:
+    if value:
+        from ragsilo import __version__
+
+        typer.echo(f"ragsilo {__version__}")
+        raise typer.Exit()
 
 
-def _out_console() -> Console:
-    return Console(highlight=False, soft_wrap=True)
-
-
-def _run(fn: Callable[[], T]) -> T:
-    """Run a command body; a RagsiloError becomes one readable line and its exit code."""
-    try:
-        return fn()
-    except RagsiloError as e:
-        _err_console().print(f"[red]error:[/red] {output.error_text(e)}", highlight=False)
-        raise typer.Exit(e.exit_code) from None
-    except KeyboardInterrupt:
-        _err_console().print("interrupted")
-        raise typer.Exit(130) from None
-
-
-@app.callback()
 def _main(
     ctx: typer.Context,
     config: Annotated[
@@ -104,53 +59,27 @@ def _main(
     ] = None,
     db_name: Annotated[str | None, typer.Option(help="Milvus database name")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log progress details")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the version and exit",
+            callback=_version_callback,
+            is_eager=True,
+        ),
+    ] = False,
 ) -> None:
     if config is None:
-        env = os.environ.get("RAGSILO_CONFIG")
-        if env:
-            config = Path(env)
-        elif Path(DEFAULT_CONFIG).is_file():
-            config = Path(DEFAULT_CONFIG)
+        config = default_config()
     overrides = {
         "milvus": {"uri": uri, "token": token, "db_name": db_name},
         "collection": {"name": collection},
     }
-    _configure_logging(verbose)
-    ctx.obj = _State(config=config, overrides=overrides, verbose=verbose)
-
-
-def _configure_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # pymilvus logs every failed RPC with a traceback, and Milvus Lite's in-process gRPC
-    # server logs the calls it does not implement; ragsilo reports errors itself.
-    logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
-    logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
-    # Milvus Lite logs each failed call with a traceback (every write, when the disk is full)
-    logging.getLogger("milvus_lite").setLevel(logging.CRITICAL)
-    install_log_masking()  # a login inside a Milvus URI never reaches the log
-
-
-def _confirm(yes: bool, question: str, refusal: str) -> None:
-    """Ask before something that cannot be undone; without a terminal, ``--yes`` is needed."""
-    if yes:
-        return
-    if not sys.stdin.isatty():
-        raise InputError(f"{refusal} without confirmation", hint="add --yes")
-    typer.confirm(question, abort=True)
-
-
-def _state(ctx: typer.Context) -> _State:
-    state = ctx.obj
-    assert isinstance(state, _State)
-    return state
+    configure_logging(verbose)
+    ctx.obj = State(config=config, overrides=overrides, verbose=verbose)
 
 
 # --------------------------------------------------------------------------- init
-@app.command()
 def init(
     path: Annotated[Path, typer.Argument(help="Where to write the file")] = Path(DEFAULT_CONFIG),
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file")] = False,
@@ -158,6 +87,9 @@ def init(
     """Write a commented configuration file with every setting and its default."""
 
     def body() -> None:
+        from ragsilo.cli.config_template import CONFIG_TEMPLATE
+        from ragsilo.settings import load_settings
+
         if path.exists() and not force:
             raise InputError(f"{path} already exists", hint="use --force to overwrite it")
         path.write_text(CONFIG_TEMPLATE, encoding="utf-8")
@@ -168,7 +100,6 @@ def init(
 
 
 # ------------------------------------------------------------------------- ingest
-@app.command()
 def ingest(
     ctx: typer.Context,
     paths: Annotated[list[Path] | None, typer.Argument(help="Files and folders to ingest")] = None,
@@ -197,6 +128,8 @@ def ingest(
     state = _state(ctx)
 
     def body() -> int:
+        from ragsilo.cli import output
+
         if not paths and not retry_failed:
             raise InputError("nothing to ingest: give at least one file or folder")
         progress = output.IngestProgress(enabled=not as_json and sys.stderr.isatty())
@@ -221,7 +154,6 @@ def ingest(
 
 
 # ------------------------------------------------------------------------- search
-@app.command()
 def search(
     ctx: typer.Context,
     query: Annotated[
@@ -251,7 +183,7 @@ def search(
     rerank: Annotated[
         str | None,
         typer.Option(
-            help="none | cluster_distance | cluster_size | centroid_query | mmr | "
+            help="none | cluster_smooth | cluster_distance | cluster_size | centroid_query | mmr | "
             "custom:module:callable (default: retrieval.rerank)"
         ),
     ] = None,
@@ -278,6 +210,8 @@ def search(
     state = _state(ctx)
 
     def body() -> None:
+        from ragsilo.cli import output
+
         if image is not None or images:
             if (image is None) == (query is None):
                 raise InputError("give either a query text with --images, or --image FILE")
@@ -304,6 +238,8 @@ def search(
                 route=route,
                 tenant=tenant,
             )
+            from ragsilo.rerank import group_by_cluster
+
             groups = (
                 group_by_cluster(result.hits, result.cluster_ids, silo.cluster_model())
                 if group
@@ -321,13 +257,13 @@ def search(
 
             print_groups(_out_console(), query, groups)
         else:
-            output.print_hits(_out_console(), query, result.hits)
+            scale = output.rrf_scale(result.mode, result.reranker, state.settings().retrieval)
+            output.print_hits(_out_console(), query, result.hits, rrf_scale=scale)
 
     _run(body)
 
 
 # -------------------------------------------------------------------------- stats
-@app.command()
 def stats(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON")] = False,
@@ -336,6 +272,8 @@ def stats(
     state = _state(ctx)
 
     def body() -> None:
+        from ragsilo.cli import output
+
         with state.silo() as silo:
             s = silo.stats()
             info = silo.info
@@ -348,7 +286,6 @@ def stats(
 
 
 # -------------------------------------------------------------------- collections
-@collections_app.command("list")
 def collections_list(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON")] = False,
@@ -371,7 +308,6 @@ def collections_list(
     _run(body)
 
 
-@collections_app.command("drop")
 def collections_drop(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Collection to drop")],
@@ -399,7 +335,6 @@ def collections_drop(
 
 
 # ------------------------------------------------------------------------- doctor
-@app.command()
 def doctor(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON")] = False,
@@ -408,6 +343,8 @@ def doctor(
     state = _state(ctx)
 
     def body() -> bool:
+        from ragsilo.cli import output
+
         with state.silo() as silo:
             report = silo.doctor()
         if as_json:
@@ -420,7 +357,7 @@ def doctor(
     raise typer.Exit(0 if ok else 5)
 
 
-def _register_optional_apps() -> None:
+def _register_optional_apps(app: typer.Typer) -> None:
     from ragsilo.cli.deploy import deploy_app
     from ragsilo.cli.serve import keys_app, serve
 
@@ -436,9 +373,34 @@ def _register_optional_apps() -> None:
     from ragsilo.cli.admin import register_admin_commands
 
     register_admin_commands(app)
+    from ragsilo.cli.tune import register_tune_command
+
+    register_tune_command(app)
 
 
-_register_optional_apps()
+def create_app() -> typer.Typer:
+    """The ``ragsilo`` Typer app with every command (a new one on each call)."""
+    app = typer.Typer(
+        name="ragsilo",
+        help="A retrieval layer for RAG on Milvus: ingest documents, then search them.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+    )
+    app.callback()(_main)
+    app.command()(init)
+    app.command()(ingest)
+    app.command()(search)
+    app.command()(stats)
+    collections_app = typer.Typer(help="List or drop collections.", no_args_is_help=True)
+    collections_app.command("list")(collections_list)
+    collections_app.command("drop")(collections_drop)
+    app.add_typer(collections_app, name="collections")
+    app.command()(doctor)
+    _register_optional_apps(app)
+    return app
+
+
+app = create_app()
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ import os
 import re
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -20,10 +21,11 @@ from rich.progress import (
 from rich.table import Table
 
 from ragsilo.errors import StoreFullError
-from ragsilo.ingest import halt
 from ragsilo.models import CollectionStats, FileResult, Hit, IngestReport, ServerInfo
 from ragsilo.redact import scrub
-from ragsilo.silo import DoctorReport
+
+if TYPE_CHECKING:
+    from ragsilo.silo import DoctorReport
 
 SNIPPET_CHARS = 240
 
@@ -108,6 +110,8 @@ def _short(path: str) -> str:
 
 
 def print_ingest_report(con: Console, report: IngestReport) -> None:
+    from ragsilo.ingest import halt
+
     # files an ingest stopped by an unreachable Milvus (or a full disk) did not write:
     # one line for all
     stopped = (halt.CODE, StoreFullError.code)
@@ -133,7 +137,31 @@ def print_ingest_report(con: Console, report: IngestReport) -> None:
     )
 
 
-def print_hits(con: Console, query: str, hits: list[Hit]) -> None:
+def rrf_scale(mode: str, reranker: str, retrieval: Any) -> float | None:
+    """What turns a hybrid hit's RRF score into a 0..1 relevance (None: show scores as they are).
+
+    A reciprocal-rank-fusion score is ``Σ w / (rrf_k + rank)``: about 0.016 for every hit with
+    the default ``rrf_k`` of 60, whatever the query. Divided by the best score a hit can reach
+    (first in both the dense and the BM25 list), 1.0 means "first in both" and 0.5 "first in
+    one list only".
+    """
+    if mode != "hybrid" or reranker != "none" or getattr(retrieval, "fusion", None) != "rrf":
+        return None
+    weights = getattr(retrieval, "weights", {}) or {}
+    best = (float(weights.get("dense", 1.0)) + float(weights.get("bm25", 1.0))) / (
+        int(retrieval.rrf_k) + 1
+    )
+    return 1.0 / best if best > 0 else None
+
+
+def print_hits(
+    con: Console, query: str, hits: list[Hit], *, rrf_scale: float | None = None
+) -> None:
+    """One line per hit (rank, score, source) and a snippet.
+
+    With ``rrf_scale`` (hybrid search fused by rank) the score shown is the relevance
+    ``RRF score × rrf_scale`` in 0..1, explained in a footnote; ``--json`` keeps the raw score.
+    """
     if not hits:
         con.print(f"no hits for {shown(query)}")
         return
@@ -144,13 +172,18 @@ def print_hits(con: Console, query: str, hits: list[Hit]) -> None:
         if h.section:
             where.append(h.section)
         loc = f" ({shown(' · '.join(where))})" if where else ""
-        con.print(
-            f"[bold]{rank}.[/bold] [cyan]{h.score:.3f}[/cyan]  {shown(_short(h.source))}{loc}"
-        )
+        score = min(1.0, h.score * rrf_scale) if rrf_scale else h.score
+        con.print(f"[bold]{rank}.[/bold] [cyan]{score:.3f}[/cyan]  {shown(_short(h.source))}{loc}")
         snippet = " ".join(h.text.split())
         if len(snippet) > SNIPPET_CHARS:
             snippet = snippet[: SNIPPET_CHARS - 1].rsplit(" ", 1)[0] + "…"
         con.print(f"   {shown(snippet)}")
+    if rrf_scale:
+        con.print(
+            "(hybrid: relevance 0..1 from rank fusion; 1.000 = first in both the dense and the "
+            "BM25 results, 0.500 = first in one of them; --json shows the raw RRF scores)",
+            style="dim",
+        )
 
 
 def print_stats(con: Console, s: CollectionStats, info: ServerInfo) -> None:

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
+from ragsilo.cli.common import get_state, out_console, run
 from ragsilo.cli.output import SNIPPET_CHARS, display_path
 from ragsilo.errors import InputError
-from ragsilo.quality import REASONS
-from ragsilo.quality.report import QualityReport, QuarantinedChunk
+
+if TYPE_CHECKING:
+    from ragsilo.quality.report import QualityReport, QuarantinedChunk
 
 quality_app = typer.Typer(help="Chunk quality scores.", no_args_is_help=True)
 quarantine_app = typer.Typer(
@@ -33,19 +35,18 @@ def quality_report(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON")] = False,
 ) -> None:
     """How many chunks were kept and quarantined, and why."""
-    from ragsilo.cli.main import _out_console, _run, _state
 
-    state = _state(ctx)
+    state = get_state(ctx)
 
     def body() -> None:
         with state.silo() as silo:
             report = silo.quality_report()
         if as_json:
-            _out_console().print_json(json.dumps(report.to_dict()))
+            out_console().print_json(json.dumps(report.to_dict()))
         else:
-            print_quality_report(_out_console(), report)
+            print_quality_report(out_console(), report)
 
-    _run(body)
+    run(body)
 
 
 @quarantine_app.command("list")
@@ -53,27 +54,28 @@ def quarantine_list(
     ctx: typer.Context,
     limit: Annotated[int, typer.Option("--limit", "-n", help="At most this many")] = 50,
     reason: Annotated[
-        str | None, typer.Option(help=f"Only this reason: {', '.join(REASONS)}")
+        str | None, typer.Option(help="Only this reason (a name `quality report` lists)")
     ] = None,
     source: Annotated[str | None, typer.Option(help="Only chunks of this source")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON")] = False,
 ) -> None:
     """List quarantined chunks, lowest score first."""
-    from ragsilo.cli.main import _out_console, _run, _state
 
-    state = _state(ctx)
+    state = get_state(ctx)
 
     def body() -> None:
+        from ragsilo.quality import REASONS
+
         if reason is not None and reason not in REASONS:
             raise InputError(f"unknown reason {reason!r}; choose from {', '.join(REASONS)}")
         with state.silo() as silo:
             chunks = silo.quarantine_list(limit=limit, reason=reason, source=source)
         if as_json:
-            _out_console().print_json(json.dumps([c.to_dict() for c in chunks]))
+            out_console().print_json(json.dumps([c.to_dict() for c in chunks]))
         else:
-            print_quarantine(_out_console(), chunks)
+            print_quarantine(out_console(), chunks)
 
-    _run(body)
+    run(body)
 
 
 @quarantine_app.command("promote")
@@ -82,16 +84,15 @@ def quarantine_promote(
     ids: Annotated[list[str], typer.Argument(help="Ids of the chunks to move into the silo")],
 ) -> None:
     """Move quarantined chunks into the collection, where search finds them."""
-    from ragsilo.cli.main import _out_console, _run, _state
 
-    state = _state(ctx)
+    state = get_state(ctx)
 
     def body() -> None:
         with state.silo() as silo:
             n = silo.promote(ids)
-        _out_console().print(f"promoted {n} chunk(s) into {state.settings().collection.name}")
+        out_console().print(f"promoted {n} chunk(s) into {state.settings().collection.name}")
 
-    _run(body)
+    run(body)
 
 
 @quarantine_app.command("purge")
@@ -101,9 +102,8 @@ def quarantine_purge(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")] = False,
 ) -> None:
     """Delete quarantined chunks for good (ingesting their files again does not restore them)."""
-    from ragsilo.cli.main import _out_console, _run, _state
 
-    state = _state(ctx)
+    state = get_state(ctx)
 
     def body() -> None:
         if not ids and not yes:
@@ -114,12 +114,14 @@ def quarantine_purge(
             typer.confirm("Delete every quarantined chunk?", abort=True)
         with state.silo() as silo:
             n = silo.purge(ids or None)
-        _out_console().print(f"purged {n} chunk(s)")
+        out_console().print(f"purged {n} chunk(s)")
 
-    _run(body)
+    run(body)
 
 
 def print_quality_report(con: Console, r: QualityReport) -> None:
+    from ragsilo.quality import REASONS
+
     total = r.kept + r.quarantined
     share = f" ({100 * r.quarantined / total:.1f}%)" if total else ""
     con.print(

@@ -6,18 +6,21 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ragsilo.cli.common import get_state, out_console, run
 from ragsilo.cli.output import SNIPPET_CHARS, display_path
-from ragsilo.cluster.recluster import ClusterSummary, ReclusterReport
 from ragsilo.errors import InputError
-from ragsilo.eval.runner import EvalReport
-from ragsilo.rerank.groups import HitGroup
+
+if TYPE_CHECKING:
+    from ragsilo.cluster.recluster import ClusterSummary, ReclusterReport
+    from ragsilo.eval.runner import EvalReport
+    from ragsilo.rerank.groups import HitGroup
 
 DEFAULT_EVAL_MODES = ("dense", "bm25", "hybrid")
 
@@ -38,19 +41,18 @@ def recluster(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
 ) -> None:
     """Fit k-means to the chunk vectors again and reassign every chunk's cluster."""
-    from ragsilo.cli.main import _out_console, _run, _state
 
-    state = _state(ctx)
+    state = get_state(ctx)
 
     def body() -> None:
         with state.silo() as silo:
             report = silo.recluster(k=k, progress=_stderr_progress(as_json))
         if as_json:
-            _out_console().print_json(json.dumps(report.to_dict()))
+            out_console().print_json(json.dumps(report.to_dict()))
         else:
-            print_recluster(_out_console(), report)
+            print_recluster(out_console(), report)
 
-    _run(body)
+    run(body)
 
 
 # ------------------------------------------------------------------------ clusters
@@ -66,9 +68,8 @@ def clusters(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON")] = False,
 ) -> None:
     """Show each cluster's size, keywords and a few representative chunks."""
-    from ragsilo.cli.main import _out_console, _run, _state
 
-    state = _state(ctx)
+    state = get_state(ctx)
 
     def body() -> None:
         if samples is not None and samples < 0:
@@ -79,11 +80,11 @@ def clusters(
             summary = silo.clusters(samples=samples)
         shown = summary if top == 0 else summary[:top]
         if as_json:
-            _out_console().print_json(json.dumps([c.to_dict() for c in shown]))
+            out_console().print_json(json.dumps([c.to_dict() for c in shown]))
         else:
-            print_clusters(_out_console(), shown, total=len(summary))
+            print_clusters(out_console(), shown, total=len(summary))
 
-    _run(body)
+    run(body)
 
 
 # ---------------------------------------------------------------------------- eval
@@ -117,11 +118,10 @@ def eval_command(
 ) -> None:
     """Score retrieval on a BEIR dataset: nDCG@10, Recall@100, MRR@10 and latency per mode and
     reranker. The corpus is ingested into a collection of its own (once; later runs reuse it)."""
-    from ragsilo.cli.main import _out_console, _run, _state
     from ragsilo.eval import load_beir, run_eval
     from ragsilo.silo import Silo
 
-    state = _state(ctx)
+    state = get_state(ctx)
 
     def body() -> None:
         data = load_beir(dataset, split=split, limit_docs=limit_docs, limit_queries=limit_queries)
@@ -144,11 +144,11 @@ def eval_command(
                 progress=_stderr_progress(as_json),
             )
         if as_json:
-            _out_console().print_json(json.dumps(report.to_dict()))
+            out_console().print_json(json.dumps(report.to_dict()))
         else:
-            print_eval(_out_console(), report)
+            print_eval(out_console(), report)
 
-    _run(body)
+    run(body)
 
 
 def _eval_collection_name(dataset: str, limit_docs: int | None) -> str:

@@ -10,18 +10,18 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from ragsilo.cli.output import error_text, shown
 from ragsilo.errors import ConfigError, MissingDependencyError, RagsiloError
-from ragsilo.settings import Settings, load_settings
-from ragsilo.settings import _describe as describe_validation_error
+
+if TYPE_CHECKING:
+    from ragsilo.settings import Settings
 
 T = TypeVar("T")
 
@@ -32,6 +32,8 @@ keys_app = typer.Typer(
 
 def _settings(ctx: typer.Context) -> Settings:
     """The settings the global options describe (or the defaults, outside the main app)."""
+    from ragsilo.settings import Settings, load_settings
+
     state = ctx.find_root().obj
     getter = getattr(state, "settings", None)
     if callable(getter):
@@ -75,6 +77,10 @@ def serve(
             from ragsilo.service.logging import configure_json_logging
         except ImportError as e:
             raise MissingDependencyError(e.name or "fastapi", "http", "the HTTP service") from e
+        from pydantic import ValidationError
+
+        from ragsilo.settings import _describe as describe_validation_error
+
         settings = _settings(ctx)
         overrides = {"host": host, "port": port, "log_level": log_level}
         try:

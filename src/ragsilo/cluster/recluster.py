@@ -35,13 +35,13 @@ from typing import Any
 import numpy as np
 
 from ragsilo.cluster import auto_k
+from ragsilo.cluster.centroids import CentroidStore
 from ragsilo.cluster.keywords import KeywordCounter
 from ragsilo.cluster.kmeans import KMeansClusterer, assign
 from ragsilo.cluster.model import ClusterModel
 from ragsilo.errors import CollectionNotFoundError, InputError, StoreError
 from ragsilo.settings import ClusteringSettings
 from ragsilo.store import MilvusStore
-from ragsilo.store.centroids import CentroidStore
 from ragsilo.store.milvus import cluster_partition
 from ragsilo.store.schema import UNASSIGNED, VECTOR_FIELD
 

@@ -17,6 +17,17 @@ from ragsilo.deploy.sizing import Sizing
 ETCD_IMAGE = "quay.io/coreos/etcd:v3.5.18"
 MINIO_IMAGE = "minio/minio:RELEASE.2024-12-18T13-15-44Z"
 
+#: The named volumes of the compose file.
+_VOLUMES = (
+    "etcd-data",
+    "minio-data",
+    "milvus-data",
+    "prometheus-data",
+    "loki-data",
+    "promtail-positions",
+    "grafana-data",
+)
+
 
 def _health(
     test: list[str], *, interval: str = "30s", start: str = "20s", retries: int = 3
@@ -31,6 +42,22 @@ def _health(
 
 
 def compose_file(p: DeployParams, s: Sizing) -> dict[str, Any]:
+    """The compose file: Milvus standalone with etcd and MinIO, ragsilo, Attu, and monitoring."""
+    services = {
+        "etcd": _etcd_service(),
+        "minio": _minio_service(),
+        "milvus": _milvus_service(p, s),
+        "ragsilo": _ragsilo_service(p),
+        "attu": _attu_service(),
+        "prometheus": _prometheus_service(),
+        "loki": _loki_service(),
+        "promtail": _promtail_service(),
+        "grafana": _grafana_service(),
+    }
+    return {"services": services, "volumes": {name: {} for name in _VOLUMES}}
+
+
+def _milvus_service(p: DeployParams, s: Sizing) -> dict[str, Any]:
     milvus: dict[str, Any] = {
         "image": p.milvus_image,
         "command": ["milvus", "run", "standalone"],
@@ -55,130 +82,136 @@ def compose_file(p: DeployParams, s: Sizing) -> dict[str, Any]:
             "devices": [{"driver": "nvidia", "capabilities": ["gpu"], "device_ids": ["0"]}]
         }
     milvus["deploy"] = {"resources": resources}
+    return milvus
 
+
+def _etcd_service() -> dict[str, Any]:
+    return {
+        "image": ETCD_IMAGE,
+        "environment": {
+            "ETCD_AUTO_COMPACTION_MODE": "revision",
+            "ETCD_AUTO_COMPACTION_RETENTION": "1000",
+            "ETCD_QUOTA_BACKEND_BYTES": "4294967296",
+            "ETCD_SNAPSHOT_COUNT": "50000",
+        },
+        "volumes": ["etcd-data:/etcd"],
+        "command": [
+            "etcd",
+            "-advertise-client-urls=http://etcd:2379",
+            "-listen-client-urls=http://0.0.0.0:2379",
+            "--data-dir=/etcd",
+        ],
+        "healthcheck": _health(["CMD", "etcdctl", "endpoint", "health"]),
+        "restart": "unless-stopped",
+    }
+
+
+def _minio_service() -> dict[str, Any]:
+    return {
+        "image": MINIO_IMAGE,
+        "environment": {
+            "MINIO_ROOT_USER": "${MINIO_ROOT_USER:-minioadmin}",
+            "MINIO_ROOT_PASSWORD": "${MINIO_ROOT_PASSWORD:-minioadmin}",
+        },
+        "volumes": ["minio-data:/minio_data"],
+        "command": ["minio", "server", "/minio_data", "--console-address", ":9001"],
+        "healthcheck": _health(["CMD", "curl", "-f", "http://localhost:9000/minio/health/live"]),
+        "restart": "unless-stopped",
+    }
+
+
+def _ragsilo_service(p: DeployParams) -> dict[str, Any]:
     probe = (
         "import urllib.request,sys; "
         "r = urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=3); "
         "sys.exit(0 if r.status == 200 else 1)"
     )
-    services: dict[str, Any] = {
-        "etcd": {
-            "image": ETCD_IMAGE,
-            "environment": {
-                "ETCD_AUTO_COMPACTION_MODE": "revision",
-                "ETCD_AUTO_COMPACTION_RETENTION": "1000",
-                "ETCD_QUOTA_BACKEND_BYTES": "4294967296",
-                "ETCD_SNAPSHOT_COUNT": "50000",
-            },
-            "volumes": ["etcd-data:/etcd"],
-            "command": [
-                "etcd",
-                "-advertise-client-urls=http://etcd:2379",
-                "-listen-client-urls=http://0.0.0.0:2379",
-                "--data-dir=/etcd",
-            ],
-            "healthcheck": _health(["CMD", "etcdctl", "endpoint", "health"]),
-            "restart": "unless-stopped",
+    return {
+        "image": "${RAGSILO_IMAGE:-" + p.image + "}",
+        "environment": {
+            "RAGSILO_MILVUS__URI": "http://milvus:19530",
+            "RAGSILO_COLLECTION__NAME": p.collection,
+            "RAGSILO_INDEX__TYPE": p.index_type,
         },
-        "minio": {
-            "image": MINIO_IMAGE,
-            "environment": {
-                "MINIO_ROOT_USER": "${MINIO_ROOT_USER:-minioadmin}",
-                "MINIO_ROOT_PASSWORD": "${MINIO_ROOT_PASSWORD:-minioadmin}",
-            },
-            "volumes": ["minio-data:/minio_data"],
-            "command": ["minio", "server", "/minio_data", "--console-address", ":9001"],
-            "healthcheck": _health(
-                ["CMD", "curl", "-f", "http://localhost:9000/minio/health/live"]
-            ),
-            "restart": "unless-stopped",
-        },
-        "milvus": milvus,
-        "ragsilo": {
-            "image": "${RAGSILO_IMAGE:-" + p.image + "}",
-            "environment": {
-                "RAGSILO_MILVUS__URI": "http://milvus:19530",
-                "RAGSILO_COLLECTION__NAME": p.collection,
-                "RAGSILO_INDEX__TYPE": p.index_type,
-            },
-            "ports": ["127.0.0.1:8000:8000"],
-            "healthcheck": _health(["CMD", "python", "-c", probe], start="60s"),
-            "depends_on": {"milvus": {"condition": "service_healthy"}},
-            "restart": "unless-stopped",
-        },
-        "attu": {
-            "image": ATTU_IMAGE,
-            "environment": {"MILVUS_URL": "milvus:19530"},
-            "ports": ["127.0.0.1:3000:3000"],
-            "depends_on": {"milvus": {"condition": "service_healthy"}},
-            "restart": "unless-stopped",
-        },
-        "prometheus": {
-            "image": monitoring.PROMETHEUS_IMAGE,
-            "profiles": ["monitoring"],
-            "command": [
-                "--config.file=/etc/prometheus/prometheus.yml",
-                "--storage.tsdb.path=/prometheus",
-                "--storage.tsdb.retention.time=7d",
-            ],
-            "volumes": [
-                "./monitoring/prometheus.yml:/etc/prometheus/prometheus.yml:ro",
-                "prometheus-data:/prometheus",
-            ],
-            "ports": ["127.0.0.1:9090:9090"],
-            "restart": "unless-stopped",
-        },
-        "loki": {
-            "image": monitoring.LOKI_IMAGE,
-            "profiles": ["monitoring"],
-            "command": ["-config.file=/etc/loki/loki.yaml"],
-            "volumes": ["./monitoring/loki.yaml:/etc/loki/loki.yaml:ro", "loki-data:/loki"],
-            "restart": "unless-stopped",
-        },
-        "promtail": {
-            "image": monitoring.PROMTAIL_IMAGE,
-            "profiles": ["monitoring"],
-            "command": ["-config.file=/etc/promtail/promtail.yaml"],
-            "volumes": [
-                "./monitoring/promtail.yaml:/etc/promtail/promtail.yaml:ro",
-                "/var/run/docker.sock:/var/run/docker.sock:ro",
-                "promtail-positions:/run/promtail",
-            ],
-            "depends_on": ["loki"],
-            "restart": "unless-stopped",
-        },
-        "grafana": {
-            "image": monitoring.GRAFANA_IMAGE,
-            "profiles": ["monitoring"],
-            "environment": {
-                "GF_SECURITY_ADMIN_USER": "admin",
-                "GF_SECURITY_ADMIN_PASSWORD": "${GRAFANA_ADMIN_PASSWORD:-admin}",
-                "GF_ANALYTICS_REPORTING_ENABLED": "false",
-            },
-            "volumes": [
-                "./monitoring/grafana/datasources.yaml:/etc/grafana/provisioning/datasources/datasources.yaml:ro",
-                "./monitoring/grafana/dashboards.yaml:/etc/grafana/provisioning/dashboards/dashboards.yaml:ro",
-                f"./monitoring/grafana/{monitoring.DASHBOARD_FILE}:/var/lib/grafana/dashboards/{monitoring.DASHBOARD_FILE}:ro",
-                "grafana-data:/var/lib/grafana",
-            ],
-            "ports": ["127.0.0.1:3001:3000"],
-            "depends_on": ["prometheus", "loki"],
-            "restart": "unless-stopped",
-        },
+        "ports": ["127.0.0.1:8000:8000"],
+        "healthcheck": _health(["CMD", "python", "-c", probe], start="60s"),
+        "depends_on": {"milvus": {"condition": "service_healthy"}},
+        "restart": "unless-stopped",
     }
-    volumes = {
-        name: {}
-        for name in (
-            "etcd-data",
-            "minio-data",
-            "milvus-data",
-            "prometheus-data",
-            "loki-data",
-            "promtail-positions",
-            "grafana-data",
-        )
+
+
+def _attu_service() -> dict[str, Any]:
+    return {
+        "image": ATTU_IMAGE,
+        "environment": {"MILVUS_URL": "milvus:19530"},
+        "ports": ["127.0.0.1:3000:3000"],
+        "depends_on": {"milvus": {"condition": "service_healthy"}},
+        "restart": "unless-stopped",
     }
-    return {"services": services, "volumes": volumes}
+
+
+def _prometheus_service() -> dict[str, Any]:
+    return {
+        "image": monitoring.PROMETHEUS_IMAGE,
+        "profiles": ["monitoring"],
+        "command": [
+            "--config.file=/etc/prometheus/prometheus.yml",
+            "--storage.tsdb.path=/prometheus",
+            "--storage.tsdb.retention.time=7d",
+        ],
+        "volumes": [
+            "./monitoring/prometheus.yml:/etc/prometheus/prometheus.yml:ro",
+            "prometheus-data:/prometheus",
+        ],
+        "ports": ["127.0.0.1:9090:9090"],
+        "restart": "unless-stopped",
+    }
+
+
+def _loki_service() -> dict[str, Any]:
+    return {
+        "image": monitoring.LOKI_IMAGE,
+        "profiles": ["monitoring"],
+        "command": ["-config.file=/etc/loki/loki.yaml"],
+        "volumes": ["./monitoring/loki.yaml:/etc/loki/loki.yaml:ro", "loki-data:/loki"],
+        "restart": "unless-stopped",
+    }
+
+
+def _promtail_service() -> dict[str, Any]:
+    return {
+        "image": monitoring.PROMTAIL_IMAGE,
+        "profiles": ["monitoring"],
+        "command": ["-config.file=/etc/promtail/promtail.yaml"],
+        "volumes": [
+            "./monitoring/promtail.yaml:/etc/promtail/promtail.yaml:ro",
+            "/var/run/docker.sock:/var/run/docker.sock:ro",
+            "promtail-positions:/run/promtail",
+        ],
+        "depends_on": ["loki"],
+        "restart": "unless-stopped",
+    }
+
+
+def _grafana_service() -> dict[str, Any]:
+    return {
+        "image": monitoring.GRAFANA_IMAGE,
+        "profiles": ["monitoring"],
+        "environment": {
+            "GF_SECURITY_ADMIN_USER": "admin",
+            "GF_SECURITY_ADMIN_PASSWORD": "${GRAFANA_ADMIN_PASSWORD:-admin}",
+            "GF_ANALYTICS_REPORTING_ENABLED": "false",
+        },
+        "volumes": [
+            "./monitoring/grafana/datasources.yaml:/etc/grafana/provisioning/datasources/datasources.yaml:ro",
+            "./monitoring/grafana/dashboards.yaml:/etc/grafana/provisioning/dashboards/dashboards.yaml:ro",
+            f"./monitoring/grafana/{monitoring.DASHBOARD_FILE}:/var/lib/grafana/dashboards/{monitoring.DASHBOARD_FILE}:ro",
+            "grafana-data:/var/lib/grafana",
+        ],
+        "ports": ["127.0.0.1:3001:3000"],
+        "depends_on": ["prometheus", "loki"],
+        "restart": "unless-stopped",
+    }
 
 
 def monitoring_files() -> dict[str, Any]:

@@ -54,6 +54,31 @@ def ragsilo_manifests(p: DeployParams) -> list[dict[str, Any]]:
     """ServiceAccount, Deployment, Service, HorizontalPodAutoscaler and PodDisruptionBudget."""
     meta = {"name": p.name, "namespace": p.namespace, "labels": _labels(p, "ragsilo")}
     selector = {"app.kubernetes.io/name": "ragsilo", "app.kubernetes.io/instance": p.name}
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": meta,
+            "automountServiceAccountToken": False,
+        },
+        _ragsilo_deployment(p, meta, selector),
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": meta,
+            "spec": _ragsilo_service_spec(p, selector),
+        },
+        _ragsilo_autoscaler(p, meta),
+        {
+            "apiVersion": "policy/v1",
+            "kind": "PodDisruptionBudget",
+            "metadata": meta,
+            "spec": {"maxUnavailable": 1, "selector": {"matchLabels": selector}},
+        },
+    ]
+
+
+def _ragsilo_container(p: DeployParams) -> dict[str, Any]:
     env: list[dict[str, Any]] = [
         {"name": "RAGSILO_MILVUS__URI", "value": milvus_uri(p)},
         {
@@ -86,6 +111,54 @@ def ragsilo_manifests(p: DeployParams) -> list[dict[str, Any]]:
         },
         "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
     }
+    return container
+
+
+def _ragsilo_deployment(
+    p: DeployParams, meta: dict[str, Any], selector: dict[str, str]
+) -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": meta,
+        "spec": {
+            "replicas": p.service_replicas,
+            "revisionHistoryLimit": 5,
+            "selector": {"matchLabels": selector},
+            "strategy": {
+                "type": "RollingUpdate",
+                "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
+            },
+            "template": {
+                "metadata": {"labels": _labels(p, "ragsilo")},
+                "spec": {
+                    "serviceAccountName": p.name,
+                    "automountServiceAccountToken": False,
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "runAsUser": 10001,
+                        "runAsGroup": 10001,
+                        "fsGroup": 10001,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "topologySpreadConstraints": [
+                        {
+                            "maxSkew": 1,
+                            "topologyKey": "kubernetes.io/hostname",
+                            "whenUnsatisfiable": "ScheduleAnyway",
+                            "labelSelector": {"matchLabels": selector},
+                        }
+                    ],
+                    "terminationGracePeriodSeconds": 30,
+                    "containers": [_ragsilo_container(p)],
+                    "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}],
+                },
+            },
+        },
+    }
+
+
+def _ragsilo_service_spec(p: DeployParams, selector: dict[str, str]) -> dict[str, Any]:
     service_spec: dict[str, Any] = {
         "selector": selector,
         "ports": [{"name": "http", "port": SERVICE_PORT, "targetPort": "http", "protocol": "TCP"}],
@@ -95,85 +168,36 @@ def ragsilo_manifests(p: DeployParams) -> list[dict[str, Any]]:
         service_spec["ports"][0]["nodePort"] = KIND_NODE_PORTS["ragsilo"]
     else:
         service_spec["type"] = "ClusterIP"
-    return [
-        {
-            "apiVersion": "v1",
-            "kind": "ServiceAccount",
-            "metadata": meta,
-            "automountServiceAccountToken": False,
-        },
-        {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": meta,
-            "spec": {
-                "replicas": p.service_replicas,
-                "revisionHistoryLimit": 5,
-                "selector": {"matchLabels": selector},
-                "strategy": {
-                    "type": "RollingUpdate",
-                    "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1},
-                },
-                "template": {
-                    "metadata": {"labels": _labels(p, "ragsilo")},
-                    "spec": {
-                        "serviceAccountName": p.name,
-                        "automountServiceAccountToken": False,
-                        "securityContext": {
-                            "runAsNonRoot": True,
-                            "runAsUser": 10001,
-                            "runAsGroup": 10001,
-                            "fsGroup": 10001,
-                            "seccompProfile": {"type": "RuntimeDefault"},
-                        },
-                        "topologySpreadConstraints": [
-                            {
-                                "maxSkew": 1,
-                                "topologyKey": "kubernetes.io/hostname",
-                                "whenUnsatisfiable": "ScheduleAnyway",
-                                "labelSelector": {"matchLabels": selector},
-                            }
-                        ],
-                        "terminationGracePeriodSeconds": 30,
-                        "containers": [container],
-                        "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}],
+    return service_spec
+
+
+def _ragsilo_autoscaler(p: DeployParams, meta: dict[str, Any]) -> dict[str, Any]:
+    """Scale on CPU between the service's minimum and maximum replicas, down one pod a minute."""
+    return {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": meta,
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": p.name},
+            "minReplicas": p.service_replicas,
+            "maxReplicas": p.service_max_replicas,
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {
+                        "name": "cpu",
+                        "target": {"type": "Utilization", "averageUtilization": 70},
                     },
-                },
+                }
+            ],
+            "behavior": {
+                "scaleDown": {
+                    "stabilizationWindowSeconds": 300,
+                    "policies": [{"type": "Pods", "value": 1, "periodSeconds": 60}],
+                }
             },
         },
-        {"apiVersion": "v1", "kind": "Service", "metadata": meta, "spec": service_spec},
-        {
-            "apiVersion": "autoscaling/v2",
-            "kind": "HorizontalPodAutoscaler",
-            "metadata": meta,
-            "spec": {
-                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": p.name},
-                "minReplicas": p.service_replicas,
-                "maxReplicas": p.service_max_replicas,
-                "metrics": [
-                    {
-                        "type": "Resource",
-                        "resource": {
-                            "name": "cpu",
-                            "target": {"type": "Utilization", "averageUtilization": 70},
-                        },
-                    }
-                ],
-                "behavior": {
-                    "scaleDown": {
-                        "stabilizationWindowSeconds": 300,
-                        "policies": [{"type": "Pods", "value": 1, "periodSeconds": 60}],
-                    }
-                },
-            },
-        },
-        {
-            "apiVersion": "policy/v1",
-            "kind": "PodDisruptionBudget",
-            "metadata": meta,
-            "spec": {"maxUnavailable": 1, "selector": {"matchLabels": selector}},
-        },
-    ]
+    }
 
 
 def attu_manifests(p: DeployParams) -> list[dict[str, Any]]:

@@ -84,88 +84,22 @@ def s3_secret_name(p: DeployParams) -> str:
 def operator_manifests(p: DeployParams, s: Sizing) -> list[dict[str, Any]]:
     """The ``Milvus`` custom resource in cluster mode (and its S3 service account when used)."""
     small = _small(p)
-    ha = _ha_replicas(p)
-    components: dict[str, Any] = {
-        "image": p.milvus_image,
-        "imagePullPolicy": "IfNotPresent",
-        "enableRollingUpdate": True,
-        "mixCoord": {
-            "replicas": ha,
-            "resources": _resources(
-                "250m" if small else "1", "512Mi" if small else "2Gi", "2Gi" if small else "4Gi"
-            ),
-        },
-        "proxy": {
-            "replicas": ha,
-            "serviceType": "ClusterIP",
-            "resources": _resources(
-                "250m" if small else "1", "256Mi" if small else "1Gi", "1Gi" if small else "4Gi"
-            ),
-        },
-        "dataNode": {
-            "replicas": ha,
-            "resources": _resources(
-                "250m" if small else "2",
-                "512Mi" if small else "4Gi",
-                "2Gi" if small else "8Gi",
-                gpus=_data_node_gpus(p),
-            ),
-        },
-        "streamingNode": {
-            "replicas": ha,
-            "resources": _resources(
-                "250m" if small else "1", "512Mi" if small else "2Gi", "2Gi" if small else "4Gi"
-            ),
-        },
-        "queryNode": {"replicas": s.query_nodes, "resources": query_node_resources(p, s)},
-    }
-    if p.gpu:
-        components["queryNode"]["tolerations"] = [GPU_TOLERATION]
-        if _data_node_gpus(p):
-            components["dataNode"]["tolerations"] = [GPU_TOLERATION]
-    config: dict[str, Any] = {}
-    dependencies: dict[str, Any] = {}
+    components = _operator_components(p, s)
     keep = (
         {"deletionPolicy": "Delete", "pvcDeletion": True}
         if small
         else {"deletionPolicy": "Retain", "pvcDeletion": False}
     )
-    dependencies["etcd"] = {
-        "inCluster": {**keep, "values": {"replicaCount": 1 if small else 3}},
+    dependencies: dict[str, Any] = {
+        "etcd": {"inCluster": {**keep, "values": {"replicaCount": 1 if small else 3}}},
     }
+    config: dict[str, Any] = {}
     docs: list[dict[str, Any]] = []
     if p.uses_s3:
-        storage: dict[str, Any] = {
-            "external": True,
-            "type": "S3",
-            "endpoint": f"s3.{p.s3_region}.amazonaws.com:443",
-        }
-        minio: dict[str, Any] = {
-            "bucketName": p.s3_bucket,
-            "rootPath": p.milvus_release,
-            "useSSL": True,
-            "cloudProvider": "aws",
-            "region": p.s3_region,
-        }
+        dependencies["storage"], config["minio"] = _operator_s3(p)
         if p.s3_role_arn:
-            minio["useIAM"] = True
             components["serviceAccountName"] = s3_service_account_name(p)
-            docs.append(
-                {
-                    "apiVersion": "v1",
-                    "kind": "ServiceAccount",
-                    "metadata": {
-                        "name": s3_service_account_name(p),
-                        "namespace": p.namespace,
-                        "annotations": {"eks.amazonaws.com/role-arn": p.s3_role_arn},
-                    },
-                }
-            )
-        else:
-            minio["useIAM"] = False
-            storage["secretRef"] = s3_secret_name(p)
-        dependencies["storage"] = storage
-        config["minio"] = minio
+            docs.append(_s3_service_account(p))
     else:
         values: dict[str, Any] = (
             {
@@ -208,13 +142,92 @@ def operator_manifests(p: DeployParams, s: Sizing) -> list[dict[str, Any]]:
     return [*docs, cr]
 
 
+def _operator_components(p: DeployParams, s: Sizing) -> dict[str, Any]:
+    """The image and the Milvus 2.6 components; query nodes sized by ``s``."""
+    small = _small(p)
+    ha = _ha_replicas(p)
+    components: dict[str, Any] = {
+        "image": p.milvus_image,
+        "imagePullPolicy": "IfNotPresent",
+        "enableRollingUpdate": True,
+        "mixCoord": {
+            "replicas": ha,
+            "resources": _resources(
+                "250m" if small else "1", "512Mi" if small else "2Gi", "2Gi" if small else "4Gi"
+            ),
+        },
+        "proxy": {
+            "replicas": ha,
+            "serviceType": "ClusterIP",
+            "resources": _resources(
+                "250m" if small else "1", "256Mi" if small else "1Gi", "1Gi" if small else "4Gi"
+            ),
+        },
+        "dataNode": {
+            "replicas": ha,
+            "resources": _resources(
+                "250m" if small else "2",
+                "512Mi" if small else "4Gi",
+                "2Gi" if small else "8Gi",
+                gpus=_data_node_gpus(p),
+            ),
+        },
+        "streamingNode": {
+            "replicas": ha,
+            "resources": _resources(
+                "250m" if small else "1", "512Mi" if small else "2Gi", "2Gi" if small else "4Gi"
+            ),
+        },
+        "queryNode": {"replicas": s.query_nodes, "resources": query_node_resources(p, s)},
+    }
+    if p.gpu:
+        components["queryNode"]["tolerations"] = [GPU_TOLERATION]
+        if _data_node_gpus(p):
+            components["dataNode"]["tolerations"] = [GPU_TOLERATION]
+    return components
+
+
+def _operator_s3(p: DeployParams) -> tuple[dict[str, Any], dict[str, Any]]:
+    """S3 as the external storage, and its ``config.minio``: through an IAM role or a secret."""
+    storage: dict[str, Any] = {
+        "external": True,
+        "type": "S3",
+        "endpoint": f"s3.{p.s3_region}.amazonaws.com:443",
+    }
+    minio: dict[str, Any] = {
+        "bucketName": p.s3_bucket,
+        "rootPath": p.milvus_release,
+        "useSSL": True,
+        "cloudProvider": "aws",
+        "region": p.s3_region,
+    }
+    if p.s3_role_arn:
+        minio["useIAM"] = True
+    else:
+        minio["useIAM"] = False
+        storage["secretRef"] = s3_secret_name(p)
+    return storage, minio
+
+
+def _s3_service_account(p: DeployParams) -> dict[str, Any]:
+    """The service account Milvus reaches S3 through, bound to the IAM role by annotation."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {
+            "name": s3_service_account_name(p),
+            "namespace": p.namespace,
+            "annotations": {"eks.amazonaws.com/role-arn": p.s3_role_arn},
+        },
+    }
+
+
 # ---------------------------------------------------------------- Helm (official chart)
 
 
 def helm_values(p: DeployParams, s: Sizing, *, profile: str) -> dict[str, Any]:
     """Values for the official ``milvus`` chart; ``profile`` is ``kind`` or ``eks``."""
     small = profile == "kind"
-    ha = 1 if small else 2
     tag = f"v{p.milvus_version}" + ("-gpu" if p.gpu else "")
     v: dict[str, Any] = {
         "cluster": {"enabled": True},
@@ -224,36 +237,52 @@ def helm_values(p: DeployParams, s: Sizing, *, profile: str) -> dict[str, Any]:
         "metrics": {"enabled": True, "serviceMonitor": {"enabled": False}},
         "log": {"level": "info", "format": "text"},
     }
-    if not small:
-        # Authentication on; install.sh replaces root's default password before ragsilo connects.
-        v["extraConfigFiles"] = {
-            "user.yaml": "common:\n  security:\n    authorizationEnabled: true\n"
-        }
+    v.update(_helm_access(p, small=small))
+    v.update(_helm_coordinators(small=small))
+    v.update(_helm_nodes(p, s, small=small))
+    v.update(_helm_message_queue(p))
+    v.update(_helm_dependencies(p, small=small))
+    return v
+
+
+def _helm_access(p: DeployParams, *, small: bool) -> dict[str, Any]:
+    """Authentication, the service account (IAM role for S3) and the Milvus service."""
+    v: dict[str, Any] = {}
     if small:
         v["service"] = {"type": "ClusterIP", "port": 19530}
-    else:
-        v["serviceAccount"] = {
-            "create": True,
-            "name": s3_service_account_name(p),
-            "annotations": {"eks.amazonaws.com/role-arn": p.s3_role_arn},
+        return v
+    # Authentication on; install.sh replaces root's default password before ragsilo connects.
+    v["extraConfigFiles"] = {"user.yaml": "common:\n  security:\n    authorizationEnabled: true\n"}
+    v["serviceAccount"] = {
+        "create": True,
+        "name": s3_service_account_name(p),
+        "annotations": {"eks.amazonaws.com/role-arn": p.s3_role_arn},
+    }
+    v["service"] = {
+        "type": "LoadBalancer",
+        "port": 19530,
+        "annotations": {
+            "service.beta.kubernetes.io/aws-load-balancer-type": "external",
+            "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
+            "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+        },
+        "loadBalancerSourceRanges": [p.vpc_cidr],
+    }
+    return v
+
+
+def _helm_coordinators(*, small: bool) -> dict[str, Any]:
+    """One mixCoord (active-standby pair outside kind) in place of the four coordinators."""
+    ha = 1 if small else 2
+    v: dict[str, Any] = {
+        "mixCoordinator": {
+            "enabled": True,
+            "replicas": ha,
+            "activeStandby": {"enabled": ha > 1},
+            "resources": _resources(
+                "250m" if small else "1", "512Mi" if small else "2Gi", "2Gi" if small else "4Gi"
+            ),
         }
-        v["service"] = {
-            "type": "LoadBalancer",
-            "port": 19530,
-            "annotations": {
-                "service.beta.kubernetes.io/aws-load-balancer-type": "external",
-                "service.beta.kubernetes.io/aws-load-balancer-nlb-target-type": "ip",
-                "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
-            },
-            "loadBalancerSourceRanges": [p.vpc_cidr],
-        }
-    v["mixCoordinator"] = {
-        "enabled": True,
-        "replicas": ha,
-        "activeStandby": {"enabled": ha > 1},
-        "resources": _resources(
-            "250m" if small else "1", "512Mi" if small else "2Gi", "2Gi" if small else "4Gi"
-        ),
     }
     for coordinator in (
         "rootCoordinator",
@@ -262,6 +291,13 @@ def helm_values(p: DeployParams, s: Sizing, *, profile: str) -> dict[str, Any]:
         "indexCoordinator",
     ):
         v[coordinator] = {"enabled": False}
+    return v
+
+
+def _helm_nodes(p: DeployParams, s: Sizing, *, small: bool) -> dict[str, Any]:
+    """Proxy, query, data and streaming nodes; query nodes sized by ``s``."""
+    ha = 1 if small else 2
+    v: dict[str, Any] = {}
     v["proxy"] = {
         "enabled": True,
         "replicas": ha,
@@ -298,13 +334,20 @@ def helm_values(p: DeployParams, s: Sizing, *, profile: str) -> dict[str, Any]:
             "250m" if small else "1", "512Mi" if small else "2Gi", "2Gi" if small else "4Gi"
         ),
     }
-    v["streaming"] = {
-        "enabled": True,
-        "woodpecker": {"embedded": True, "storage": {"type": "minio"}},
+    return v
+
+
+def _helm_message_queue(p: DeployParams) -> dict[str, Any]:
+    """The streaming node with Woodpecker, or an external Kafka; the chart's own queues off."""
+    v: dict[str, Any] = {
+        "streaming": {
+            "enabled": True,
+            "woodpecker": {"embedded": True, "storage": {"type": "minio"}},
+        },
+        "pulsarv3": {"enabled": False},
+        "pulsar": {"enabled": False},
+        "kafka": {"enabled": False},
     }
-    v["pulsarv3"] = {"enabled": False}
-    v["pulsar"] = {"enabled": False}
-    v["kafka"] = {"enabled": False}
     if p.message_queue == "kafka":
         v["woodpecker"] = {"enabled": False}
         v["externalKafka"] = {
@@ -319,23 +362,43 @@ def helm_values(p: DeployParams, s: Sizing, *, profile: str) -> dict[str, Any]:
         }
     else:
         v["woodpecker"] = {"enabled": True}
+    return v
+
+
+def _helm_dependencies(p: DeployParams, *, small: bool) -> dict[str, Any]:
+    """etcd, object storage (MinIO on kind, S3 through IAM on EKS) and Attu."""
+    attu: dict[str, Any] = {
+        "enabled": True,
+        "image": {"repository": "zilliz/attu", "tag": ATTU_TAG},
+        "service": {"type": "ClusterIP", "port": 3000},
+    }
     if small:
-        v["etcd"] = {"enabled": True, "replicaCount": 1, "persistence": {"size": "5Gi"}}
-        v["minio"] = {
-            "enabled": True,
-            "mode": "standalone",
-            "persistence": {"size": "20Gi"},
-            "resources": {"requests": {"memory": "512Mi"}},
+        return {
+            "etcd": {"enabled": True, "replicaCount": 1, "persistence": {"size": "5Gi"}},
+            "minio": {
+                "enabled": True,
+                "mode": "standalone",
+                "persistence": {"size": "20Gi"},
+                "resources": {"requests": {"memory": "512Mi"}},
+            },
+            "attu": attu,
         }
-        v["attu"] = {
-            "enabled": True,
-            "image": {"repository": "zilliz/attu", "tag": ATTU_TAG},
-            "service": {"type": "ClusterIP", "port": 3000},
-        }
-    else:
-        v["etcd"] = {"enabled": True, "replicaCount": 3, "persistence": {"size": "20Gi"}}
-        v["minio"] = {"enabled": False}
-        v["externalS3"] = {
+    attu["ingress"] = {
+        "enabled": True,
+        "ingressClassName": "alb",
+        "annotations": {
+            "alb.ingress.kubernetes.io/scheme": "internal",
+            "alb.ingress.kubernetes.io/target-type": "ip",
+            "alb.ingress.kubernetes.io/listen-ports": '[{"HTTP": 80}]',
+            "alb.ingress.kubernetes.io/inbound-cidrs": p.vpc_cidr,
+            "alb.ingress.kubernetes.io/healthcheck-path": "/",
+        },
+        "hosts": [p.attu_host],
+    }
+    return {
+        "etcd": {"enabled": True, "replicaCount": 3, "persistence": {"size": "20Gi"}},
+        "minio": {"enabled": False},
+        "externalS3": {
             "enabled": True,
             "host": f"s3.{p.s3_region}.amazonaws.com",
             "port": "443",
@@ -348,25 +411,9 @@ def helm_values(p: DeployParams, s: Sizing, *, profile: str) -> dict[str, Any]:
             "region": p.s3_region,
             "accessKey": "",
             "secretKey": "",
-        }
-        v["attu"] = {
-            "enabled": True,
-            "image": {"repository": "zilliz/attu", "tag": ATTU_TAG},
-            "service": {"type": "ClusterIP", "port": 3000},
-            "ingress": {
-                "enabled": True,
-                "ingressClassName": "alb",
-                "annotations": {
-                    "alb.ingress.kubernetes.io/scheme": "internal",
-                    "alb.ingress.kubernetes.io/target-type": "ip",
-                    "alb.ingress.kubernetes.io/listen-ports": '[{"HTTP": 80}]',
-                    "alb.ingress.kubernetes.io/inbound-cidrs": p.vpc_cidr,
-                    "alb.ingress.kubernetes.io/healthcheck-path": "/",
-                },
-                "hosts": [p.attu_host],
-            },
-        }
-    return v
+        },
+        "attu": attu,
+    }
 
 
 # ---------------------------------------------------------------- kind

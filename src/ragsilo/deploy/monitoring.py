@@ -5,8 +5,8 @@ Prometheus jobs are ``ragsilo`` (the service's ``/metrics`` on port 8000) and
 ``milvus`` (Milvus's metrics port 9091); log streams carry ``app`` =
 ``ragsilo``, ``milvus``, ``etcd``, ``minio`` or ``attu``.
 
-The dashboard reads these metrics of the ragsilo service (the names are the
-contract between the service and this dashboard):
+The dashboard reads these metrics of the ragsilo service (their names come from
+:mod:`ragsilo.metric_names`, the contract between the service and this dashboard):
 
 - ``ragsilo_http_requests_total`` — counter, labels ``method``, ``route``, ``status``
 - ``ragsilo_http_request_duration_seconds`` — histogram, label ``route``
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ragsilo import metric_names
 from ragsilo.deploy._yaml import dump, dump_json
 
 MONITORING_NAMESPACE = "monitoring"
@@ -26,14 +27,19 @@ LOKI_IMAGE = "grafana/loki:3.4.2"
 PROMTAIL_IMAGE = "grafana/promtail:3.4.2"
 GRAFANA_IMAGE = "grafana/grafana:11.5.2"
 
-REQUESTS_METRIC = "ragsilo_http_requests_total"
-LATENCY_METRIC = "ragsilo_http_request_duration_seconds"
+REQUESTS_METRIC = metric_names.counter_total(metric_names.HTTP_REQUESTS)
+LATENCY_METRIC = metric_names.HTTP_REQUEST_DURATION
+MEMORY_METRIC = metric_names.PROCESS_RESIDENT_MEMORY
 LOG_APPS = ("ragsilo", "milvus", "etcd", "minio", "attu")
 
 DASHBOARD_UID = "ragsilo-overview"
 DASHBOARD_FILE = "ragsilo-dashboard.json"
 PROMETHEUS_UID = "prometheus"
 LOKI_UID = "loki"
+
+_LOKI_URL = f"http://loki.{MONITORING_NAMESPACE}.svc.cluster.local:3100"
+_PROMETHEUS_URL = f"http://prometheus.{MONITORING_NAMESPACE}.svc.cluster.local:9090"
+_DASHBOARDS_PATH = "/var/lib/grafana/dashboards"
 
 
 # ---------------------------------------------------------------- configs
@@ -361,7 +367,7 @@ def grafana_dashboard() -> dict[str, Any]:
             (0, 20, 24, 8),
             [
                 _prom(
-                    'sum by (job, pod) (process_resident_memory_bytes{job=~"ragsilo|milvus"})',
+                    f'sum by (job, pod) ({MEMORY_METRIC}{{job=~"ragsilo|milvus"}})',
                     "{{job}} {{pod}}",
                 )
             ],
@@ -493,20 +499,29 @@ def kubernetes_manifests(
 
     ``grafana_node_port`` publishes Grafana on a node port (kind maps it to the host).
     """
-    loki_url = f"http://loki.{MONITORING_NAMESPACE}.svc.cluster.local:3100"
-    prom_url = f"http://prometheus.{MONITORING_NAMESPACE}.svc.cluster.local:9090"
-    namespace = [
-        {
-            "apiVersion": "v1",
-            "kind": "Namespace",
-            "metadata": {
-                "name": MONITORING_NAMESPACE,
-                "labels": {"app.kubernetes.io/part-of": "ragsilo-monitoring"},
-            },
-        }
-    ]
+    return {
+        "monitoring/00-namespace.yaml": [_monitoring_namespace()],
+        "monitoring/prometheus.yaml": _prometheus_manifests(app_namespace),
+        "monitoring/loki.yaml": _loki_manifests(),
+        "monitoring/promtail.yaml": _promtail_manifests(app_namespace),
+        "monitoring/grafana.yaml": _grafana_manifests(grafana_node_port),
+    }
 
-    prometheus = [
+
+def _monitoring_namespace() -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {
+            "name": MONITORING_NAMESPACE,
+            "labels": {"app.kubernetes.io/part-of": "ragsilo-monitoring"},
+        },
+    }
+
+
+def _prometheus_manifests(app_namespace: str) -> list[Any]:
+    """Prometheus: its service account, config, volume, deployment and service."""
+    return [
         *_cluster_reader("prometheus", ["pods", "services", "endpoints", "nodes"]),
         {
             "apiVersion": "v1",
@@ -523,57 +538,64 @@ def kubernetes_manifests(
                 "resources": {"requests": {"storage": "20Gi"}},
             },
         },
-        {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": _meta("prometheus", "prometheus"),
-            "spec": {
-                "replicas": 1,
-                "strategy": {"type": "Recreate"},
-                "selector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
-                "template": {
-                    "metadata": {"labels": {"app.kubernetes.io/name": "prometheus"}},
-                    "spec": {
-                        "serviceAccountName": "prometheus",
-                        "securityContext": _restricted(65534),
-                        "containers": [
-                            {
-                                "name": "prometheus",
-                                "image": PROMETHEUS_IMAGE,
-                                "args": [
-                                    "--config.file=/etc/prometheus/prometheus.yml",
-                                    "--storage.tsdb.path=/prometheus",
-                                    "--storage.tsdb.retention.time=7d",
-                                ],
-                                "ports": [{"name": "http", "containerPort": 9090}],
-                                "readinessProbe": _http_probe("/-/ready", 5),
-                                "livenessProbe": _http_probe("/-/healthy", 30),
-                                "resources": {
-                                    "requests": {"cpu": "250m", "memory": "512Mi"},
-                                    "limits": {"memory": "2Gi"},
-                                },
-                                "securityContext": _NO_ESCALATION,
-                                "volumeMounts": [
-                                    {"name": "config", "mountPath": "/etc/prometheus"},
-                                    {"name": "data", "mountPath": "/prometheus"},
-                                ],
-                            }
-                        ],
-                        "volumes": [
-                            {"name": "config", "configMap": {"name": "prometheus-config"}},
-                            {
-                                "name": "data",
-                                "persistentVolumeClaim": {"claimName": "prometheus-data"},
-                            },
-                        ],
-                    },
-                },
-            },
-        },
+        _prometheus_deployment(),
         _service("prometheus", 9090),
     ]
 
-    loki = [
+
+def _prometheus_deployment() -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": _meta("prometheus", "prometheus"),
+        "spec": {
+            "replicas": 1,
+            "strategy": {"type": "Recreate"},
+            "selector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
+            "template": {
+                "metadata": {"labels": {"app.kubernetes.io/name": "prometheus"}},
+                "spec": {
+                    "serviceAccountName": "prometheus",
+                    "securityContext": _restricted(65534),
+                    "containers": [
+                        {
+                            "name": "prometheus",
+                            "image": PROMETHEUS_IMAGE,
+                            "args": [
+                                "--config.file=/etc/prometheus/prometheus.yml",
+                                "--storage.tsdb.path=/prometheus",
+                                "--storage.tsdb.retention.time=7d",
+                            ],
+                            "ports": [{"name": "http", "containerPort": 9090}],
+                            "readinessProbe": _http_probe("/-/ready", 5),
+                            "livenessProbe": _http_probe("/-/healthy", 30),
+                            "resources": {
+                                "requests": {"cpu": "250m", "memory": "512Mi"},
+                                "limits": {"memory": "2Gi"},
+                            },
+                            "securityContext": _NO_ESCALATION,
+                            "volumeMounts": [
+                                {"name": "config", "mountPath": "/etc/prometheus"},
+                                {"name": "data", "mountPath": "/prometheus"},
+                            ],
+                        }
+                    ],
+                    "volumes": [
+                        {"name": "config", "configMap": {"name": "prometheus-config"}},
+                        {
+                            "name": "data",
+                            "persistentVolumeClaim": {"claimName": "prometheus-data"},
+                        },
+                    ],
+                },
+            },
+        },
+    }
+
+
+def _loki_manifests() -> list[Any]:
+    """Loki: its config, service and stateful set."""
+    return [
         {
             "apiVersion": "v1",
             "kind": "ConfigMap",
@@ -581,60 +603,67 @@ def kubernetes_manifests(
             "data": {"loki.yaml": dump(loki_config())},
         },
         _service("loki", 3100),
-        {
-            "apiVersion": "apps/v1",
-            "kind": "StatefulSet",
-            "metadata": _meta("loki", "loki"),
-            "spec": {
-                "serviceName": "loki",
-                "replicas": 1,
-                "selector": {"matchLabels": {"app.kubernetes.io/name": "loki"}},
-                "template": {
-                    "metadata": {"labels": {"app.kubernetes.io/name": "loki"}},
-                    "spec": {
-                        "securityContext": _restricted(10001),
-                        "containers": [
-                            {
-                                "name": "loki",
-                                "image": LOKI_IMAGE,
-                                "args": ["-config.file=/etc/loki/loki.yaml"],
-                                "ports": [
-                                    {"name": "http", "containerPort": 3100},
-                                    {"name": "grpc", "containerPort": 9095},
-                                ],
-                                "readinessProbe": _http_probe("/ready", 15),
-                                "resources": {
-                                    "requests": {"cpu": "250m", "memory": "512Mi"},
-                                    "limits": {"memory": "2Gi"},
-                                },
-                                "securityContext": _NO_ESCALATION,
-                                "volumeMounts": [
-                                    {"name": "config", "mountPath": "/etc/loki"},
-                                    {"name": "data", "mountPath": "/loki"},
-                                    {"name": "tmp", "mountPath": "/tmp"},
-                                ],
-                            }
-                        ],
-                        "volumes": [
-                            {"name": "config", "configMap": {"name": "loki-config"}},
-                            {"name": "tmp", "emptyDir": {}},
-                        ],
-                    },
-                },
-                "volumeClaimTemplates": [
-                    {
-                        "metadata": {"name": "data"},
-                        "spec": {
-                            "accessModes": ["ReadWriteOnce"],
-                            "resources": {"requests": {"storage": "20Gi"}},
-                        },
-                    }
-                ],
-            },
-        },
+        _loki_statefulset(),
     ]
 
-    promtail = [
+
+def _loki_statefulset() -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": _meta("loki", "loki"),
+        "spec": {
+            "serviceName": "loki",
+            "replicas": 1,
+            "selector": {"matchLabels": {"app.kubernetes.io/name": "loki"}},
+            "template": {
+                "metadata": {"labels": {"app.kubernetes.io/name": "loki"}},
+                "spec": {
+                    "securityContext": _restricted(10001),
+                    "containers": [
+                        {
+                            "name": "loki",
+                            "image": LOKI_IMAGE,
+                            "args": ["-config.file=/etc/loki/loki.yaml"],
+                            "ports": [
+                                {"name": "http", "containerPort": 3100},
+                                {"name": "grpc", "containerPort": 9095},
+                            ],
+                            "readinessProbe": _http_probe("/ready", 15),
+                            "resources": {
+                                "requests": {"cpu": "250m", "memory": "512Mi"},
+                                "limits": {"memory": "2Gi"},
+                            },
+                            "securityContext": _NO_ESCALATION,
+                            "volumeMounts": [
+                                {"name": "config", "mountPath": "/etc/loki"},
+                                {"name": "data", "mountPath": "/loki"},
+                                {"name": "tmp", "mountPath": "/tmp"},
+                            ],
+                        }
+                    ],
+                    "volumes": [
+                        {"name": "config", "configMap": {"name": "loki-config"}},
+                        {"name": "tmp", "emptyDir": {}},
+                    ],
+                },
+            },
+            "volumeClaimTemplates": [
+                {
+                    "metadata": {"name": "data"},
+                    "spec": {
+                        "accessModes": ["ReadWriteOnce"],
+                        "resources": {"requests": {"storage": "20Gi"}},
+                    },
+                }
+            ],
+        },
+    }
+
+
+def _promtail_manifests(app_namespace: str) -> list[Any]:
+    """Promtail on every node: its service account, config and daemon set."""
+    return [
         *_cluster_reader("promtail", ["pods", "nodes", "namespaces"]),
         {
             "apiVersion": "v1",
@@ -643,85 +672,91 @@ def kubernetes_manifests(
             "data": {
                 "promtail.yaml": dump(
                     promtail_config(
-                        loki_url=f"{loki_url}/loki/api/v1/push", kubernetes_namespace=app_namespace
+                        loki_url=f"{_LOKI_URL}/loki/api/v1/push", kubernetes_namespace=app_namespace
                     )
                 )
             },
         },
-        {
-            "apiVersion": "apps/v1",
-            "kind": "DaemonSet",
-            "metadata": _meta("promtail", "promtail"),
-            "spec": {
-                "selector": {"matchLabels": {"app.kubernetes.io/name": "promtail"}},
-                "template": {
-                    "metadata": {"labels": {"app.kubernetes.io/name": "promtail"}},
-                    "spec": {
-                        "serviceAccountName": "promtail",
-                        # Reading other pods' log files under /var/log/pods needs root.
-                        "securityContext": {
-                            "runAsUser": 0,
-                            "runAsGroup": 0,
-                            "seccompProfile": {"type": "RuntimeDefault"},
-                        },
-                        "tolerations": [{"operator": "Exists", "effect": "NoSchedule"}],
-                        "containers": [
-                            {
-                                "name": "promtail",
-                                "image": PROMTAIL_IMAGE,
-                                "args": ["-config.file=/etc/promtail/promtail.yaml"],
-                                "env": [
-                                    {
-                                        "name": "HOSTNAME",
-                                        "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}},
-                                    }
-                                ],
-                                "ports": [{"name": "http", "containerPort": 9080}],
-                                "readinessProbe": _http_probe("/ready", 10),
-                                "resources": {
-                                    "requests": {"cpu": "50m", "memory": "64Mi"},
-                                    "limits": {"memory": "256Mi"},
-                                },
-                                "securityContext": _NO_ESCALATION,
-                                "volumeMounts": [
-                                    {"name": "config", "mountPath": "/etc/promtail"},
-                                    {"name": "run", "mountPath": "/run/promtail"},
-                                    {
-                                        "name": "pods",
-                                        "mountPath": "/var/log/pods",
-                                        "readOnly": True,
-                                    },
-                                ],
-                            }
-                        ],
-                        "volumes": [
-                            {"name": "config", "configMap": {"name": "promtail-config"}},
-                            {
-                                "name": "run",
-                                "hostPath": {"path": "/run/promtail", "type": "DirectoryOrCreate"},
-                            },
-                            {
-                                "name": "pods",
-                                "hostPath": {"path": "/var/log/pods", "type": "Directory"},
-                            },
-                        ],
+        _promtail_daemonset(),
+    ]
+
+
+def _promtail_daemonset() -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": _meta("promtail", "promtail"),
+        "spec": {
+            "selector": {"matchLabels": {"app.kubernetes.io/name": "promtail"}},
+            "template": {
+                "metadata": {"labels": {"app.kubernetes.io/name": "promtail"}},
+                "spec": {
+                    "serviceAccountName": "promtail",
+                    # Reading other pods' log files under /var/log/pods needs root.
+                    "securityContext": {
+                        "runAsUser": 0,
+                        "runAsGroup": 0,
+                        "seccompProfile": {"type": "RuntimeDefault"},
                     },
+                    "tolerations": [{"operator": "Exists", "effect": "NoSchedule"}],
+                    "containers": [
+                        {
+                            "name": "promtail",
+                            "image": PROMTAIL_IMAGE,
+                            "args": ["-config.file=/etc/promtail/promtail.yaml"],
+                            "env": [
+                                {
+                                    "name": "HOSTNAME",
+                                    "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}},
+                                }
+                            ],
+                            "ports": [{"name": "http", "containerPort": 9080}],
+                            "readinessProbe": _http_probe("/ready", 10),
+                            "resources": {
+                                "requests": {"cpu": "50m", "memory": "64Mi"},
+                                "limits": {"memory": "256Mi"},
+                            },
+                            "securityContext": _NO_ESCALATION,
+                            "volumeMounts": [
+                                {"name": "config", "mountPath": "/etc/promtail"},
+                                {"name": "run", "mountPath": "/run/promtail"},
+                                {
+                                    "name": "pods",
+                                    "mountPath": "/var/log/pods",
+                                    "readOnly": True,
+                                },
+                            ],
+                        }
+                    ],
+                    "volumes": [
+                        {"name": "config", "configMap": {"name": "promtail-config"}},
+                        {
+                            "name": "run",
+                            "hostPath": {"path": "/run/promtail", "type": "DirectoryOrCreate"},
+                        },
+                        {
+                            "name": "pods",
+                            "hostPath": {"path": "/var/log/pods", "type": "Directory"},
+                        },
+                    ],
                 },
             },
         },
-    ]
+    }
 
-    dashboards_path = "/var/lib/grafana/dashboards"
-    grafana = [
+
+def _grafana_manifests(node_port: int | None) -> list[Any]:
+    """Grafana: provisioning, the dashboard, the deployment and its service."""
+    return [
         {
             "apiVersion": "v1",
             "kind": "ConfigMap",
             "metadata": _meta("grafana-provisioning", "grafana"),
             "data": {
                 "datasources.yaml": dump(
-                    grafana_datasources(prometheus_url=prom_url, loki_url=loki_url)
+                    grafana_datasources(prometheus_url=_PROMETHEUS_URL, loki_url=_LOKI_URL)
                 ),
-                "dashboards.yaml": dump(grafana_dashboard_provider(dashboards_path)),
+                "dashboards.yaml": dump(grafana_dashboard_provider(_DASHBOARDS_PATH)),
             },
         },
         {
@@ -730,93 +765,86 @@ def kubernetes_manifests(
             "metadata": _meta("grafana-dashboards", "grafana"),
             "data": {DASHBOARD_FILE: dump_json(grafana_dashboard())},
         },
-        {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": _meta("grafana", "grafana"),
-            "spec": {
-                "replicas": 1,
-                "selector": {"matchLabels": {"app.kubernetes.io/name": "grafana"}},
-                "template": {
-                    "metadata": {"labels": {"app.kubernetes.io/name": "grafana"}},
-                    "spec": {
-                        "securityContext": _restricted(472),
-                        "containers": [
-                            {
-                                "name": "grafana",
-                                "image": GRAFANA_IMAGE,
-                                "env": [
-                                    {"name": "GF_SECURITY_ADMIN_USER", "value": "admin"},
-                                    {
-                                        "name": "GF_SECURITY_ADMIN_PASSWORD",
-                                        "valueFrom": {
-                                            "secretKeyRef": {
-                                                "name": "grafana-admin",
-                                                "key": "admin-password",
-                                            }
-                                        },
+        _grafana_deployment(),
+        _service("grafana", 3000, node_port),
+    ]
+
+
+def _grafana_deployment() -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": _meta("grafana", "grafana"),
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {"app.kubernetes.io/name": "grafana"}},
+            "template": {
+                "metadata": {"labels": {"app.kubernetes.io/name": "grafana"}},
+                "spec": {
+                    "securityContext": _restricted(472),
+                    "containers": [
+                        {
+                            "name": "grafana",
+                            "image": GRAFANA_IMAGE,
+                            "env": [
+                                {"name": "GF_SECURITY_ADMIN_USER", "value": "admin"},
+                                {
+                                    "name": "GF_SECURITY_ADMIN_PASSWORD",
+                                    "valueFrom": {
+                                        "secretKeyRef": {
+                                            "name": "grafana-admin",
+                                            "key": "admin-password",
+                                        }
                                     },
-                                    {
-                                        "name": "GF_PATHS_PROVISIONING",
-                                        "value": "/etc/grafana/provisioning",
-                                    },
-                                    {"name": "GF_ANALYTICS_REPORTING_ENABLED", "value": "false"},
-                                ],
-                                "ports": [{"name": "http", "containerPort": 3000}],
-                                "readinessProbe": _http_probe("/api/health", 10),
-                                "resources": {
-                                    "requests": {"cpu": "100m", "memory": "256Mi"},
-                                    "limits": {"memory": "1Gi"},
                                 },
-                                "securityContext": _NO_ESCALATION,
-                                "volumeMounts": [
-                                    {
-                                        "name": "datasources",
-                                        "mountPath": "/etc/grafana/provisioning/datasources",
-                                    },
-                                    {
-                                        "name": "providers",
-                                        "mountPath": "/etc/grafana/provisioning/dashboards",
-                                    },
-                                    {"name": "dashboards", "mountPath": dashboards_path},
-                                    {"name": "data", "mountPath": "/var/lib/grafana"},
-                                    {"name": "tmp", "mountPath": "/tmp"},
-                                ],
-                            }
-                        ],
-                        "volumes": [
-                            {
-                                "name": "datasources",
-                                "configMap": {
-                                    "name": "grafana-provisioning",
-                                    "items": [
-                                        {"key": "datasources.yaml", "path": "datasources.yaml"}
-                                    ],
+                                {
+                                    "name": "GF_PATHS_PROVISIONING",
+                                    "value": "/etc/grafana/provisioning",
                                 },
+                                {"name": "GF_ANALYTICS_REPORTING_ENABLED", "value": "false"},
+                            ],
+                            "ports": [{"name": "http", "containerPort": 3000}],
+                            "readinessProbe": _http_probe("/api/health", 10),
+                            "resources": {
+                                "requests": {"cpu": "100m", "memory": "256Mi"},
+                                "limits": {"memory": "1Gi"},
                             },
-                            {
-                                "name": "providers",
-                                "configMap": {
-                                    "name": "grafana-provisioning",
-                                    "items": [
-                                        {"key": "dashboards.yaml", "path": "dashboards.yaml"}
-                                    ],
+                            "securityContext": _NO_ESCALATION,
+                            "volumeMounts": [
+                                {
+                                    "name": "datasources",
+                                    "mountPath": "/etc/grafana/provisioning/datasources",
                                 },
+                                {
+                                    "name": "providers",
+                                    "mountPath": "/etc/grafana/provisioning/dashboards",
+                                },
+                                {"name": "dashboards", "mountPath": _DASHBOARDS_PATH},
+                                {"name": "data", "mountPath": "/var/lib/grafana"},
+                                {"name": "tmp", "mountPath": "/tmp"},
+                            ],
+                        }
+                    ],
+                    "volumes": [
+                        {
+                            "name": "datasources",
+                            "configMap": {
+                                "name": "grafana-provisioning",
+                                "items": [{"key": "datasources.yaml", "path": "datasources.yaml"}],
                             },
-                            {"name": "dashboards", "configMap": {"name": "grafana-dashboards"}},
-                            {"name": "data", "emptyDir": {}},
-                            {"name": "tmp", "emptyDir": {}},
-                        ],
-                    },
+                        },
+                        {
+                            "name": "providers",
+                            "configMap": {
+                                "name": "grafana-provisioning",
+                                "items": [{"key": "dashboards.yaml", "path": "dashboards.yaml"}],
+                            },
+                        },
+                        {"name": "dashboards", "configMap": {"name": "grafana-dashboards"}},
+                        {"name": "data", "emptyDir": {}},
+                        {"name": "tmp", "emptyDir": {}},
+                    ],
                 },
             },
         },
-        _service("grafana", 3000, grafana_node_port),
-    ]
-    return {
-        "monitoring/00-namespace.yaml": namespace,
-        "monitoring/prometheus.yaml": prometheus,
-        "monitoring/loki.yaml": loki,
-        "monitoring/promtail.yaml": promtail,
-        "monitoring/grafana.yaml": grafana,
     }

@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ragsilo.errors import ConfigError
-from ragsilo.settings import CPU_INDEX_TYPES, GPU_INDEX_TYPES
+from ragsilo.settings import GPU_INDEX_TYPES, check_index_type
 
 Target = Literal["compose", "kind", "operator", "eks"]
 MessageQueue = Literal["woodpecker", "kafka"]
@@ -125,15 +125,7 @@ class DeployParams(BaseModel):
     @field_validator("index_type")
     @classmethod
     def _index_type(cls, v: str) -> str:
-        u = v.strip().upper()
-        if u == "AUTO":
-            return "auto"
-        known = CPU_INDEX_TYPES + GPU_INDEX_TYPES
-        if u not in known:
-            raise ValueError(
-                f"index type {v!r} is unknown; choose auto or one of {', '.join(known)}"
-            )
-        return u
+        return check_index_type(v, field="index type")
 
     @field_validator("kafka_brokers")
     @classmethod
@@ -260,7 +252,7 @@ class DeployParams(BaseModel):
     @property
     def label(self) -> str:
         """The name of this parameter set's flavour: ``eks``, ``eks-gpu``, ``operator-kafka``…"""
-        parts = [self.target]
+        parts: list[str] = [self.target]
         if self.gpu:
             parts.append("gpu")
         if self.message_queue == "kafka":

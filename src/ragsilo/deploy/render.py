@@ -125,7 +125,7 @@ def render(p: DeployParams) -> Rendered:
 def _sizing_doc(p: DeployParams, s: Sizing, cmd: str) -> str:
     applied = {
         "compose": f"the `milvus` service's memory limit ({s.memory_gib}g) and CPUs "
-        "({s.cpu_quantity})",
+        f"({s.cpu_quantity})",
         "kind": (
             f"{s.query_nodes} query node(s) with memory limit {s.memory_quantity} "
             "(requests are kept small so the cluster fits on a laptop)"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ragsilo.deploy import helm_keys
@@ -145,6 +145,15 @@ def helm_values_problems(values: Any) -> list[str]:
     """Known keys of the official chart, value types, and the cross-field rules."""
     if not isinstance(values, dict):
         return ["Helm values must be a mapping"]
+    problems = _helm_key_problems(values)
+    v = _HelmValues(values)
+    for rule in _HELM_RULES:
+        problems += rule(v)
+    return problems
+
+
+def _helm_key_problems(values: dict[str, Any]) -> list[str]:
+    """Every key is one the chart knows, and typed keys hold the right kind of value."""
     problems: list[str] = []
     for path, value in _walk_keys(values):
         top = path.split(".", 1)[0]
@@ -175,43 +184,69 @@ def helm_values_problems(values: Any) -> list[str]:
             f"{path} is not a key of the {helm_keys.CHART} chart {helm_keys.CHART_VERSION}"
             f"{_suggest(path)}"
         )
+    return problems
 
-    def eff(dotted: str) -> Any:
-        return _get(values, dotted, helm_keys.DEFAULTS.get(dotted))
 
-    cluster = eff("cluster.enabled")
-    if eff("externalS3.enabled") and eff("minio.enabled"):
+class _HelmValues:
+    """Helm values as written (:meth:`get`) and with the chart's defaults (:meth:`eff`)."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.values = values
+
+    def get(self, dotted: str, default: Any = None) -> Any:
+        return _get(self.values, dotted, default)
+
+    def eff(self, dotted: str) -> Any:
+        return _get(self.values, dotted, helm_keys.DEFAULTS.get(dotted))
+
+
+def _helm_object_storage(v: _HelmValues) -> list[str]:
+    problems = []
+    if v.eff("externalS3.enabled") and v.eff("minio.enabled"):
         problems.append(
             "externalS3.enabled is true, so minio.enabled must be false "
             "(in-cluster MinIO would run unused)"
         )
     if (
-        not eff("externalS3.enabled")
-        and not eff("minio.enabled")
-        and not _get(values, "externalGcs.bucketName")
+        not v.eff("externalS3.enabled")
+        and not v.eff("minio.enabled")
+        and not v.get("externalGcs.bucketName")
     ):
         problems.append("no object storage: enable minio or externalS3")
-    if eff("externalEtcd.enabled") and eff("etcd.enabled"):
-        problems.append("externalEtcd.enabled is true, so etcd.enabled must be false")
-    if eff("externalS3.enabled") and eff("externalS3.useIAM"):
-        if eff("externalS3.accessKey") or eff("externalS3.secretKey"):
+    return problems
+
+
+def _helm_etcd(v: _HelmValues) -> list[str]:
+    if v.eff("externalEtcd.enabled") and v.eff("etcd.enabled"):
+        return ["externalEtcd.enabled is true, so etcd.enabled must be false"]
+    return []
+
+
+def _helm_s3_access(v: _HelmValues) -> list[str]:
+    problems = []
+    if v.eff("externalS3.enabled") and v.eff("externalS3.useIAM"):
+        if v.eff("externalS3.accessKey") or v.eff("externalS3.secretKey"):
             problems.append(
                 "externalS3.useIAM is true: leave externalS3.accessKey and secretKey empty"
             )
-        role = _get(values, "serviceAccount.annotations", {}) or {}
-        if not (eff("serviceAccount.create") and "eks.amazonaws.com/role-arn" in role) and not _get(
-            values, "serviceAccount.name"
-        ):
+        role = v.get("serviceAccount.annotations", {}) or {}
+        if not (
+            v.eff("serviceAccount.create") and "eks.amazonaws.com/role-arn" in role
+        ) and not v.get("serviceAccount.name"):
             problems.append(
                 "externalS3.useIAM needs a service account with an IAM role: "
                 "serviceAccount.create true with annotation eks.amazonaws.com/role-arn, "
                 "or serviceAccount.name of an existing one"
             )
-    if eff("externalS3.enabled") and not _get(values, "externalS3.bucketName"):
+    if v.eff("externalS3.enabled") and not v.get("externalS3.bucketName"):
         problems.append("externalS3.enabled needs externalS3.bucketName")
+    return problems
 
-    if cluster:
-        queues = [q for q in helm_keys.MESSAGE_QUEUES if eff(f"{q}.enabled")]
+
+def _helm_message_queue(v: _HelmValues) -> list[str]:
+    problems = []
+    if v.eff("cluster.enabled"):
+        queues = [q for q in helm_keys.MESSAGE_QUEUES if v.eff(f"{q}.enabled")]
         if len(queues) != 1:
             hint = ""
             if "pulsarv3" in queues:
@@ -220,11 +255,11 @@ def helm_values_problems(values: Any) -> list[str]:
                 f"exactly one message queue must be enabled in cluster mode, found "
                 f"{', '.join(queues) or 'none'}{hint}"
             )
-        if eff("woodpecker.enabled") and not eff("streaming.enabled"):
+        if v.eff("woodpecker.enabled") and not v.eff("streaming.enabled"):
             problems.append(
                 "woodpecker.enabled needs streaming.enabled true (the streaming node hosts it)"
             )
-    elif eff("standalone.messageQueue") not in (
+    elif v.eff("standalone.messageQueue") not in (
         "woodpecker",
         "rocksmq",
         "natsmq",
@@ -232,97 +267,145 @@ def helm_values_problems(values: Any) -> list[str]:
         "kafka",
     ):
         problems.append(
-            f"standalone.messageQueue {eff('standalone.messageQueue')!r} is not one of "
+            f"standalone.messageQueue {v.eff('standalone.messageQueue')!r} is not one of "
             "woodpecker, rocksmq, natsmq, pulsar, kafka"
         )
+    return problems
 
-    if eff("externalKafka.enabled"):
-        brokers = str(eff("externalKafka.brokerList") or "")
-        if not brokers or brokers == "localhost:9092":
-            problems.append(
-                "externalKafka.brokerList must list the real brokers (host:port,host:port)"
-            )
-        protocol = eff("externalKafka.securityProtocol")
-        if protocol not in ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"):
-            problems.append(
-                f"externalKafka.securityProtocol {protocol!r} is not one of "
-                "PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL"
-            )
-        if str(protocol).startswith("SASL"):
-            mech = eff("externalKafka.sasl.mechanisms")
-            if mech not in ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"):
-                problems.append(
-                    f"externalKafka.sasl.mechanisms {mech!r} is not one of "
-                    "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512"
-                )
-            if not eff("externalKafka.sasl.username"):
-                problems.append("externalKafka.sasl.username is empty but the protocol uses SASL")
-        if eff("externalKafka.sasl.password"):
-            problems.append(
-                "externalKafka.sasl.password is written in the values file; leave it empty and "
-                "pass it at install time (--set-string externalKafka.sasl.password=…)"
-            )
 
-    if cluster and eff("mixCoordinator.enabled"):
-        on = [
-            c
-            for c in ("rootCoordinator", "queryCoordinator", "dataCoordinator", "indexCoordinator")
-            if eff(f"{c}.enabled")
-        ]
-        if on:
+def _helm_external_kafka(v: _HelmValues) -> list[str]:
+    if not v.eff("externalKafka.enabled"):
+        return []
+    problems = []
+    brokers = str(v.eff("externalKafka.brokerList") or "")
+    if not brokers or brokers == "localhost:9092":
+        problems.append("externalKafka.brokerList must list the real brokers (host:port,host:port)")
+    protocol = v.eff("externalKafka.securityProtocol")
+    if protocol not in ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"):
+        problems.append(
+            f"externalKafka.securityProtocol {protocol!r} is not one of "
+            "PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL"
+        )
+    if str(protocol).startswith("SASL"):
+        mech = v.eff("externalKafka.sasl.mechanisms")
+        if mech not in ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"):
             problems.append(
-                f"mixCoordinator.enabled runs every coordinator; disable {', '.join(on)}"
+                f"externalKafka.sasl.mechanisms {mech!r} is not one of "
+                "PLAIN, SCRAM-SHA-256, SCRAM-SHA-512"
             )
-        replicas = eff("mixCoordinator.replicas")
-        if (
-            isinstance(replicas, int)
-            and replicas > 1
-            and not eff("mixCoordinator.activeStandby.enabled")
-        ):
-            problems.append(
-                "mixCoordinator.replicas > 1 needs mixCoordinator.activeStandby.enabled true"
-            )
+        if not v.eff("externalKafka.sasl.username"):
+            problems.append("externalKafka.sasl.username is empty but the protocol uses SASL")
+    if v.eff("externalKafka.sasl.password"):
+        problems.append(
+            "externalKafka.sasl.password is written in the values file; leave it empty and "
+            "pass it at install time (--set-string externalKafka.sasl.password=…)"
+        )
+    return problems
 
-    tag = str(eff("image.all.tag"))
-    minor = _milvus_minor(tag)
+
+def _helm_mix_coordinator(v: _HelmValues) -> list[str]:
+    if not (v.eff("cluster.enabled") and v.eff("mixCoordinator.enabled")):
+        return []
+    problems = []
+    on = [
+        c
+        for c in ("rootCoordinator", "queryCoordinator", "dataCoordinator", "indexCoordinator")
+        if v.eff(f"{c}.enabled")
+    ]
+    if on:
+        problems.append(f"mixCoordinator.enabled runs every coordinator; disable {', '.join(on)}")
+    replicas = v.eff("mixCoordinator.replicas")
+    if (
+        isinstance(replicas, int)
+        and replicas > 1
+        and not v.eff("mixCoordinator.activeStandby.enabled")
+    ):
+        problems.append(
+            "mixCoordinator.replicas > 1 needs mixCoordinator.activeStandby.enabled true"
+        )
+    return problems
+
+
+def _helm_milvus_26(v: _HelmValues) -> list[str]:
+    problems = []
+    minor = _milvus_minor(str(v.eff("image.all.tag")))
     if minor is not None and minor >= (2, 6):
-        if cluster and eff("indexNode.enabled"):
+        cluster = v.eff("cluster.enabled")
+        if cluster and v.eff("indexNode.enabled"):
             problems.append(
                 "Milvus 2.6 builds indexes on data nodes: indexNode.enabled must be false"
             )
-        if cluster and not eff("streaming.enabled"):
+        if cluster and not v.eff("streaming.enabled"):
             problems.append(
                 "Milvus 2.6 in cluster mode needs streaming.enabled true (streaming node)"
             )
+    return problems
+
+
+def _helm_resources(v: _HelmValues) -> list[str]:
+    problems = []
+    tag = str(v.eff("image.all.tag"))
     for component in helm_keys.COMPONENTS_WITH_RESOURCES:
-        res = _get(values, f"{component}.resources")
+        res = v.get(f"{component}.resources")
         problems += resource_problems(res, component)
         if _gpu_requested(res) and component != "attu" and not tag.endswith("-gpu"):
             problems.append(
                 f"{component} requests GPUs but image.all.tag {tag!r} is not a -gpu image"
             )
+    return problems
+
+
+def _helm_autoscaling(v: _HelmValues) -> list[str]:
+    problems = []
     for component in ("proxy", "queryNode", "indexNode", "dataNode"):
-        lo, hi = (
-            _get(values, f"{component}.hpa.minReplicas"),
-            _get(values, f"{component}.hpa.maxReplicas"),
-        )
+        lo, hi = v.get(f"{component}.hpa.minReplicas"), v.get(f"{component}.hpa.maxReplicas")
         if isinstance(lo, int) and isinstance(hi, int) and lo > hi:
             problems.append(f"{component}.hpa.minReplicas ({lo}) is above maxReplicas ({hi})")
-    if eff("attu.ingress.enabled"):
-        if not eff("attu.enabled"):
+    return problems
+
+
+def _helm_attu_ingress(v: _HelmValues) -> list[str]:
+    problems = []
+    if v.eff("attu.ingress.enabled"):
+        if not v.eff("attu.enabled"):
             problems.append("attu.ingress.enabled needs attu.enabled true")
-        if not _get(values, "attu.ingress.hosts"):
+        if not v.get("attu.ingress.hosts"):
             problems.append("attu.ingress.enabled needs at least one host in attu.ingress.hosts")
-    if eff("metrics.serviceMonitor.enabled") and not eff("metrics.enabled"):
-        problems.append("metrics.serviceMonitor.enabled needs metrics.enabled true")
-    if eff("service.type") == "LoadBalancer" and "0.0.0.0/0" in (
-        eff("service.loadBalancerSourceRanges") or []
+    return problems
+
+
+def _helm_service_monitor(v: _HelmValues) -> list[str]:
+    if v.eff("metrics.serviceMonitor.enabled") and not v.eff("metrics.enabled"):
+        return ["metrics.serviceMonitor.enabled needs metrics.enabled true"]
+    return []
+
+
+def _helm_load_balancer(v: _HelmValues) -> list[str]:
+    if v.eff("service.type") == "LoadBalancer" and "0.0.0.0/0" in (
+        v.eff("service.loadBalancerSourceRanges") or []
     ):
-        problems.append(
+        return [
             "service.type LoadBalancer is open to 0.0.0.0/0 (the chart default); "
             "set service.loadBalancerSourceRanges to your network"
-        )
-    return problems
+        ]
+    return []
+
+
+#: The cross-field rules of :func:`helm_values_problems`, in the order they report.
+_HELM_RULES: tuple[Callable[[_HelmValues], list[str]], ...] = (
+    _helm_object_storage,
+    _helm_etcd,
+    _helm_s3_access,
+    _helm_message_queue,
+    _helm_external_kafka,
+    _helm_mix_coordinator,
+    _helm_milvus_26,
+    _helm_resources,
+    _helm_autoscaling,
+    _helm_attu_ingress,
+    _helm_service_monitor,
+    _helm_load_balancer,
+)
 
 
 # ---------------------------------------------------------------- milvus-operator Milvus
@@ -333,36 +416,55 @@ def milvus_cr_problems(doc: Any) -> list[str]:
     problems = _schema_errors(MILVUS_CR_SCHEMA, doc, "Milvus custom resources")
     if problems or not isinstance(doc, dict):
         return problems
-    spec = doc["spec"]
-    mode = spec.get("mode", "standalone")
-    comps = spec.get("components") or {}
-    deps = spec.get("dependencies") or {}
-    config = spec.get("config") or {}
-    stream = deps.get("msgStreamType", "")
-    if stream == "kafka":
-        kafka = deps.get("kafka") or {}
+    spec = _MilvusSpec(doc["spec"])
+    for rule in _MILVUS_CR_RULES:
+        problems += rule(spec)
+    return problems
+
+
+class _MilvusSpec:
+    """The parts of a ``Milvus`` resource's spec that the rules read."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.mode = spec.get("mode", "standalone")
+        self.comps = spec.get("components") or {}
+        self.deps = spec.get("dependencies") or {}
+        self.config = spec.get("config") or {}
+        self.stream = self.deps.get("msgStreamType", "")
+        self.image = str(self.comps.get("image", ""))
+
+
+def _cr_message_stream(s: _MilvusSpec) -> list[str]:
+    problems = []
+    if s.stream == "kafka":
+        kafka = s.deps.get("kafka") or {}
         if kafka.get("external") and not kafka.get("brokerList"):
             problems.append("dependencies.kafka.external needs dependencies.kafka.brokerList")
     for other in ("kafka", "pulsar"):
-        if stream != other and (deps.get(other) or {}).get("external"):
+        if s.stream != other and (s.deps.get(other) or {}).get("external"):
             problems.append(
                 f"dependencies.{other}.external is set but msgStreamType is "
-                f"{stream or 'the default'}"
+                f"{s.stream or 'the default'}"
             )
-    if stream in ("rocksmq", "natsmq") and mode == "cluster":
-        problems.append(f"msgStreamType {stream} works in standalone mode only")
-    storage = deps.get("storage") or {}
+    if s.stream in ("rocksmq", "natsmq") and s.mode == "cluster":
+        problems.append(f"msgStreamType {s.stream} works in standalone mode only")
+    return problems
+
+
+def _cr_storage(s: _MilvusSpec) -> list[str]:
+    problems = []
+    storage = s.deps.get("storage") or {}
     if storage.get("external"):
         if not storage.get("endpoint"):
             problems.append("dependencies.storage.external needs dependencies.storage.endpoint")
-        minio = config.get("minio") or {}
+        minio = s.config.get("minio") or {}
         if not minio.get("bucketName"):
             problems.append("external storage needs config.minio.bucketName")
         if storage.get("type") == "S3" and not storage.get("secretRef") and not minio.get("useIAM"):
             problems.append(
                 "S3 storage needs dependencies.storage.secretRef or config.minio.useIAM true"
             )
-        if minio.get("useIAM") and not comps.get("serviceAccountName"):
+        if minio.get("useIAM") and not s.comps.get("serviceAccountName"):
             problems.append(
                 "config.minio.useIAM needs components.serviceAccountName "
                 "(a service account with an IAM role)"
@@ -371,45 +473,78 @@ def milvus_cr_problems(doc: Any) -> list[str]:
         problems.append(
             "in-cluster storage is MinIO only; set dependencies.storage.external for S3 or Azure"
         )
-    etcd = deps.get("etcd") or {}
+    return problems
+
+
+def _cr_etcd(s: _MilvusSpec) -> list[str]:
+    etcd = s.deps.get("etcd") or {}
     if etcd.get("external") and not etcd.get("endpoints"):
-        problems.append("dependencies.etcd.external needs dependencies.etcd.endpoints")
-    present = [c for c in CLUSTER_COMPONENTS if c in comps]
-    if mode == "standalone" and present:
+        return ["dependencies.etcd.external needs dependencies.etcd.endpoints"]
+    return []
+
+
+def _cr_mode_components(s: _MilvusSpec) -> list[str]:
+    problems = []
+    present = [c for c in CLUSTER_COMPONENTS if c in s.comps]
+    if s.mode == "standalone" and present:
         problems.append(f"mode standalone ignores cluster components: {', '.join(present)}")
-    if mode == "cluster" and "standalone" in comps:
+    if s.mode == "cluster" and "standalone" in s.comps:
         problems.append("mode cluster ignores components.standalone")
-    image = str(comps.get("image", ""))
-    minor = _milvus_minor(image) if image else None
-    if minor is not None and minor >= (2, 6) and mode == "cluster":
+    return problems
+
+
+def _cr_milvus_26(s: _MilvusSpec) -> list[str]:
+    minor = _milvus_minor(s.image) if s.image else None
+    if minor is not None and minor >= (2, 6) and s.mode == "cluster":
         legacy = [
             c
             for c in ("rootCoord", "dataCoord", "queryCoord", "indexCoord", "indexNode")
-            if (comps.get(c) or {}).get("replicas", 1) != 0 and c in comps
+            if (s.comps.get(c) or {}).get("replicas", 1) != 0 and c in s.comps
         ]
         if legacy:
-            problems.append(
+            return [
                 f"Milvus 2.6 runs coordinators as mixCoord and builds indexes on data nodes; "
                 f"remove {', '.join(legacy)}"
-            )
-    mix = comps.get("mixCoord") or {}
-    if mix.get("replicas", 1) > 1 and comps.get("enableRollingUpdate") is False:
-        problems.append(
+            ]
+    return []
+
+
+def _cr_mix_coord(s: _MilvusSpec) -> list[str]:
+    mix = s.comps.get("mixCoord") or {}
+    if mix.get("replicas", 1) > 1 and s.comps.get("enableRollingUpdate") is False:
+        return [
             "mixCoord.replicas > 1 needs active-standby, which enableRollingUpdate false turns off"
-        )
+        ]
+    return []
+
+
+def _cr_resources(s: _MilvusSpec) -> list[str]:
+    problems = []
     for name in ("standalone", *CLUSTER_COMPONENTS):
-        comp = comps.get(name)
+        comp = s.comps.get(name)
         if not isinstance(comp, dict):
             continue
         problems += resource_problems(comp.get("resources"), f"components.{name}")
-        own = str(comp.get("image") or image)
+        own = str(comp.get("image") or s.image)
         if _gpu_requested(comp.get("resources")) and not own.endswith("-gpu"):
             problems.append(
                 f"components.{name} requests GPUs but runs {own or 'the default image'}, "
                 "not a -gpu image"
             )
-    problems += resource_problems(comps.get("resources"), "components")
+    problems += resource_problems(s.comps.get("resources"), "components")
     return problems
+
+
+#: The rules of :func:`milvus_cr_problems`, in the order they report.
+_MILVUS_CR_RULES: tuple[Callable[[_MilvusSpec], list[str]], ...] = (
+    _cr_message_stream,
+    _cr_storage,
+    _cr_etcd,
+    _cr_mode_components,
+    _cr_milvus_26,
+    _cr_mix_coord,
+    _cr_resources,
+)
 
 
 # ---------------------------------------------------------------- kind
@@ -443,6 +578,12 @@ def _pod_spec(doc: dict[str, Any]) -> dict[str, Any] | None:
     return spec if isinstance(spec, dict) else None
 
 
+#: (namespace, pod template labels, pod spec) of each workload.
+_PodTemplate = tuple[str, dict[str, Any], dict[str, Any]]
+#: (kind, namespace, name) of every object in the files.
+_Names = set[tuple[Any, str, Any]]
+
+
 def kubernetes_reference_problems(docs: list[tuple[str, dict[str, Any]]]) -> dict[str, list[str]]:
     """Relations kubernetes-validate cannot see: selectors, named ports, referenced objects.
 
@@ -451,139 +592,180 @@ def kubernetes_reference_problems(docs: list[tuple[str, dict[str, Any]]]) -> dic
     """
     out: dict[str, list[str]] = {}
 
-    def add(file: str, problem: str) -> None:
-        out.setdefault(file, []).append(problem)
+    def add(file: str, problems: list[str]) -> None:
+        for problem in problems:
+            out.setdefault(file, []).append(problem)
 
-    def ns(doc: dict[str, Any]) -> str:
-        return str(_get(doc, "metadata.namespace", "default"))
-
-    names = {(d.get("kind"), ns(d), _get(d, "metadata.name")) for _, d in docs}
-    pods: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+    names = {(d.get("kind"), _namespace(d), _get(d, "metadata.name")) for _, d in docs}
+    pods: list[_PodTemplate] = []
     for file, doc in docs:
         if doc.get("kind") in _WORKLOADS:
             labels = _get(doc, "spec.template.metadata.labels", {}) or {}
-            pods.append((ns(doc), labels, _pod_spec(doc) or {}))
-            selector = _get(doc, "spec.selector.matchLabels", {}) or {}
-            if any(labels.get(k) != v for k, v in selector.items()):
-                add(
-                    file,
-                    f"{doc['kind']} {_get(doc, 'metadata.name')}: spec.selector does not match "
-                    "the pod template labels",
-                )
+            pods.append((_namespace(doc), labels, _pod_spec(doc) or {}))
+            add(file, _selector_problems(doc, labels))
     for file, doc in docs:
-        kind, name, space = doc.get("kind"), _get(doc, "metadata.name"), ns(doc)
+        kind = doc.get("kind")
         if kind == "Service" and _get(doc, "spec.selector"):
-            selector = doc["spec"]["selector"]
-            matched = [
-                spec
-                for pns, labels, spec in pods
-                if pns == space and all(labels.get(k) == v for k, v in selector.items())
-            ]
-            if not matched:
-                add(file, f"Service {name}: its selector matches no pod template in these files")
-            else:
-                port_names = {
-                    p.get("name")
-                    for spec in matched
-                    for c in spec.get("containers", [])
-                    for p in c.get("ports", [])
-                }
-                for port in _get(doc, "spec.ports", []) or []:
-                    target = port.get("targetPort")
-                    if isinstance(target, str) and target not in port_names:
-                        add(
-                            file,
-                            f"Service {name}: targetPort {target!r} is not a container port name",
-                        )
+            add(file, _service_problems(doc, pods))
         if kind == "HorizontalPodAutoscaler":
-            ref = _get(doc, "spec.scaleTargetRef", {}) or {}
-            if (ref.get("kind"), space, ref.get("name")) not in names:
-                add(
-                    file,
-                    f"HorizontalPodAutoscaler {name}: target {ref.get('kind')} {ref.get('name')} "
-                    "is not in these files",
-                )
-            lo, hi = _get(doc, "spec.minReplicas", 1), _get(doc, "spec.maxReplicas", 1)
-            if isinstance(lo, int) and isinstance(hi, int) and lo > hi:
-                add(
-                    file,
-                    f"HorizontalPodAutoscaler {name}: minReplicas {lo} is above maxReplicas {hi}",
-                )
+            add(file, _autoscaler_problems(doc, names))
         if kind in ("RoleBinding", "ClusterRoleBinding"):
-            ref = doc.get("roleRef") or {}
-            ref_ns = space if ref.get("kind") == "Role" else "default"
-            builtin = (
-                str(ref.get("name", "")).startswith("system:") or ref.get("name") in _BUILTIN_ROLES
-            )
-            if (ref.get("kind"), ref_ns, ref.get("name")) not in names and not builtin:
-                add(
-                    file,
-                    f"{kind} {name}: {ref.get('kind')} {ref.get('name')} is not in these files",
-                )
-            for subject in doc.get("subjects") or []:
-                if (
-                    subject.get("kind") == "ServiceAccount"
-                    and ("ServiceAccount", subject.get("namespace", space), subject.get("name"))
-                    not in names
-                ):
-                    add(
-                        file,
-                        f"{kind} {name}: service account {subject.get('name')} "
-                        "is not in these files",
-                    )
-        spec = _pod_spec(doc) if kind in _WORKLOADS else None
-        if spec is None:
-            continue
-        account = spec.get("serviceAccountName")
-        if account and account != "default" and ("ServiceAccount", space, account) not in names:
-            add(file, f"{kind} {name}: service account {account} is not in these files")
-        for volume in spec.get("volumes") or []:
-            cm = volume.get("configMap")
-            if cm and not cm.get("optional") and ("ConfigMap", space, cm.get("name")) not in names:
-                add(file, f"{kind} {name}: ConfigMap {cm.get('name')} is not in these files")
-            if cm and ("ConfigMap", space, cm.get("name")) in names:
-                data = next(
-                    (
-                        d.get("data") or {}
-                        for _, d in docs
-                        if d.get("kind") == "ConfigMap"
-                        and ns(d) == space
-                        and _get(d, "metadata.name") == cm.get("name")
-                    ),
-                    {},
-                )
-                for item in cm.get("items") or []:
-                    if item.get("key") not in data:
-                        add(
-                            file,
-                            f"{kind} {name}: ConfigMap {cm.get('name')} "
-                            f"has no key {item.get('key')!r}",
-                        )
-            claim = _get(volume, "persistentVolumeClaim.claimName")
-            if claim and ("PersistentVolumeClaim", space, claim) not in names:
-                add(file, f"{kind} {name}: PersistentVolumeClaim {claim} is not in these files")
-        mounts_ok = {v.get("name") for v in spec.get("volumes") or []}
-        mounts_ok |= {
-            _get(t, "metadata.name") for t in _get(doc, "spec.volumeClaimTemplates", []) or []
-        }
-        for container in spec.get("containers") or []:
-            where = f"{kind} {name} container {container.get('name')}"
-            for problem in resource_problems(container.get("resources"), where):
-                add(file, problem)
-            for mount in container.get("volumeMounts") or []:
-                if mount.get("name") not in mounts_ok:
-                    add(file, f"{where}: volumeMount {mount.get('name')!r} has no volume")
-            port_names = {p.get("name") for p in container.get("ports") or []}
-            for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
-                port = _get(container, f"{probe}.httpGet.port") or _get(
-                    container, f"{probe}.tcpSocket.port"
-                )
-                if isinstance(port, str) and port not in port_names:
-                    add(
-                        file,
-                        f"{where}: {probe} uses port {port!r}, which is not a container port name",
-                    )
+            add(file, _binding_problems(doc, names))
+        if kind in _WORKLOADS:
+            add(file, _workload_problems(doc, docs, names))
     return out
+
+
+def _namespace(doc: dict[str, Any]) -> str:
+    return str(_get(doc, "metadata.namespace", "default"))
+
+
+def _selector_problems(doc: dict[str, Any], labels: dict[str, Any]) -> list[str]:
+    selector = _get(doc, "spec.selector.matchLabels", {}) or {}
+    if any(labels.get(k) != v for k, v in selector.items()):
+        return [
+            f"{doc['kind']} {_get(doc, 'metadata.name')}: spec.selector does not match "
+            "the pod template labels"
+        ]
+    return []
+
+
+def _service_problems(doc: dict[str, Any], pods: list[_PodTemplate]) -> list[str]:
+    """A Service selects some pod template here, and its named target ports exist there."""
+    name, space = _get(doc, "metadata.name"), _namespace(doc)
+    selector = doc["spec"]["selector"]
+    matched = [
+        spec
+        for pns, labels, spec in pods
+        if pns == space and all(labels.get(k) == v for k, v in selector.items())
+    ]
+    if not matched:
+        return [f"Service {name}: its selector matches no pod template in these files"]
+    problems = []
+    port_names = {
+        p.get("name")
+        for spec in matched
+        for c in spec.get("containers", [])
+        for p in c.get("ports", [])
+    }
+    for port in _get(doc, "spec.ports", []) or []:
+        target = port.get("targetPort")
+        if isinstance(target, str) and target not in port_names:
+            problems.append(f"Service {name}: targetPort {target!r} is not a container port name")
+    return problems
+
+
+def _autoscaler_problems(doc: dict[str, Any], names: _Names) -> list[str]:
+    name, space = _get(doc, "metadata.name"), _namespace(doc)
+    problems = []
+    ref = _get(doc, "spec.scaleTargetRef", {}) or {}
+    if (ref.get("kind"), space, ref.get("name")) not in names:
+        problems.append(
+            f"HorizontalPodAutoscaler {name}: target {ref.get('kind')} {ref.get('name')} "
+            "is not in these files"
+        )
+    lo, hi = _get(doc, "spec.minReplicas", 1), _get(doc, "spec.maxReplicas", 1)
+    if isinstance(lo, int) and isinstance(hi, int) and lo > hi:
+        problems.append(
+            f"HorizontalPodAutoscaler {name}: minReplicas {lo} is above maxReplicas {hi}"
+        )
+    return problems
+
+
+def _binding_problems(doc: dict[str, Any], names: _Names) -> list[str]:
+    """A (Cluster)RoleBinding's role and service accounts are in the files (or built in)."""
+    kind, name, space = doc.get("kind"), _get(doc, "metadata.name"), _namespace(doc)
+    problems = []
+    ref = doc.get("roleRef") or {}
+    ref_ns = space if ref.get("kind") == "Role" else "default"
+    builtin = str(ref.get("name", "")).startswith("system:") or ref.get("name") in _BUILTIN_ROLES
+    if (ref.get("kind"), ref_ns, ref.get("name")) not in names and not builtin:
+        problems.append(f"{kind} {name}: {ref.get('kind')} {ref.get('name')} is not in these files")
+    for subject in doc.get("subjects") or []:
+        if (
+            subject.get("kind") == "ServiceAccount"
+            and ("ServiceAccount", subject.get("namespace", space), subject.get("name"))
+            not in names
+        ):
+            problems.append(
+                f"{kind} {name}: service account {subject.get('name')} is not in these files"
+            )
+    return problems
+
+
+def _workload_problems(
+    doc: dict[str, Any], docs: list[tuple[str, dict[str, Any]]], names: _Names
+) -> list[str]:
+    """A workload's service account, volumes and containers refer to what is there."""
+    spec = _pod_spec(doc)
+    if spec is None:
+        return []
+    kind, name, space = doc.get("kind"), _get(doc, "metadata.name"), _namespace(doc)
+    problems = []
+    account = spec.get("serviceAccountName")
+    if account and account != "default" and ("ServiceAccount", space, account) not in names:
+        problems.append(f"{kind} {name}: service account {account} is not in these files")
+    for volume in spec.get("volumes") or []:
+        problems += _volume_problems(f"{kind} {name}", volume, space, docs, names)
+    mounts_ok = {v.get("name") for v in spec.get("volumes") or []}
+    mounts_ok |= {
+        _get(t, "metadata.name") for t in _get(doc, "spec.volumeClaimTemplates", []) or []
+    }
+    for container in spec.get("containers") or []:
+        problems += _container_problems(f"{kind} {name}", container, mounts_ok)
+    return problems
+
+
+def _volume_problems(
+    owner: str,
+    volume: dict[str, Any],
+    space: str,
+    docs: list[tuple[str, dict[str, Any]]],
+    names: _Names,
+) -> list[str]:
+    problems = []
+    cm = volume.get("configMap")
+    if cm and not cm.get("optional") and ("ConfigMap", space, cm.get("name")) not in names:
+        problems.append(f"{owner}: ConfigMap {cm.get('name')} is not in these files")
+    if cm and ("ConfigMap", space, cm.get("name")) in names:
+        data = next(
+            (
+                d.get("data") or {}
+                for _, d in docs
+                if d.get("kind") == "ConfigMap"
+                and _namespace(d) == space
+                and _get(d, "metadata.name") == cm.get("name")
+            ),
+            {},
+        )
+        for item in cm.get("items") or []:
+            if item.get("key") not in data:
+                problems.append(
+                    f"{owner}: ConfigMap {cm.get('name')} has no key {item.get('key')!r}"
+                )
+    claim = _get(volume, "persistentVolumeClaim.claimName")
+    if claim and ("PersistentVolumeClaim", space, claim) not in names:
+        problems.append(f"{owner}: PersistentVolumeClaim {claim} is not in these files")
+    return problems
+
+
+def _container_problems(owner: str, container: dict[str, Any], mounts_ok: set[Any]) -> list[str]:
+    """Resources parse and fit, mounts have volumes, probes use named ports that exist."""
+    where = f"{owner} container {container.get('name')}"
+    problems = resource_problems(container.get("resources"), where)
+    for mount in container.get("volumeMounts") or []:
+        if mount.get("name") not in mounts_ok:
+            problems.append(f"{where}: volumeMount {mount.get('name')!r} has no volume")
+    port_names = {p.get("name") for p in container.get("ports") or []}
+    for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+        port = _get(container, f"{probe}.httpGet.port") or _get(
+            container, f"{probe}.tcpSocket.port"
+        )
+        if isinstance(port, str) and port not in port_names:
+            problems.append(
+                f"{where}: {probe} uses port {port!r}, which is not a container port name"
+            )
+    return problems
 
 
 # ---------------------------------------------------------------- monitoring configs

@@ -3,6 +3,9 @@
 ``corpus.jsonl`` holds ``{"_id", "title", "text"}`` per line, ``queries.jsonl``
 ``{"_id", "text"}``, and the qrels file ``query-id<TAB>corpus-id<TAB>score`` with
 a header line. Only queries with at least one judged document are kept.
+
+Documents with neither title nor text (classic collections have a few) are left
+out and counted in ``empty_documents``; judgements of them are dropped.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ class BeirDataset:
     corpus: dict[str, tuple[str, str]]  # doc id → (title, text)
     queries: dict[str, str]  # query id → text
     qrels: dict[str, dict[str, int]]  # query id → {doc id: relevance}
+    empty_documents: tuple[str, ...] = ()  # ids of documents left out for having no text
 
     @property
     def judged_pairs(self) -> int:
@@ -56,15 +60,22 @@ def load_beir(
                 f"and qrels/{split}.tsv"
             )
     corpus: dict[str, tuple[str, str]] = {}
+    empty: list[str] = []
     for n, rec in _jsonl(corpus_file):
         doc_id = _field(rec, "_id", corpus_file, n)
         text = rec.get("text")
         if not isinstance(text, str):
             raise InputError(f"{corpus_file}:{n}: 'text' is missing or not a string")
         title = rec.get("title") or ""
+        if not text.strip() and not str(title).strip():
+            empty.append(doc_id)
+            continue
         corpus[doc_id] = (str(title), text)
     if not corpus:
-        raise InputError(f"{str(corpus_file)!r} holds no documents")
+        raise InputError(
+            f"{str(corpus_file)!r} holds no documents"
+            + (f" with text ({len(empty)} are empty)" if empty else "")
+        )
     queries = {
         _field(rec, "_id", queries_file, n): _field(rec, "text", queries_file, n)
         for n, rec in _jsonl(queries_file)
@@ -102,6 +113,7 @@ def load_beir(
         corpus=corpus,
         queries={q: queries[q] for q in final_qrels},
         qrels=final_qrels,
+        empty_documents=tuple(empty),
     )
 
 

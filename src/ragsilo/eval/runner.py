@@ -19,6 +19,7 @@ own).
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -32,6 +33,8 @@ from ragsilo.eval.beir import BeirDataset
 from ragsilo.eval.metrics import dedupe, mean, mrr_at_k, ndcg_at_k, recall_at_k
 from ragsilo.rerank import create_reranker
 from ragsilo.retrieval.modes import check_mode
+
+log = logging.getLogger(__name__)
 
 SOURCE_PREFIX = "beir://"
 ProgressFn = Callable[[str, int, int], None]
@@ -78,6 +81,7 @@ class EvalReport:
     embed_p50_ms: float
     rows: tuple[EvalRow, ...]
     environment: dict[str, Any] = field(default_factory=dict)
+    empty_documents: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -86,6 +90,7 @@ class EvalReport:
             "documents": self.documents,
             "queries": self.queries,
             "chunks": self.chunks,
+            "empty_documents": self.empty_documents,
             "ingest_seconds": round(self.ingest_seconds, 2),
             "chunks_written": self.chunks_written,
             "clusters": self.clusters,
@@ -170,14 +175,7 @@ def run_eval(
     if depth < 10:
         raise InputError(f"depth must be at least 10 documents, not {depth}")
     step = progress or (lambda stage, done, total: None)
-    written, ingest_seconds = ingest_dataset(silo, data, progress=step)
-    chunks = silo.stats().rows
-    model = silo.cluster_model(refresh=True)
-    if model is None or model.info.get("rows") != chunks or written:
-        step("recluster", 0, 1)
-        silo.recluster()
-        model = silo.cluster_model()
-        step("recluster", 1, 1)
+    written, ingest_seconds, chunks, model = prepare_collection(silo, data, step)
 
     query_ids = list(data.qrels)
     vectors: dict[str, np.ndarray] = {}
@@ -234,7 +232,36 @@ def run_eval(
         embed_p50_ms=_pct(embed_times, 50) * 1000,
         rows=tuple(rows),
         environment=environment(silo),
+        empty_documents=len(data.empty_documents),
     )
+
+
+def prepare_collection(
+    silo: Any, data: BeirDataset, progress: ProgressFn | None = None
+) -> tuple[int, float, int, Any]:
+    """Ingest ``data``'s corpus and cluster it when it changed: (chunks written, ingest
+    seconds, chunks held, cluster model). Warns about the documents left out as empty."""
+    step = progress or (lambda stage, done, total: None)
+    if data.empty_documents:
+        shown = ", ".join(data.empty_documents[:5])
+        more = ", ..." if len(data.empty_documents) > 5 else ""
+        log.warning(
+            "%d documents of %s are empty and left out (%s%s); evaluating the other %d",
+            len(data.empty_documents),
+            data.name,
+            shown,
+            more,
+            len(data.corpus),
+        )
+    written, ingest_seconds = ingest_dataset(silo, data, progress=step)
+    chunks = silo.stats().rows
+    model = silo.cluster_model(refresh=True)
+    if model is None or model.info.get("rows") != chunks or written:
+        step("recluster", 0, 1)
+        silo.recluster()
+        model = silo.cluster_model()
+        step("recluster", 1, 1)
+    return written, ingest_seconds, chunks, model
 
 
 def environment(silo: Any) -> dict[str, Any]:

@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -512,7 +512,7 @@ class Ingestor:
         job.purged = purged_ids & {c.id for c in chunks}
         return job
 
-    def _job_or_failure(self, source: str, make: Callable[[], _FileJob]) -> _FileJob:
+    def _job_or_failure(self, source: str, make: Callable[..., _FileJob]) -> _FileJob:
         try:
             return make()
         except RagsiloError as e:
@@ -773,7 +773,7 @@ class _Writer:
         scorer = self._quality
         exact = scorer.settings.exact_duplicates
         threshold = scorer.settings.near_duplicate_similarity or 2.0  # 0: never near
-        vecs = np.vstack([j.vectors[i] for j, i, _ in cands]).astype(np.float32)
+        vecs = np.vstack([cast(np.ndarray, j.vectors[i]) for j, i, _ in cands]).astype(np.float32)
         unit = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
         docs = [j.chunks[i].doc_id for j, i, _ in cands]
         verdict: list[str | None] = [None] * len(cands)

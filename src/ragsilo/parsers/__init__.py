@@ -27,6 +27,7 @@ from ragsilo.errors import ParseError, RagsiloError, UnsupportedFormatError
 from ragsilo.models import ParsedDocument
 from ragsilo.parsers import detect as _mime
 from ragsilo.parsers._common import build_document, collapse_spaces, display_name
+from ragsilo.parsers.budget import ParseBudget
 from ragsilo.parsers.detect import claimed_binary, describe_mime, detect_mime, is_image
 from ragsilo.parsers.docx import DocxParser
 from ragsilo.parsers.html import HtmlParser
@@ -43,6 +44,7 @@ __all__ = [
     "HtmlParser",
     "JsonParser",
     "MarkdownParser",
+    "ParseBudget",
     "Parser",
     "PdfParser",
     "TextParser",
@@ -102,18 +104,23 @@ class Parser(Protocol):
     def parse(self, data: bytes, name: str) -> ParsedDocument: ...
 
 
-def default_parsers() -> dict[str, Parser]:
-    """A fresh mapping of content type to parser, for building a custom registry."""
-    text, csv_parser = TextParser(), CsvParser()
+def default_parsers(budget: ParseBudget | None = None) -> dict[str, Parser]:
+    """A fresh mapping of content type to parser, for building a custom registry.
+
+    ``budget`` is the per-file budget the parsers enforce (the defaults of the
+    ``parsing`` settings when None).
+    """
+    budget = budget or ParseBudget()
+    text, csv_parser = TextParser(budget), CsvParser(budget)
     return {
         _mime.TEXT: text,
-        _mime.MARKDOWN: MarkdownParser(),
-        _mime.HTML: HtmlParser(),
+        _mime.MARKDOWN: MarkdownParser(budget),
+        _mime.HTML: HtmlParser(budget),
         _mime.CSV: csv_parser,
         _mime.TSV: csv_parser,
-        _mime.JSON: JsonParser(),
-        _mime.PDF: PdfParser(),
-        _mime.DOCX: DocxParser(),
+        _mime.JSON: JsonParser(budget),
+        _mime.PDF: PdfParser(budget=budget),
+        _mime.DOCX: DocxParser(budget=budget),
     }
 
 
@@ -122,9 +129,17 @@ PARSERS: Mapping[str, Parser] = MappingProxyType(default_parsers())
 
 
 def parse_bytes(
-    data: bytes, name: str, *, parsers: Mapping[str, Parser] | None = None
+    data: bytes,
+    name: str,
+    *,
+    parsers: Mapping[str, Parser] | None = None,
+    budget: ParseBudget | None = None,
 ) -> ParsedDocument:
     """Detect the type of ``data`` and parse it with the parser registered for it.
+
+    The parsers enforce their own per-file budgets while they work; the text
+    of the finished document is checked against the parser's ``budget``
+    (then ``budget``, then the defaults) too, for parsers built elsewhere.
 
     Raises:
         ParseError: the file is empty or holds no text; its bytes are corrupt;
@@ -133,6 +148,8 @@ def parse_bytes(
         UnsupportedFormatError: the bytes are of a kind ragsilo does not read
             (images, archives, other office formats, binary data).
         MissingDependencyError: the optional library for the format is missing.
+        FileOverBudgetError: reading the file would cost more than a per-file
+            budget allows (``parsing.*`` settings); the message names the setting.
     """
     shown = display_name(name)
     if not data:
@@ -157,6 +174,10 @@ def parse_bytes(
     except Exception as e:  # a parser bug or library failure on odd input
         detail = collapse_spaces(str(e))[:200] or type(e).__name__
         raise ParseError(f"{shown} could not be read as {describe_mime(mime)}: {detail}") from e
+    limits = getattr(parser, "budget", None)
+    if not isinstance(limits, ParseBudget):
+        limits = budget or ParseBudget()
+    limits.check_text(sum(len(s.text) for s in document.sections), shown)
     # Parsers built elsewhere may not drop blank sections; do it for them.
     return build_document(
         name=name,

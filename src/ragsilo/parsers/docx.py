@@ -17,14 +17,15 @@ from ragsilo.parsers._common import (
     display_name,
     normalize_text,
 )
+from ragsilo.parsers.budget import MB, ParseBudget, over_budget
 from ragsilo.parsers.detect import DOCX
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _HEADING_STYLE = re.compile(r"heading\s*([1-9])$", re.IGNORECASE)
-# Guards against zip bombs: a real document is rarely above a few hundred MB
-# unpacked, and never compresses its XML a thousand-fold.
-_MAX_UNPACKED_BYTES = 1 << 30
+# A real document never compresses its XML a thousand-fold; the inflated total
+# is capped too (parsing.max_unpacked_mb), since 200:1 is ordinary for XML.
 _MAX_RATIO = 1000
+_WORD_COMPRESSION = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 
 
 class DocxParser:
@@ -38,13 +39,24 @@ class DocxParser:
     The title is the document's core-properties title, else its first
     "Title" paragraph, else the file name. Needs ``python-docx``
     (``pip install "ragsilo[docx]"``).
+
+    Before anything is inflated, the ZIP directory is checked: members that
+    inflate to more than ``parsing.max_unpacked_mb`` in all raise
+    :class:`~ragsilo.errors.FileOverBudgetError` (the sizes it declares are
+    the most Python's zipfile will inflate, so the check cannot be lied to).
     """
 
     mime_type = DOCX
 
-    def __init__(self, *, image_text: Callable[[bytes, str], str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        image_text: Callable[[bytes, str], str] | None = None,
+        budget: ParseBudget | None = None,
+    ) -> None:
         # OCR for embedded images (``images.docx_images``); None: text only
         self.image_text = image_text
+        self.budget = budget or ParseBudget()
 
     def parse(self, data: bytes, name: str) -> ParsedDocument:
         """Extract the body text of the Word document in ``data``."""
@@ -54,7 +66,7 @@ class DocxParser:
             raise MissingDependencyError("python-docx", "docx", "reading Word files") from e
 
         shown = display_name(name)
-        _check_archive(data, shown)
+        _check_archive(data, shown, self.budget)
         try:
             document = docx.Document(io.BytesIO(data))
         except Exception as e:  # python-docx raises KeyError, ValueError, lxml errors ...
@@ -68,6 +80,7 @@ class DocxParser:
         sections = walker.finish()
         if self.image_text is not None:
             sections.extend(self._images(document, shown))
+        self.budget.check_text(sum(len(s.text) for s in sections), shown)
 
         metadata: dict[str, Any] = {}
         core_title = None
@@ -100,7 +113,7 @@ class DocxParser:
         return out
 
 
-def _check_archive(data: bytes, shown: str) -> None:
+def _check_archive(data: bytes, shown: str, budget: ParseBudget) -> None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
@@ -113,9 +126,23 @@ def _check_archive(data: bytes, shown: str) -> None:
         raise ParseError(
             f"{shown} is a ZIP archive but not a Word document (it has no word/document.xml)"
         )
+    odd = next((i for i in infos if i.compress_type not in _WORD_COMPRESSION), None)
+    if odd is not None:
+        # Word writes stored or deflated members; other methods inflate without a bound.
+        raise ParseError(
+            f"{shown} is not a Word document as Word writes it: its part {odd.filename!r} "
+            f"uses ZIP compression method {odd.compress_type}",
+            hint="open it in Word or LibreOffice, save it as .docx again and ingest that",
+        )
     unpacked = sum(i.file_size for i in infos)
     packed = sum(i.compress_size for i in infos)
-    if unpacked > _MAX_UNPACKED_BYTES or unpacked > _MAX_RATIO * max(packed, 1):
+    if unpacked > budget.max_unpacked_bytes:
+        raise over_budget(
+            f"{shown} unpacks to {unpacked / MB:.0f} MB from {len(data) / MB:.1f} MB, more than "
+            f"the limit of {budget.max_unpacked_mb:.3g} MB unpacked for one Word file",
+            "max_unpacked_mb",
+        )
+    if unpacked > _MAX_RATIO * max(packed, 1):
         raise ParseError(
             f"{shown} unpacks to {unpacked / 1e6:.0f} MB from {len(data) / 1e6:.1f} MB; "
             "refusing a file that looks like a zip bomb"
@@ -135,6 +162,9 @@ class _Walker:
         self.builder = SectionBuilder()
         self.title: str | None = None
         self._in_list = False
+        # Style names by style id: python-docx looks a style up by scanning
+        # every style (milliseconds a paragraph), so each id is looked up once.
+        self._style_names: dict[str | None, str] = {}
 
     def walk(self, body: Any) -> None:
         # Content controls (w:sdt) wrap ordinary paragraphs and tables; an
@@ -159,7 +189,8 @@ class _Walker:
         text = normalize_text(paragraph.text or "")
         if not text:
             return
-        level = _heading_level(paragraph)
+        style_name = self._style_name(paragraph)
+        level = _heading_level(paragraph, style_name)
         if level is not None:
             heading = collapse_spaces(text)
             if level == 0 and self.title is None:
@@ -167,7 +198,7 @@ class _Walker:
             self._close_list()
             self.builder.heading(level, heading)
             return
-        if _is_list_item(paragraph):
+        if _is_list_item(paragraph, style_name):
             # Items of one list stay on consecutive lines; a blank line closes the list.
             self.builder.add(f"- {text}")
             self._in_list = True
@@ -175,6 +206,23 @@ class _Walker:
         self._close_list()
         self.builder.add(text)
         self.builder.add("")
+
+    def _style_name(self, paragraph: Any) -> str:
+        """The paragraph's style name, lower case ("" when it has none or it dangles)."""
+        try:
+            style_id = paragraph._p.style
+        except Exception:  # an odd pPr reads as body text
+            return ""
+        name = self._style_names.get(style_id)
+        if name is None:
+            try:
+                style = paragraph.style
+                name = (style.name or "") if style is not None else ""
+            except Exception:  # a dangling style reference reads as body text
+                name = ""
+            name = name.strip().lower()
+            self._style_names[style_id] = name
+        return name
 
     def _close_list(self) -> None:
         if self._in_list:
@@ -225,14 +273,11 @@ class _Walker:
         return rows
 
 
-def _heading_level(paragraph: Any) -> int | None:
-    """0 for a Title, N for "Heading N" or outline level N-1, None for body text."""
-    try:
-        style = paragraph.style
-        style_name = (style.name or "") if style is not None else ""
-    except Exception:  # a dangling style reference reads as body text
-        style_name = ""
-    name = style_name.strip().lower()
+def _heading_level(paragraph: Any, name: str) -> int | None:
+    """0 for a Title, N for "Heading N" or outline level N-1, None for body text.
+
+    ``name`` is the paragraph's style name in lower case.
+    """
     if name == "title":
         return 0
     match = _HEADING_STYLE.match(name)
@@ -247,14 +292,10 @@ def _heading_level(paragraph: Any) -> int | None:
     return None
 
 
-def _is_list_item(paragraph: Any) -> bool:
+def _is_list_item(paragraph: Any, name: str) -> bool:
     p_pr = paragraph._p.pPr
     if p_pr is not None and p_pr.find(f"{_W}numPr") is not None:
         return True
-    try:
-        name = (paragraph.style.name or "").lower()
-    except Exception:
-        return False
     return name.startswith(("list bullet", "list number"))
 
 

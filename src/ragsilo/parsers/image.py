@@ -24,6 +24,7 @@ from ragsilo.errors import MissingDependencyError, ParseError
 from ragsilo.models import ParsedDocument, Section
 from ragsilo.parsers import detect as _mime
 from ragsilo.parsers._common import build_document, display_name, normalize_text
+from ragsilo.parsers.budget import ParseBudget
 from ragsilo.settings import ImageSettings
 
 IMAGE_TYPES = (_mime.PNG, _mime.JPEG, _mime.GIF, _mime.WEBP, _mime.TIFF, _mime.BMP)
@@ -192,18 +193,21 @@ def embedded_image_text(settings: ImageSettings) -> Callable[[bytes, str], str]:
     return read
 
 
-def parsers_for(settings: ImageSettings) -> dict[str, Any]:
-    """The built-in parsers with images (and, as set, images inside PDF and Word files)."""
+def parsers_for(settings: ImageSettings, budget: ParseBudget | None = None) -> dict[str, Any]:
+    """The built-in parsers with images (and, as set, images inside PDF and Word files).
+
+    ``budget``: the per-file budget (``parsing`` settings) the parsers enforce.
+    """
     from ragsilo.parsers import default_parsers
     from ragsilo.parsers.docx import DocxParser
     from ragsilo.parsers.pdf import PdfParser
 
-    registry: dict[str, Any] = default_parsers()
+    registry: dict[str, Any] = default_parsers(budget)
     image = ImageParser(settings)
     for mime in IMAGE_TYPES:
         registry[mime] = image
     if settings.pdf_images:
-        registry[_mime.PDF] = PdfParser(image_text=embedded_image_text(settings))
+        registry[_mime.PDF] = PdfParser(image_text=embedded_image_text(settings), budget=budget)
     if settings.docx_images:
-        registry[_mime.DOCX] = DocxParser(image_text=embedded_image_text(settings))
+        registry[_mime.DOCX] = DocxParser(image_text=embedded_image_text(settings), budget=budget)
     return registry

@@ -10,8 +10,10 @@ from ragsilo.parsers._common import (
     SectionBuilder,
     build_document,
     collapse_spaces,
+    display_name,
     flat_metadata,
 )
+from ragsilo.parsers.budget import ParseBudget
 from ragsilo.parsers.detect import MARKDOWN
 from ragsilo.parsers.text import decode_text
 
@@ -29,14 +31,20 @@ class MarkdownParser:
     above it ("Guide > Install"). Fenced and indented code stays as text and
     never yields headings. A leading YAML front-matter block becomes the
     document's metadata; the title is the front matter's ``title``, else the
-    first level-1 heading, else the file name.
+    first level-1 heading, else the file name. Every chunk carries the front
+    matter, so it is cut to the budget's ``max_metadata_fields`` and
+    ``max_metadata_bytes``.
     """
 
     mime_type = MARKDOWN
 
+    def __init__(self, budget: ParseBudget | None = None) -> None:
+        self.budget = budget or ParseBudget()
+
     def parse(self, data: bytes, name: str) -> ParsedDocument:
         """Split ``data`` into heading sections."""
         text = decode_text(data)
+        self.budget.check_text(len(text), display_name(name))
         metadata, body = split_front_matter(text)
         builder = SectionBuilder()
         first_h1: str | None = None
@@ -106,7 +114,7 @@ class MarkdownParser:
             mime_type=self.mime_type,
             title=doc_title,
             sections=sections,
-            metadata=metadata,
+            metadata=self.budget.cap_metadata(metadata),
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from pathlib import PurePath
 from typing import Any
 
@@ -19,12 +20,14 @@ from ragsilo.parsers._common import (
     flat_metadata,
     render_value,
 )
+from ragsilo.parsers.budget import ParseBudget, over_budget
 from ragsilo.parsers.detect import CSV, JSON, TSV
 from ragsilo.parsers.text import decode_text
 
 _SNIFF_CHARS = 4096  # csv.Sniffer's regexes slow down sharply on long samples
 _DELIMITERS = ",;\t|"
 _JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
+_MAX_NAME_CHARS = 128  # a field name, as a metadata key
 
 
 class CsvParser:
@@ -33,16 +36,28 @@ class CsvParser:
     The delimiter is sniffed (comma, semicolon, tab or pipe; comma when in
     doubt, tab for ``.tsv``). The first row names the fields. A row's text is
     ``field: value; field: value`` and its ``metadata`` holds the non-empty
-    fields as strings of at most 512 characters. Blank rows are skipped; the
-    section heading is the line the row starts on.
+    fields as strings of at most 512 characters, within the budget's
+    ``max_metadata_fields`` and ``max_metadata_bytes``. Blank rows are
+    skipped; the section heading is the line the row starts on.
+
+    The document's ``columns`` lists the header (the first names only, with
+    ``column_count``, when the list would not fit the metadata budget). A
+    line longer than ``max_line_chars`` or a row of more than ``max_columns``
+    columns raises :class:`~ragsilo.errors.FileOverBudgetError`.
     """
 
     mime_type = CSV
 
+    def __init__(self, budget: ParseBudget | None = None) -> None:
+        self.budget = budget or ParseBudget()
+
     def parse(self, data: bytes, name: str) -> ParsedDocument:
         """Read the rows of the table in ``data``."""
         shown = display_name(name)
+        budget = self.budget
         text = decode_text(data)
+        budget.check_lines(text, shown)
+        counter = budget.text_counter(shown)
         delimiter = _sniff_delimiter(text, name)
         reader = csv.reader(io.StringIO(text), delimiter=delimiter)
         header: list[str] | None = None
@@ -51,6 +66,12 @@ class CsvParser:
         try:
             for row in reader:
                 line, start = start, reader.line_num + 1
+                if len(row) > budget.max_columns:
+                    raise over_budget(
+                        f"{shown} line {line} has {len(row):,} columns, over the limit of "
+                        f"{budget.max_columns:,} columns for one row",
+                        "max_columns",
+                    )
                 values = [collapse_spaces(v) for v in row]
                 if not any(values):
                     continue
@@ -62,11 +83,15 @@ class CsvParser:
                     for i, v in enumerate(values)
                     if v
                 ]
+                row_text = "; ".join(f"{k}: {v}" for k, v in pairs)
+                counter.add(row_text)
                 sections.append(
                     Section(
-                        text="; ".join(f"{k}: {v}" for k, v in pairs),
+                        text=row_text,
                         heading=f"line {line}",
-                        metadata={k: clip(v) for k, v in pairs},
+                        metadata=budget.cap_metadata(
+                            {clip(k, _MAX_NAME_CHARS): clip(v) for k, v in pairs}
+                        ),
                     )
                 )
         except csv.Error as e:
@@ -79,8 +104,30 @@ class CsvParser:
             mime_type=kind,
             title=None,
             sections=sections,
-            metadata={"columns": header or [], "rows": len(sections), "delimiter": delimiter},
+            metadata=_table_metadata(header or [], len(sections), delimiter, budget),
         )
+
+
+def _table_metadata(
+    header: list[str], rows: int, delimiter: str, budget: ParseBudget
+) -> dict[str, Any]:
+    """The table's metadata (every chunk carries it): a long header list is cut to fit."""
+    columns = [clip(c, _MAX_NAME_CHARS) for c in header]
+    meta: dict[str, Any] = {"columns": columns, "rows": rows, "delimiter": delimiter}
+    if len(columns) <= budget.max_metadata_fields and (
+        len(json.dumps(columns)) <= budget.max_metadata_bytes // 2
+    ):
+        return meta
+    kept: list[str] = []
+    size = 2
+    for c in columns[: budget.max_metadata_fields]:
+        size += len(json.dumps(c)) + 2
+        if size > budget.max_metadata_bytes // 2:
+            break
+        kept.append(c)
+    meta["columns"] = kept
+    meta["column_count"] = len(columns)
+    return meta
 
 
 def _sniff_delimiter(text: str, name: str) -> str:
@@ -116,24 +163,31 @@ class JsonParser:
     gives one section. A section's text is one ``key.path: value`` line per
     field. A record's ``metadata`` holds its scalar fields: nested objects
     flattened to dotted keys, lists of scalars joined with ", ", lists of
-    objects left out. ``.jsonl``/``.ndjson`` files, and files that only parse
+    objects left out, cut to the budget's ``max_metadata_fields`` and
+    ``max_metadata_bytes`` (``metadata_truncated`` counts the fields left out;
+    the text keeps them all). ``.jsonl``/``.ndjson`` files, and files that only parse
     line by line, are read as JSON Lines. Invalid JSON raises
     :class:`~ragsilo.errors.ParseError` naming the line and column.
     """
 
     mime_type = JSON
 
+    def __init__(self, budget: ParseBudget | None = None) -> None:
+        self.budget = budget or ParseBudget()
+
     def parse(self, data: bytes, name: str) -> ParsedDocument:
         """Read the records of the JSON document in ``data``."""
         shown = display_name(name)
         text = decode_text(data)
         if PurePath(name).suffix.lower() in _JSON_LINES_SUFFIXES:
+            self.budget.check_lines(text, shown)
             return self._lines(_parse_lines(text, shown), name)
         try:
             value = json.loads(text)
         except json.JSONDecodeError as e:
             lines = _try_lines(text)
             if lines is not None:
+                self.budget.check_lines(text, shown)
                 return self._lines(lines, name)
             raise ParseError(
                 f"{shown} is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}"
@@ -143,15 +197,16 @@ class JsonParser:
 
         metadata: dict[str, Any] = {"format": "json"}
         title = None
+        record = self._record_builder(shown)
         if isinstance(value, list):
-            sections = [_record(v, f"record {i}") for i, v in enumerate(value, 1)]
+            sections = [record(v, f"record {i}") for i, v in enumerate(value, 1)]
         elif isinstance(value, dict):
             title = _title_of(value)
             key = _records_key(value)
             if key is None:
-                sections = [_record(value, None)]
+                sections = [record(value, None)]
             else:
-                sections = [_record(v, f"{key} {i}") for i, v in enumerate(value[key], 1)]
+                sections = [record(v, f"{key} {i}") for i, v in enumerate(value[key], 1)]
                 metadata["records_key"] = key
         else:
             sections = [Section(text=collapse_spaces(render_value(value)))]
@@ -159,13 +214,14 @@ class JsonParser:
         if isinstance(value, dict) and "records_key" in metadata:
             rest = {k: v for k, v in value.items() if k != metadata["records_key"]}
             if flat_lines(rest):
-                sections.insert(0, _record(rest, None))
+                sections.insert(0, record(rest, None))
         return build_document(
             name=name, mime_type=self.mime_type, title=title, sections=sections, metadata=metadata
         )
 
     def _lines(self, records: list[tuple[int, Any]], name: str) -> ParsedDocument:
-        sections = [_record(v, f"line {n}") for n, v in records]
+        record = self._record_builder(display_name(name))
+        sections = [record(v, f"line {n}") for n, v in records]
         return build_document(
             name=name,
             mime_type=self.mime_type,
@@ -173,6 +229,19 @@ class JsonParser:
             sections=sections,
             metadata={"format": "jsonl", "records": sum(1 for s in sections if s.text)},
         )
+
+    def _record_builder(self, shown: str) -> Callable[[Any, str | None], Section]:
+        """Makes one record's section, counting its text against the budget."""
+        budget = self.budget
+        counter = budget.text_counter(shown)
+
+        def record(value: Any, heading: str | None) -> Section:
+            text = "\n".join(flat_lines(value))
+            counter.add(text)
+            metadata = flat_metadata(value) if isinstance(value, dict) else {}
+            return Section(text=text, heading=heading, metadata=budget.cap_metadata(metadata))
+
+        return record
 
 
 def _parse_lines(text: str, shown: str) -> list[tuple[int, Any]]:
@@ -212,12 +281,6 @@ def _records_key(obj: dict[str, Any]) -> str | None:
         if isinstance(v, list) and v and all(isinstance(item, dict) for item in v)
     ]
     return keys[0] if len(keys) == 1 else None
-
-
-def _record(value: Any, heading: str | None) -> Section:
-    lines = flat_lines(value)
-    metadata = flat_metadata(value) if isinstance(value, dict) else {}
-    return Section(text="\n".join(lines), heading=heading, metadata=metadata)
 
 
 def _title_of(obj: dict[str, Any]) -> str | None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from ragsilo.models import ParsedDocument, Section
-from ragsilo.parsers._common import build_document, normalize_text, split_paragraphs
+from ragsilo.parsers._common import build_document, display_name, normalize_text, split_paragraphs
+from ragsilo.parsers.budget import ParseBudget
 from ragsilo.parsers.detect import TEXT, utf16_without_bom
 
 _BOMS = (
@@ -98,8 +99,12 @@ class TextParser:
 
     mime_type = TEXT
 
+    def __init__(self, budget: ParseBudget | None = None) -> None:
+        self.budget = budget or ParseBudget()
+
     def parse(self, data: bytes, name: str) -> ParsedDocument:
         """Decode ``data`` and cut it into paragraph sections."""
         text = decode_text(data)
+        self.budget.check_text(len(text), display_name(name))
         sections = [Section(text=p) for p in split_paragraphs(text)]
         return build_document(name=name, mime_type=self.mime_type, title=None, sections=sections)

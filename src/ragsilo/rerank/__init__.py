@@ -15,8 +15,10 @@ from ragsilo.rerank.strategies import (
     CentroidQueryReranker,
     ClusterDistanceReranker,
     ClusterSizeReranker,
+    ClusterSmoothReranker,
     MMRReranker,
     NoReranker,
+    cluster_smooth_scores,
     mmr_order,
 )
 
@@ -26,6 +28,7 @@ __all__ = [
     "CentroidQueryReranker",
     "ClusterDistanceReranker",
     "ClusterSizeReranker",
+    "ClusterSmoothReranker",
     "CustomReranker",
     "HitGroup",
     "MMRReranker",
@@ -34,6 +37,7 @@ __all__ = [
     "Reranker",
     "available_rerankers",
     "check_output",
+    "cluster_smooth_scores",
     "create_reranker",
     "group_by_cluster",
     "mmr_order",

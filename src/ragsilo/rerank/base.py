@@ -11,6 +11,8 @@ import numpy as np
 from ragsilo.cluster.model import ClusterModel
 from ragsilo.models import Hit
 
+DEFAULT_CLUSTER_WEIGHT = 0.075
+
 
 @dataclass(frozen=True)
 class RerankContext:
@@ -28,6 +30,7 @@ class RerankContext:
     clusters: ClusterModel | None
     metric: str = "COSINE"
     mmr_lambda: float = 0.7
+    cluster_weight: float = DEFAULT_CLUSTER_WEIGHT
 
     def position(self, hits: Sequence[Hit]) -> dict[str, int]:
         """Hit id → its row in ``vectors`` and ``cluster_ids``."""
@@ -36,7 +39,11 @@ class RerankContext:
 
 @runtime_checkable
 class Reranker(Protocol):
-    """Reorders search hits. ``needs_clusters`` tells whether it uses ``ctx.clusters``."""
+    """Reorders search hits. ``needs_clusters`` tells whether it uses ``ctx.clusters``.
+
+    A reranker may also say ``needs_vectors = False``: then the hits' vectors are not
+    fetched and ``ctx.vectors`` has no columns.
+    """
 
     name: str
     needs_clusters: bool

@@ -1,7 +1,7 @@
 """Rerankers by name: the built-ins, ``custom:module:callable``, and entry points.
 
-Names are looked up in this order: the built-ins (``none``, ``cluster_distance``,
-``cluster_size``, ``centroid_query``, ``mmr``); ``custom:<module>:<callable>``
+Names are looked up in this order: the built-ins (``none``, ``cluster_smooth``,
+``cluster_distance``, ``cluster_size``, ``centroid_query``, ``mmr``); ``custom:<module>:<callable>``
 (``<callable>`` may be a dotted path inside the module); then the entry points of
 the group ``ragsilo.rerankers`` that installed packages declare, e.g. in a
 ``pyproject.toml``::
@@ -24,6 +24,7 @@ from ragsilo.rerank.strategies import (
     CentroidQueryReranker,
     ClusterDistanceReranker,
     ClusterSizeReranker,
+    ClusterSmoothReranker,
     MMRReranker,
     NoReranker,
 )
@@ -32,6 +33,7 @@ ENTRY_POINT_GROUP = "ragsilo.rerankers"
 CUSTOM_PREFIX = "custom:"
 BUILTIN: dict[str, type] = {
     "none": NoReranker,
+    "cluster_smooth": ClusterSmoothReranker,
     "cluster_distance": ClusterDistanceReranker,
     "cluster_size": ClusterSizeReranker,
     "centroid_query": CentroidQueryReranker,
@@ -76,7 +78,7 @@ def create_reranker(name: str) -> Reranker:
     if problem is not None:
         raise InputError(problem)
     if name in BUILTIN:
-        return BUILTIN[name]()  # type: ignore[no-any-return]
+        return BUILTIN[name]()
     if name.startswith(CUSTOM_PREFIX):
         m = _CUSTOM_RE.match(name)
         assert m is not None

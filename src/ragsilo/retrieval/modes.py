@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ragsilo.errors import InputError
+from ragsilo.settings import SEARCH_MODES
 
-SEARCH_MODES = ("dense", "bm25", "hybrid")
 FUSIONS = ("rrf", "weighted")
 
 

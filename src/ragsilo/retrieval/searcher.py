@@ -137,7 +137,9 @@ class Retriever:
         fetch = max(opts.k, self._settings.candidates) if reranking else opts.k
         wanted = list(opts.output_fields)
         fields = list(dict.fromkeys([*wanted, "cluster_id"]))
-        if reranking:
+        # a reranker that says it needs no vectors (needs_vectors = False) spares their fetch
+        vectors_needed = reranking and bool(getattr(reranker, "needs_vectors", True))
+        if vectors_needed:
             fields.append(VECTOR_FIELD)
         rows = self._rows(query, vector, mode, fetch, expr, fields, partitions, opts)
 
@@ -151,11 +153,16 @@ class Retriever:
             ctx = RerankContext(
                 query=query,
                 query_vector=vector,
-                vectors=np.asarray([r[VECTOR_FIELD] for r in rows[:head]], dtype=np.float32),
+                vectors=(
+                    np.asarray([r[VECTOR_FIELD] for r in rows[:head]], dtype=np.float32)
+                    if vectors_needed
+                    else np.zeros((head, 0), dtype=np.float32)
+                ),
                 cluster_ids=cluster_ids[:head],
                 clusters=model,
                 metric=self._metric,
                 mmr_lambda=self._settings.mmr_lambda,
+                cluster_weight=self._settings.cluster_weight,
             )
             position = {h.id: i for i, h in enumerate(hits)}
             hits = reranker.rerank(hits[:head], ctx) + hits[head:]

@@ -4,6 +4,6 @@ Only this package imports FastAPI; it needs the ``http`` extra
 (``pip install "ragsilo[http]"``). Build the app with
 :func:`ragsilo.service.app.create_app`; run it with ``ragsilo serve``.
 
-This ``__init__`` imports nothing, so that the settings sections in
-:mod:`ragsilo.service.settings_sections` load without FastAPI installed.
+This ``__init__`` imports nothing, so that importing a light module of the
+package does not pull in FastAPI.
 """

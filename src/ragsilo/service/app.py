@@ -6,7 +6,8 @@
 Routes: ``/health``, ``/ready``, ``/metrics``, ``/options`` (open);
 ``/search``, ``/ask``, ``/collections``, ``/stats`` (role ``read``);
 ``/ingest`` (role ``write``); ``/settings`` (role ``admin``); the web page at
-``/``; the OpenAPI schema at ``/openapi.json`` and its docs at ``/docs``.
+``/``; the OpenAPI schema at ``/openapi.json`` and its docs at ``/docs`` (Swagger UI) and
+``/redoc``, with their scripts served from here (``/docs/static``), so they work offline.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from ragsilo import __version__
@@ -97,9 +99,10 @@ def create_app(settings: Settings, silo: Silo | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,
         redoc_url=None,
     )
+    _install_docs(app)
     app.state.ctx = ctx
     install_error_handlers(app, metrics)
     for module in (health, search, ask, ingest, admin, web):
@@ -121,3 +124,72 @@ def create_app(settings: Settings, silo: Silo | None = None) -> FastAPI:
         RequestContextMiddleware, metrics=metrics, collection=settings.collection.name
     )
     return app
+
+
+# Swagger UI and ReDoc come from the ``fastapi-offline`` package (part of the ``http`` extra),
+# served by the app itself: no CDN, so /docs works on a machine without internet access.
+DOCS_STATIC = "/docs/static"
+_DOCS_ASSETS = {
+    "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
+    "swagger-ui.css": "text/css; charset=utf-8",
+    "redoc.standalone.js": "text/javascript; charset=utf-8",
+    "favicon.png": "image/png",
+}
+
+
+def _docs_asset(name: str) -> bytes | None:
+    from importlib import resources
+
+    try:
+        return (resources.files("fastapi_offline") / "static" / name).read_bytes()
+    except (ModuleNotFoundError, FileNotFoundError):
+        return None
+
+
+def _install_docs(app: FastAPI) -> None:
+    """``/docs``, ``/redoc`` and their assets under ``/docs/static``, all from this server."""
+    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+
+    from ragsilo.service.errors import ServiceError
+
+    if _docs_asset("swagger-ui-bundle.js") is None:
+        log.warning(
+            "fastapi-offline is not installed: /docs and /redoc are off "
+            '(pip install "ragsilo[http]"); /openapi.json still works'
+        )
+        return
+    openapi_url = app.openapi_url or "/openapi.json"
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=openapi_url,
+            title="ragsilo API",
+            swagger_js_url=f"{DOCS_STATIC}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_STATIC}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_STATIC}/favicon.png",
+            # no badge that sends the schema to validator.swagger.io
+            swagger_ui_parameters={"validatorUrl": None},
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url=openapi_url,
+            title="ragsilo API",
+            redoc_js_url=f"{DOCS_STATIC}/redoc.standalone.js",
+            redoc_favicon_url=f"{DOCS_STATIC}/favicon.png",
+            with_google_fonts=False,
+        )
+
+    @app.get(DOCS_STATIC + "/{name}", include_in_schema=False)
+    def docs_static(name: str) -> Response:
+        media_type = _DOCS_ASSETS.get(name)
+        body = _docs_asset(name) if media_type is not None else None
+        if media_type is None or body is None:
+            raise ServiceError(404, "not_found", f"there is no {DOCS_STATIC}/{name}")
+        return Response(
+            body,
+            media_type=media_type,
+            headers={"Cache-Control": "public, max-age=86400", "X-Content-Type-Options": "nosniff"},
+        )

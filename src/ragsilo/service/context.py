@@ -18,8 +18,8 @@ from ragsilo.service.auth import ApiKeyAuth, AuthFailure, Principal, Role
 from ragsilo.service.errors import ServiceError
 from ragsilo.service.limits import ServiceLimits
 from ragsilo.service.metrics import ServiceMetrics
-from ragsilo.service.settings_sections import ServiceSettings
 from ragsilo.settings import Settings
+from ragsilo.settings_sections import ServiceSettings
 from ragsilo.silo import Silo
 
 log = logging.getLogger("ragsilo.service")

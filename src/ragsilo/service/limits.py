@@ -2,8 +2,11 @@
 
 The body limit is enforced as the bytes arrive (and up front from
 ``Content-Length``), so an oversized request is refused without being
-buffered. Upload names are reduced to a plain file name: no folders, no
-``..``, no control characters, no leading dot.
+buffered. Upload names keep their relative folders (``a/notes.txt`` and
+``b/notes.txt`` are two documents), each part made safe: no control
+characters, no leading dots, no absolute paths; a name with a ``..`` part is
+refused. What each file costs to read is bounded by the ``parsing`` budgets
+the parsers enforce, the same for uploads as for files on disk.
 """
 
 from __future__ import annotations
@@ -17,11 +20,14 @@ from pathlib import PurePosixPath
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ragsilo.service.errors import ServiceError
-from ragsilo.service.settings_sections import ServiceSettings
+from ragsilo.settings_sections import ServiceSettings
 
 MIB = 1024 * 1024
 MAX_NAME_CHARS = 120
+MAX_PATH_CHARS = 255
+MAX_PATH_PARTS = 16
 _UNSAFE = re.compile(r"[^\w.\- ()+,=@]+", re.UNICODE)
+_DRIVE = re.compile(r"^[A-Za-z]:$")
 
 
 @dataclass(frozen=True)
@@ -79,16 +85,67 @@ def sanitize_filename(name: str | None, fallback: str = "upload") -> str:
     ``_``, leading dots and spaces go, and the name is cut to 120 characters
     keeping its extension. Nothing is left: ``fallback``.
     """
-    raw = unicodedata.normalize("NFC", name or "")
-    raw = "".join(ch for ch in raw if unicodedata.category(ch)[0] != "C")
+    raw = _printable(name)
     base = raw.replace("\\", "/").rstrip("/").split("/")[-1]
-    base = _UNSAFE.sub("_", base).strip(" ._")
-    if not base or set(base) <= {"_"}:
-        return fallback
-    if len(base) > MAX_NAME_CHARS:
-        suffix = PurePosixPath(base).suffix[:16]
-        base = base[: MAX_NAME_CHARS - len(suffix)].rstrip(" .") + suffix
-    return base
+    return _safe_part(base) or fallback
+
+
+def sanitize_upload_path(name: str | None, fallback: str = "upload") -> str:
+    """A safe relative path for an uploaded file's claimed name, folders kept.
+
+    ``/`` and ``\\`` separate folders. Each part is made safe as
+    :func:`sanitize_filename` makes a name (empty and ``.`` parts vanish); a
+    leading ``/`` or drive letter (``C:``) is dropped, so the path is always
+    relative; a file name with nothing left becomes ``fallback``. So
+    ``a/notes.txt`` and ``b/notes.txt`` stay two documents, while
+    ``/home/me/notes.txt`` is stored as ``home/me/notes.txt``.
+
+    Raises:
+        ServiceError: (400) the name has a ``..`` part, more than 16 parts, or
+            is longer than 255 characters once made safe.
+    """
+    raw = _printable(name)
+    parts = raw.replace("\\", "/").split("/")
+    if any(part.strip() == ".." for part in parts):
+        raise ServiceError(
+            400,
+            "invalid_input",
+            f"the upload name {_shown(raw)} has a '..' part; send a relative name "
+            "without '..' (such as reports/notes.txt)",
+        )
+    if parts and _DRIVE.match(parts[0].strip()):
+        parts = parts[1:]
+    folders = [safe for safe in (_safe_part(p) for p in parts[:-1]) if safe]
+    path = "/".join([*folders, _safe_part(parts[-1]) or fallback])
+    if len(folders) >= MAX_PATH_PARTS or len(path) > MAX_PATH_CHARS:
+        raise ServiceError(
+            400,
+            "invalid_input",
+            f"the upload name {_shown(raw)} is too long: upload names may have at most "
+            f"{MAX_PATH_PARTS} parts and {MAX_PATH_CHARS} characters; send a shorter name",
+        )
+    return path
+
+
+def _printable(name: str | None) -> str:
+    """``name`` in NFC without control, format or surrogate characters."""
+    raw = unicodedata.normalize("NFC", name or "")
+    return "".join(ch for ch in raw if unicodedata.category(ch)[0] != "C")
+
+
+def _safe_part(part: str) -> str:
+    """One part of a path made safe ("" when nothing is left)."""
+    safe = _UNSAFE.sub("_", part).strip(" ._")
+    if not safe or set(safe) <= {"_"}:
+        return ""
+    if len(safe) > MAX_NAME_CHARS:
+        suffix = PurePosixPath(safe).suffix[:16]
+        safe = safe[: MAX_NAME_CHARS - len(suffix)].rstrip(" .") + suffix
+    return safe
+
+
+def _shown(raw: str) -> str:
+    return repr(raw if len(raw) <= 80 else raw[:79] + "…")
 
 
 class BodyTooLarge(ServiceError):

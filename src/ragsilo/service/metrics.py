@@ -1,7 +1,7 @@
 """Prometheus metrics of one app, in a registry of its own (no process-wide state).
 
-The names are the contract with the Grafana dashboard of
-:mod:`ragsilo.deploy.monitoring`:
+The names live in :mod:`ragsilo.metric_names`, the contract with the Grafana
+dashboard of :mod:`ragsilo.deploy.monitoring`:
 
 - ``ragsilo_http_requests_total{method, route, status}``
 - ``ragsilo_http_request_duration_seconds{route}`` (histogram)
@@ -22,6 +22,7 @@ from prometheus_client import (
     generate_latest,
 )
 
+from ragsilo import metric_names as names
 from ragsilo.errors import StoreError
 from ragsilo.models import IngestReport
 
@@ -50,36 +51,36 @@ class ServiceMetrics:
         self.registry = CollectorRegistry()
         ProcessCollector(registry=self.registry)
         self.requests = Counter(
-            "ragsilo_http_requests",
+            names.HTTP_REQUESTS,
             "HTTP requests served, by method, route template and status code.",
             ["method", "route", "status"],
             registry=self.registry,
         )
         self.latency = Histogram(
-            "ragsilo_http_request_duration_seconds",
+            names.HTTP_REQUEST_DURATION,
             "Time from request to the last byte of the response, by route template.",
             ["route"],
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
         self.in_flight = Gauge(
-            "ragsilo_http_requests_in_flight",
+            names.HTTP_REQUESTS_IN_FLIGHT,
             "Requests being served right now.",
             registry=self.registry,
         )
         self.ingest_files = Counter(
-            "ragsilo_ingest_files",
+            names.INGEST_FILES,
             "Files and texts ingested through the service, by outcome.",
             ["status"],
             registry=self.registry,
         )
         self.ingest_chunks = Counter(
-            "ragsilo_ingest_chunks",
+            names.INGEST_CHUNKS,
             "Chunks written to Milvus by ingests through the service.",
             registry=self.registry,
         )
         self.milvus_errors = Counter(
-            "ragsilo_milvus_errors",
+            names.MILVUS_ERRORS,
             "Milvus failures met while serving requests, by error code.",
             ["code"],
             registry=self.registry,

@@ -5,16 +5,20 @@ last fit, ``detail`` (``{"keywords": [...], "representatives": [chunk ids]}``;
 a JSON object, as Milvus 2.3 takes no top-level JSON arrays), and the fit's
 description (``info``, the same on every row). Written by upserting every cluster and then
 deleting ids beyond the new ``k``, so there is never a moment without centroids.
+
+This module knows the rows, not the clustering: it reads and writes
+:class:`StoredClusters` values. :class:`ragsilo.cluster.centroids.CentroidStore`
+turns them into :class:`~ragsilo.cluster.model.ClusterModel` objects.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 from pymilvus import DataType, MilvusClient
 
-from ragsilo.cluster.model import ClusterModel
 from ragsilo.errors import StoreError
 from ragsilo.store.milvus import MilvusStore
 
@@ -27,13 +31,45 @@ def centroid_collection(collection: str) -> str:
     return f"{collection}{CENTROID_SUFFIX}"
 
 
-class CentroidStore:
-    """Reads and writes :class:`ClusterModel` objects through a :class:`MilvusStore`."""
+class ClusterRecord(Protocol):
+    """What is stored of a fit (a :class:`~ragsilo.cluster.model.ClusterModel` is one)."""
+
+    @property
+    def centroids(self) -> np.ndarray: ...
+    @property
+    def sizes(self) -> np.ndarray: ...
+    @property
+    def metric(self) -> str: ...
+    @property
+    def partitioned(self) -> bool: ...
+    @property
+    def keywords(self) -> tuple[tuple[str, ...], ...]: ...
+    @property
+    def representatives(self) -> tuple[tuple[str, ...], ...]: ...
+    @property
+    def info(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class StoredClusters:
+    """The clusters of a collection as read back from its centroid collection."""
+
+    centroids: np.ndarray  # (k, d) float32
+    sizes: np.ndarray  # (k,) int64
+    metric: str
+    partitioned: bool = False
+    keywords: tuple[tuple[str, ...], ...] = ()
+    representatives: tuple[tuple[str, ...], ...] = ()
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+class CentroidTable:
+    """Reads and writes a collection's clusters as rows, through a :class:`MilvusStore`."""
 
     def __init__(self, store: MilvusStore) -> None:
         self._store = store
 
-    def read(self, collection: str) -> ClusterModel | None:
+    def read(self, collection: str) -> StoredClusters | None:
         """The stored clusters of ``collection``, or ``None`` when it was never clustered."""
         name = centroid_collection(collection)
         if not self._store.has_collection(name):
@@ -50,7 +86,7 @@ class CentroidStore:
                 hint="run `ragsilo recluster` to fit them again",
             )
         info = dict(rows[0].get("info") or {})
-        return ClusterModel(
+        return StoredClusters(
             centroids=np.asarray([r["vector"] for r in rows], dtype=np.float32),
             sizes=np.asarray([int(r["size"]) for r in rows], dtype=np.int64),
             metric=str(info.get("metric", "COSINE")),
@@ -62,18 +98,19 @@ class CentroidStore:
             info=info,
         )
 
-    def write(self, collection: str, model: ClusterModel) -> None:
+    def write(self, collection: str, model: ClusterRecord) -> None:
         """Store ``model`` as ``collection``'s clusters, replacing any earlier ones."""
         name = centroid_collection(collection)
+        k, dimension = int(model.centroids.shape[0]), int(model.centroids.shape[1])
         if self._store.has_collection(name):
             dim = self._store.dimension_of(name)
-            if dim != model.dimension:
+            if dim != dimension:
                 self._store.drop_collection(name)
         if not self._store.has_collection(name):
-            self._create(name, model.dimension, model.metric)
+            self._create(name, dimension, model.metric)
         info = {**model.info, "metric": model.metric, "partitioned": model.partitioned}
         rows: list[dict[str, Any]] = []
-        for i in range(model.k):
+        for i in range(k):
             rows.append(
                 {
                     "cluster_id": i,
@@ -91,7 +128,7 @@ class CentroidStore:
         self._store.write_rows(name, rows)
         self._store._call(
             f"delete old centroids from {name!r}",
-            lambda: self._store.client.delete(name, filter=f"cluster_id >= {model.k}"),
+            lambda: self._store.client.delete(name, filter=f"cluster_id >= {k}"),
         )
         self._store.flush(name)
 

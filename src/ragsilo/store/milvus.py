@@ -183,7 +183,7 @@ class MilvusStore:
             finally:
                 self._client = None
 
-    def _call(self, op: str, fn: Callable[[], Any]) -> Any:
+    def _call(self, op: str, fn: Callable[..., Any]) -> Any:
         return call_with_retry(
             fn, op, self._retry, uri=self._settings.display_uri, user=self._settings.login_user
         )

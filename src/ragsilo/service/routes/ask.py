@@ -9,7 +9,6 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
 
-from ragsilo.answer import create_answerer
 from ragsilo.errors import RagsiloError
 from ragsilo.service.auth import Principal
 from ragsilo.service.context import (
@@ -67,44 +66,28 @@ def ask(
                 tenant=tenant,
             )
         return answer.to_dict()
-    vector = silo.embed_query(body.question)
+    # ask_stream reads the first piece, so an unreachable model is a clean JSON error
+    # rather than a stream that breaks off.
     with blame_raw_filter(body.filter):
-        hits = silo.search_vector(
-            vector,
+        stream = silo.ask_stream(
+            body.question,
             k=body.k,
             where=body.where,
             filter=body.filter,
             consistency_level=body.consistency_level,
             tenant=tenant,
         )
-    answerer = create_answerer(silo.settings.llm, embed=silo.embedder.embed)
-    citations, pieces = answerer.stream(body.question, hits, query_vector=vector)
-    # The first piece is fetched here, so that an unreachable model is a clean
-    # JSON error rather than a stream that breaks off.
-    first = next(pieces, "")
-    model = getattr(getattr(answerer, "client", None), "model", None)
 
     def events() -> Iterator[str]:
-        yield _event(
-            {
-                "question": body.question,
-                "mode": answerer.mode,
-                "model": model,
-                "citations": [{"n": i, **h.to_dict()} for i, h in enumerate(citations, 1)],
-            },
-            "citations",
-        )
-        text = [first]
-        if first:
-            yield _event({"delta": first})
-        try:
-            for piece in pieces:
-                text.append(piece)
-                yield _event({"delta": piece})
-        except RagsiloError as e:
-            yield _event(e.to_dict(), "error")
-            return
-        yield _event({"answer": "".join(text)}, "done")
+        with stream:
+            yield _event(stream.to_dict(), "citations")
+            try:
+                for piece in stream:
+                    yield _event({"delta": piece})
+            except RagsiloError as e:
+                yield _event(e.to_dict(), "error")
+                return
+            yield _event({"answer": stream.text}, "done")
 
     return StreamingResponse(
         events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}

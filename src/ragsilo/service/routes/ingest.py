@@ -3,9 +3,14 @@
 Uploads are checked before anything is written: the count, each file's size,
 and its content type as judged from its bytes (the name and the declared
 type are not trusted). Files of a kind ragsilo cannot read are reported as
-failed without touching the disk; the others are saved under their sanitised
-names in a private temporary folder and ingested as ``upload://<name>``, so
-uploading the same file again writes nothing.
+failed without touching the disk; the others are saved in a private temporary
+folder and ingested as ``upload://<relative path>``: the claimed name with its
+folders kept and each part made safe (see
+:func:`~ragsilo.service.limits.sanitize_upload_path`), so ``a/notes.txt`` and
+``b/notes.txt`` are two documents, and uploading the same file under the same
+name again writes nothing. Reading each file is bounded by the same
+``parsing`` budgets as an ingest from disk: a file over one fails alone with
+``file_over_budget`` while the others are ingested.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import tempfile
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +39,7 @@ from ragsilo.service.context import (
     tenant_for,
 )
 from ragsilo.service.errors import ServiceError
-from ragsilo.service.limits import MIB, sanitize_filename
+from ragsilo.service.limits import MIB, sanitize_upload_path
 from ragsilo.service.routes.search import ERRORS
 from ragsilo.service.schemas import IngestResponse, TextsRequest
 from ragsilo.silo import Silo
@@ -154,11 +160,14 @@ async def _ingest_uploads(request: Request, ctx: ServiceContext, silo: Silo) -> 
             raise ServiceError(400, "invalid_input", "the field 'files' must hold file uploads")
         limits.check_count(len(uploads), "files")
         files = [u for u in uploads if isinstance(u, UploadFile)]
-        names = [sanitize_filename(u.filename) for u in files]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        names = [sanitize_upload_path(u.filename) for u in files]
+        dupes = sorted(n for n, count in Counter(names).items() if count > 1)
         if dupes:
             raise ServiceError(
-                400, "invalid_input", f"two uploads share the name {dupes[0]!r}; rename one"
+                400,
+                "invalid_input",
+                f"two uploads share the name {dupes[0]!r}; rename one or send them in "
+                "different folders (a/notes.txt, b/notes.txt)",
             )
         contents = [
             await _read_limited(u, name, limits.max_upload_bytes)
@@ -169,13 +178,16 @@ async def _ingest_uploads(request: Request, ctx: ServiceContext, silo: Silo) -> 
         paths: list[Path] = []
         source_names: dict[str | Path, str] = {}
         rejected: list[FileResult] = []
-        for name, data in zip(names, contents, strict=True):
+        for n, (name, data) in enumerate(zip(names, contents, strict=True)):
             source = UPLOAD_PREFIX + name
             reason = _unreadable(data, name)
             if reason is not None:
                 rejected.append(FileResult(source, "failed", 0, *reason))
                 continue
-            path = folder / name
+            # One folder per upload: the client's folders never become ours, so
+            # "a" and "a/b.txt" in one request cannot collide.
+            (folder / str(n)).mkdir(mode=0o700)
+            path = folder / str(n) / name.rsplit("/", 1)[-1]
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as f:
                 f.write(data)

@@ -1,0 +1,348 @@
+"""Cluster-aware ranking on the public BEIR sets: ``none`` against ``cluster_smooth`` (a sweep
+of ``retrieval.cluster_weight``) and the four cluster strategies, for dense and hybrid search,
+plus the distinct relevant documents an ``ask`` context holds.
+
+Each corpus (or a fixed subset: every document judged for a query, plus a seeded random
+sample of the others, ``--docs``) is ingested once into a Milvus Lite file of its own and
+reused by every run, so the embedding is paid once.
+
+    python bench/bench_cluster_smooth.py prepare --dir /tmp/ranking-bench \\
+        --dataset ../shared/datasets/scifact --docs 2500
+    python bench/bench_cluster_smooth.py run --dir /tmp/ranking-bench \\
+        --dataset ../shared/datasets/scifact --docs 2500 --weights 0 0.1 0.2 0.3 0.5
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from ragsilo.answer.context import context_pool_size, select_context  # noqa: E402
+from ragsilo.eval import load_beir  # noqa: E402
+from ragsilo.eval.beir import BeirDataset  # noqa: E402
+from ragsilo.eval.metrics import dedupe, mean, ndcg_at_k  # noqa: E402
+from ragsilo.eval.runner import _complete_documents, ingest_dataset  # noqa: E402
+from ragsilo.eval.tune import (  # noqa: E402
+    LabelledQueries,
+    TuneSetting,
+    bootstrap_ci,
+    collect_pools,
+    doc_key,
+    score_settings,
+)
+from ragsilo.settings import load_settings  # noqa: E402
+from ragsilo.silo import Silo  # noqa: E402
+
+
+def subset(
+    data: BeirDataset, docs: int | None, seed: int = 0, queries: int | None = None
+) -> BeirDataset:
+    """A seeded sample of ``queries`` queries (default all); every document judged for them
+    plus a seeded random sample of the rest, ``docs`` in all."""
+    if queries is not None and queries < len(data.qrels):
+        kept = sorted(random.Random(seed).sample(sorted(data.qrels), queries))
+        qrels = {q: data.qrels[q] for q in kept}
+        data = BeirDataset(
+            data.name, data.path, data.corpus, {q: data.queries[q] for q in kept}, qrels
+        )
+    if docs is None or docs >= len(data.corpus):
+        return data
+    judged = {d for q in data.qrels.values() for d in q}
+    rest = sorted(d for d in data.corpus if d not in judged)
+    random.Random(seed).shuffle(rest)
+    keep = judged | set(rest[: max(0, docs - len(judged))])
+    corpus = {d: v for d, v in data.corpus.items() if d in keep}
+    return BeirDataset(data.name, data.path, corpus, data.queries, data.qrels)
+
+
+def held_subset(silo: Silo, data: BeirDataset) -> BeirDataset:
+    """``data`` cut to the documents the collection holds whole, and to the queries whose
+    judged documents are all among them (for a corpus whose ingest was stopped early)."""
+    held = {doc_key(s) for s in _complete_documents(silo)}
+    corpus = {d: v for d, v in data.corpus.items() if d in held}
+    qrels = {q: j for q, j in data.qrels.items() if all(d in held for d in j)}
+    queries = {q: data.queries[q] for q in qrels}
+    return BeirDataset(data.name, data.path, corpus, queries, qrels)
+
+
+def open_silo(directory: Path, data: BeirDataset, extra: dict | None = None) -> Silo:
+    overrides = {
+        "milvus": {"uri": str(directory / f"{data.name}-{len(data.corpus)}.db")},
+        "collection": {"name": f"eval_{data.name}"},
+    }
+    for key, value in (extra or {}).items():
+        overrides.setdefault(key, {}).update(value)
+    return Silo.open(load_settings(None, overrides))
+
+
+def prepare(args: argparse.Namespace) -> None:
+    data = subset(load_beir(args.dataset), args.docs, queries=args.queries)
+    started = time.perf_counter()
+    if args.held:
+        with open_silo(args.dir, data) as silo:
+            held = held_subset(silo, data)
+            silo.recluster()
+            print(
+                f"# {data.name}: {len(held.corpus)} of {len(data.corpus)} docs held, "
+                f"{len(held.qrels)} queries with every judged document held; "
+                f"{silo.stats().rows} rows, reclustered",
+                flush=True,
+            )
+        return
+    with open_silo(args.dir, data) as silo:
+        written, seconds = ingest_dataset(
+            silo, data, progress=lambda s, d, t: print(f"{s} {d}/{t}", flush=True)
+        )
+        silo.recluster()
+        print(
+            f"# {data.name}: {len(data.corpus)} docs, {written} chunks written in {seconds:.0f} s, "
+            f"{silo.stats().rows} rows; total {time.perf_counter() - started:.0f} s; "
+            f"load {os.getloadavg()}",
+            flush=True,
+        )
+
+
+def run(args: argparse.Namespace) -> None:
+    """The weight sweep (offline, from each query's candidate pool), then the real search path
+    at ``--weight`` (nDCG@10 and latency), the seed strategies, and the ask context."""
+    data = subset(load_beir(args.dataset), args.docs, queries=args.queries)
+    labelled = LabelledQueries(data.name, data.queries, data.qrels, by_source=False)
+    out: dict = {"dataset": data.name, "documents": len(data.corpus), "queries": len(data.qrels)}
+    with open_silo(args.dir, data) as silo:
+        if args.held:
+            data = held_subset(silo, data)
+            labelled = LabelledQueries(data.name, data.queries, data.qrels, by_source=False)
+            out.update(documents=len(data.corpus), queries=len(data.qrels))
+        model = silo.cluster_model(refresh=True)
+        assert model is not None, "run prepare first"
+        base = silo.settings.retrieval
+        out["chunks"] = silo.stats().rows
+        out["clusters"] = model.k
+        print(
+            f"# {data.name}: {len(data.corpus)} docs, {out['chunks']} chunks, {model.k} clusters, "
+            f"{len(data.qrels)} queries; load {os.getloadavg()}",
+            flush=True,
+        )
+        t = time.perf_counter()
+        pools = collect_pools(silo, labelled, bm25=True)
+        print(f"# pools in {time.perf_counter() - t:.0f} s", flush=True)
+        grid = []
+        for mode in args.modes:
+            grid.append(TuneSetting(mode))
+            grid += [
+                TuneSetting(mode, rerank="cluster_smooth", cluster_weight=w) for w in args.weights
+            ]
+        per_query = score_settings(
+            pools, labelled, grid, base, True, doc_key, metric=silo.index_plan.metric
+        )
+        sweep = []
+        print("\n| mode | cluster_weight | nDCG@10 | gain over none | 95% interval |")
+        print("|---|---:|---:|---:|---|")
+        for s in grid:
+            none = per_query[TuneSetting(s.mode)]
+            deltas = [a - b for a, b in zip(per_query[s], none, strict=True)]
+            lo, hi = bootstrap_ci(deltas)
+            w = s.cluster_weight if s.rerank == "cluster_smooth" else 0.0
+            sweep.append(
+                {
+                    "mode": s.mode,
+                    "weight": w,
+                    "ndcg": mean(per_query[s]),
+                    "gain": mean(deltas),
+                    "ci": [lo, hi],
+                }
+            )
+            print(
+                f"| {s.mode} | {w:g} | {mean(per_query[s]):.4f} | {mean(deltas):+.4f} "
+                f"| {lo:+.4f} .. {hi:+.4f} |"
+            )
+        out["sweep"] = sweep
+        out["path"] = real_path(silo, data, args)
+        if args.ask:
+            out["ask"] = ask_context(silo, data, args)
+    print(f"\n# load average after: {os.getloadavg()}", flush=True)
+    target = args.dir / f"{data.name}-{len(data.corpus)}-results.json"
+    target.write_text(json.dumps(out, indent=1))
+
+
+def real_path(silo: Silo, data: BeirDataset, args: argparse.Namespace) -> list[dict]:
+    """nDCG@10 and latency through ``Silo.search`` (k = retrieval.candidates chunks). The
+    configurations take turns on each query (three rounds, the first to warm up), so a
+    change in the machine's load falls on all of them alike."""
+    silo.settings.retrieval.cluster_weight = args.weight
+    k = silo.settings.retrieval.candidates
+    vectors = {q: silo.embed_query(data.queries[q]) for q in data.qrels}
+    configs = [(m, r) for m in args.modes for r in ("none", "cluster_smooth")]
+    configs += [("dense", r) for r in args.seed_strategies]
+    scores: dict = {c: [] for c in configs}
+    times: dict = {c: [] for c in configs}
+    for round_ in range(3):
+        for q in data.qrels:
+            for mode, rerank in configs:
+                t = time.perf_counter()
+                hits = silo.search(
+                    data.queries[q], k=k, mode=mode, rerank=rerank, query_vector=vectors[q]
+                )
+                elapsed = time.perf_counter() - t
+                if round_ == 0:
+                    ranked = dedupe([doc_key(h.source) for h in hits])
+                    scores[(mode, rerank)].append(ndcg_at_k(ranked, data.qrels[q], 10))
+                else:
+                    times[(mode, rerank)].append(elapsed)
+    rows = []
+    print(f"\nThe search path (Silo.search, k={k}, cluster_weight {args.weight})\n")
+    print("| mode | rerank | nDCG@10 | p50 ms | p95 ms |")
+    print("|---|---|---:|---:|---:|")
+    for mode, rerank in configs:
+        p50, p95 = (float(np.percentile(times[(mode, rerank)], p)) * 1000 for p in (50, 95))
+        ndcg = mean(scores[(mode, rerank)])
+        rows.append({"mode": mode, "rerank": rerank, "ndcg": ndcg, "p50_ms": p50, "p95_ms": p95})
+        print(f"| {mode} | {rerank} | {ndcg:.4f} | {p50:.1f} | {p95:.1f} |", flush=True)
+    return rows
+
+
+def ask_context(silo: Silo, data: BeirDataset, args: argparse.Namespace) -> dict:
+    """Distinct relevant documents among k=5 context chunks: plain top-5 against the
+    selection ``Silo.ask`` makes, for each search mode."""
+    k = 5
+    out = {}
+    print(f"\nask context, k={k}: mean distinct relevant documents (distinct documents)\n")
+    print("| mode | plain top-5 | ask selection |")
+    print("|---|---|---|")
+    for mode in args.modes:
+        plain_rel, plain_docs, sel_rel, sel_docs = [], [], [], []
+        for q in data.qrels:
+            pool = silo.retrieve(
+                data.queries[q],
+                k=context_pool_size(k, silo.settings.search.max_k),
+                mode=mode,
+                rerank="none",
+            )
+            judged = data.qrels[q]
+            for chosen, rel, docs in (
+                (pool.hits[:k], plain_rel, plain_docs),
+                (select_context(pool.hits, k, cluster_ids=pool.cluster_ids), sel_rel, sel_docs),
+            ):
+                ids = {doc_key(h.source) for h in chosen}
+                docs.append(len(ids))
+                rel.append(sum(1 for d in ids if judged.get(d, 0) > 0))
+        out[mode] = {
+            "plain": [mean(plain_rel), mean(plain_docs)],
+            "selected": [mean(sel_rel), mean(sel_docs)],
+        }
+        print(
+            f"| {mode} | {mean(plain_rel):.3f} ({mean(plain_docs):.2f}) "
+            f"| {mean(sel_rel):.3f} ({mean(sel_docs):.2f}) |",
+            flush=True,
+        )
+    return out
+
+
+def summary(args: argparse.Namespace) -> None:
+    """Markdown tables over every ``*-results.json`` in ``--dir``: the weight sweep across
+    the sets, the search path at the default weight, and the ask context."""
+    results = [json.loads(p.read_text()) for p in sorted(args.dir.glob("*-results.json"))]
+    weights = sorted({row["weight"] for r in results for row in r["sweep"]} - {0.0})
+    print(
+        "| cluster_weight | "
+        + " | ".join(f"{r['dataset']} {m}" for r in results for m in ("dense", "hybrid"))
+        + " | worst | pairs > +0.005 |"
+    )
+    print("|---:|" + "---:|" * (2 * len(results) + 2))
+    for w in weights:
+        gains = [
+            next(x["gain"] for x in r["sweep"] if x["mode"] == m and x["weight"] == w)
+            for r in results
+            for m in ("dense", "hybrid")
+        ]
+        print(
+            f"| {w:g} | "
+            + " | ".join(f"{g:+.4f}" for g in gains)
+            + f" | {min(gains):+.4f} | {sum(g > 0.005 for g in gains)} |"
+        )
+    print(
+        "\n| set | docs | chunks | clusters | queries | mode | none | cluster_smooth | gain "
+        "| 95% interval | p50 ms none | p50 ms smooth |"
+    )
+    print("|---|---:|---:|---:|---:|---|---:|---:|---:|---|---:|---:|")
+    for r in results:
+        for m in ("dense", "hybrid"):
+            path = {x["rerank"]: x for x in r["path"] if x["mode"] == m}
+            w = args.weight
+            sw = next(x for x in r["sweep"] if x["mode"] == m and x["weight"] == w)
+            print(
+                f"| {r['dataset']} | {r['documents']} | {r['chunks']} | {r['clusters']} "
+                f"| {r['queries']} | {m} | {path['none']['ndcg']:.4f} "
+                f"| {path['cluster_smooth']['ndcg']:.4f} | {sw['gain']:+.4f} "
+                f"| {sw['ci'][0]:+.4f} .. {sw['ci'][1]:+.4f} | {path['none']['p50_ms']:.1f} "
+                f"| {path['cluster_smooth']['p50_ms']:.1f} |"
+            )
+    print("\n| set | dense none | cluster_distance | cluster_size | centroid_query | mmr |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for r in results:
+        d = {x["rerank"]: x["ndcg"] for x in r["path"] if x["mode"] == "dense"}
+        print(
+            f"| {r['dataset']} | "
+            + " | ".join(
+                f"{d[k]:.4f}" if k in d else "-"
+                for k in ("none", "cluster_distance", "cluster_size", "centroid_query", "mmr")
+            )
+            + " |"
+        )
+    print("\n| set | mode | plain top-5: relevant docs (docs) | ask selection: relevant (docs) |")
+    print("|---|---|---:|---:|")
+    for r in results:
+        for m, a in (r.get("ask") or {}).items():
+            print(
+                f"| {r['dataset']} | {m} | {a['plain'][0]:.3f} ({a['plain'][1]:.2f}) "
+                f"| {a['selected'][0]:.3f} ({a['selected'][1]:.2f}) |"
+            )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="command", required=True)
+    sub.add_parser("summary").add_argument("--dir", type=Path, required=True)
+    sub.choices["summary"].add_argument("--weight", type=float, default=0.075)
+    for name in ("prepare", "run"):
+        p = sub.add_parser(name)
+        p.add_argument("--dir", type=Path, required=True)
+        p.add_argument("--dataset", type=Path, required=True)
+        p.add_argument("--docs", type=int, default=None)
+        p.add_argument("--queries", type=int, default=None, help="a seeded sample of queries")
+        p.add_argument(
+            "--held",
+            action="store_true",
+            help="use only the documents the collection holds (an ingest stopped early)",
+        )
+    r = sub.choices["run"]
+    r.add_argument("--modes", nargs="+", default=["dense", "hybrid"])
+    r.add_argument(
+        "--weights", type=float, nargs="+", default=[0.05, 0.075, 0.1, 0.125, 0.15, 0.2, 0.3]
+    )
+    r.add_argument("--weight", type=float, default=0.075, help="cluster_weight for the search path")
+    r.add_argument("--seed-strategies", nargs="*", default=[])
+    r.add_argument("--ask", action="store_true")
+    args = ap.parse_args()
+    logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
+    args.dir.mkdir(parents=True, exist_ok=True)
+    if args.command == "prepare":
+        prepare(args)
+    elif args.command == "summary":
+        summary(args)
+    else:
+        run(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+"""Empty corpus documents in ``eval``, and the statistics and inputs of ``tune``."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ragsilo.errors import InputError
+from ragsilo.eval import load_beir, run_eval
+from ragsilo.eval.tune import (
+    TuneSetting,
+    bootstrap_ci,
+    cross_validate,
+    default_grid,
+    load_question_csv,
+    source_key,
+)
+from ragsilo.settings import load_settings
+
+from .conftest import TINY_DOCS, TINY_QRELS, TINY_QUERIES, write_beir
+
+EMPTY_DOCS = {**TINY_DOCS, "e1": ("", ""), "e2": ("  ", "\n")}
+
+
+def test_empty_documents_are_counted_and_left_out(tmp_path: Path) -> None:
+    root = write_beir(tmp_path / "e", EMPTY_DOCS, TINY_QUERIES, [*TINY_QRELS, ("q1", "e1", 1)])
+    data = load_beir(root)
+    assert data.empty_documents == ("e1", "e2")
+    assert set(data.corpus) == set(TINY_DOCS) and data.qrels["q1"] == {"d1": 1}
+
+
+def test_a_corpus_of_only_empty_documents_says_so(tmp_path: Path) -> None:
+    root = write_beir(tmp_path / "e", {"e1": ("", "")}, TINY_QUERIES, [("q1", "e1", 1)])
+    with pytest.raises(InputError, match="no documents with text"):
+        load_beir(root)
+
+
+@pytest.mark.lite
+def test_eval_warns_about_empty_documents_and_scores_the_rest(
+    tmp_path: Path, hash_embedder, caplog
+) -> None:
+    from ragsilo.silo import Silo
+
+    root = write_beir(tmp_path / "e", EMPTY_DOCS, TINY_QUERIES, TINY_QRELS)
+    data = load_beir(root)
+    settings = load_settings(None, {"milvus": {"uri": str(tmp_path / "e.db")}})
+    with (
+        Silo.open(settings, embedder=hash_embedder) as silo,
+        caplog.at_level(logging.WARNING, logger="ragsilo.eval.runner"),
+    ):
+        report = run_eval(silo, data, modes=["bm25"], rerankers=["none"], depth=10)
+    assert report.empty_documents == 2 and report.documents == 5 and report.queries == 3
+    assert "2 documents of e are empty and left out (e1, e2)" in caplog.text
+    assert report.to_dict()["empty_documents"] == 2
+    assert report.rows[0].ndcg_at_10 > 0.5  # BM25 finds the tiny set's answers
+
+
+def test_bootstrap_interval_brackets_the_mean_and_is_seeded() -> None:
+    deltas = np.random.default_rng(1).normal(0.05, 0.1, size=200)
+    lo, hi = bootstrap_ci(deltas)
+    assert lo < deltas.mean() < hi and hi - lo < 0.05
+    assert bootstrap_ci(deltas) == (lo, hi)
+    assert bootstrap_ci([0.0] * 10) == (0.0, 0.0)
+
+
+def test_cross_validation_scores_each_fold_on_held_out_queries() -> None:
+    base, good, lucky = TuneSetting("dense"), TuneSetting("bm25"), TuneSetting("hybrid")
+    n = 20
+    per_query = {
+        base: [0.5] * n,
+        good: [0.7] * n,  # better everywhere
+        lucky: [1.0] + [0.4] * (n - 1),  # one great query, worse elsewhere
+    }
+    gains, chosen = cross_validate(per_query, base, folds=5)
+    assert chosen == [good] * 5 and len(gains) == n
+    assert np.allclose(gains, 0.2)
+    # a setting no better than the baseline is never chosen over it (ties go to the baseline)
+    gains, chosen = cross_validate({base: [0.5] * n, good: [0.5] * n}, base, folds=4)
+    assert chosen == [base] * 4 and not any(gains)
+
+
+def test_question_csv(tmp_path: Path) -> None:
+    f = tmp_path / "q.csv"
+    f.write_text(
+        "Question,Expected_Source\nHow hot is compost?,docs/compost.md\n"
+        "How hot is compost?,docs/heat.md\n\nWhat do moles eat?,moles.txt\n",
+        encoding="utf-8",
+    )
+    data = load_question_csv(f)
+    assert data.by_source and list(data.queries.values()) == [
+        "How hot is compost?",
+        "What do moles eat?",
+    ]
+    assert data.qrels["q1"] == {"docs/compost.md": 1, "docs/heat.md": 1}
+    f.write_text("query,answer\nx,y\n", encoding="utf-8")
+    with pytest.raises(InputError, match="'question' and a 'source' column"):
+        load_question_csv(f)
+    f.write_text("question,source\nx,\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"q\.csv:2: both a question and an expected source"):
+        load_question_csv(f)
+    with pytest.raises(InputError, match="does not exist"):
+        load_question_csv(tmp_path / "none.csv")
+
+
+def test_sources_match_exactly_or_as_a_path_suffix() -> None:
+    key = source_key(["docs/compost.md", "moles.txt"])
+    assert key("/home/me/kb/docs/compost.md") == "docs/compost.md"
+    assert key("moles.txt") == "moles.txt"
+    assert key("/kb/notmoles.txt") == "/kb/notmoles.txt"
+
+
+def test_the_grid_and_what_a_setting_writes() -> None:
+    grid = default_grid(bm25=True, clusters=True)
+    assert len(grid) == len(set(grid)) == 8 * 5
+    assert default_grid(bm25=False, clusters=False) == [TuneSetting("dense")]
+    s = TuneSetting("hybrid", "weighted", 0.7, "cluster_smooth", 0.3)
+    assert s.retrieval_section() == {
+        "mode": "hybrid",
+        "rerank": "cluster_smooth",
+        "fusion": "weighted",
+        "weights": {"dense": 0.7, "bm25": 0.3},
+        "cluster_weight": 0.3,
+    }
+    assert s.label == "hybrid weighted dense=0.7 cluster_smooth w=0.3"
+    load_settings(None, {"retrieval": s.retrieval_section()})  # what is written loads
