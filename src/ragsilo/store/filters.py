@@ -204,8 +204,8 @@ _FUNCTIONS: dict[str, int] = {  # name -> number of arguments
 _VALUE_FUNCTIONS = frozenset({"array_length"})
 _KEYWORDS = frozenset({"and", "or", "not", "in", "like", "true", "false"})
 _COMPARE = ("==", "!=", "<=", ">=", "<", ">")
-_SYMBOLS = ("&&", "||", "==", "!=", "<=", ">=", "<", ">", "!", "+", "-", "*", "/", "%")
-_SYMBOLS += ("(", ")", "[", "]", ",")
+_SYMBOLS: tuple[str, ...] = ("&&", "||", "==", "!=", "<=", ">=", "<", ">", "!", "+", "-")
+_SYMBOLS += ("*", "/", "%", "(", ")", "[", "]", ",")
 _UNSUPPORTED = {
     "**": "the power operator ** is not supported",
     "<<": "bit shifts are not supported",
@@ -284,7 +284,7 @@ def _tokenize(text: str) -> list[_Token]:
 
 def _read_string(text: str, start: int) -> tuple[str, int]:
     quote_char = text[start]
-    i, parts = start + 1, []
+    i, parts = start + 1, list[str]()
     while i < len(text):
         c = text[i]
         if c == quote_char:
