@@ -262,3 +262,46 @@ def test_read_limited_does_not_block_on_a_fifo(tmp_path: Path) -> None:
 def test_mb_to_bytes() -> None:
     assert mb_to_bytes(50) == 50 * 1024 * 1024
     assert mb_to_bytes(0.5) == 512 * 1024
+
+
+def test_names_that_are_not_utf8_are_escaped() -> None:
+    from ragsilo.sources import escape_surrogates, escaped_names, source_name
+
+    raw = os.fsdecode(b"/d/bad\xff\xfename.txt")
+    assert source_name(Path(raw)) == "/d/bad\\xff\\xfename.txt"
+    assert escape_surrogates("caf\u00e9 \U0001f600") == "caf\u00e9 \U0001f600"
+    assert escape_surrogates("a\ud800b") == "a\\ud800b"
+    entries = [SourceEntry(Path(raw), 1), SourceEntry(Path("/d/ok.txt"), 1)]
+    assert escaped_names(entries) == {Path(raw): "/d/bad\\xff\\xfename.txt"}
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file names are bytes")
+def test_ingest_of_a_name_that_is_not_utf8_stores_it_escaped(tmp_path: Path) -> None:
+    from tests.conftest import HashEmbedder
+
+    from ragsilo import Silo
+    from ragsilo.settings import load_settings
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    touch(docs / "good.txt", b"Honey bees dance to tell the hive where flowers are.")
+    bad = os.path.join(os.fsencode(docs), b"lava\xff\xfe.txt")
+    with open(bad, "wb") as f:
+        f.write(b"Lava flows from the volcano down to the sea.")
+    crafted = docs / "evil\nfiles: 99 ingested\x1b[31m.txt"
+    touch(crafted, b"A crafted name with a newline and a terminal escape sequence.")
+    settings = load_settings(
+        overrides={"milvus": {"uri": str(tmp_path / "n.db")}, "index": {"type": "FLAT"}}
+    )
+    with Silo.open(settings, embedder=HashEmbedder()) as silo:
+        first = silo.ingest([docs])
+        assert first.ingested == 3 and first.failed == 0, first.files
+        escaped = str(docs / "lava\\xff\\xfe.txt")
+        assert escaped in [f.path for f in first.files]
+        again = silo.ingest([docs], prune=True)  # rerun: nothing new, nothing removed
+        assert again.skipped == 3 and again.ingested == 0 and again.removed == 0
+        hits = silo.search("Lava flows from the volcano down to the sea.", k=3)
+        assert escaped in [h.source for h in hits]
+        os.remove(bad)
+        pruned = silo.ingest([docs], prune=True)
+        assert [f.path for f in pruned.files if f.status == "removed"] == [escaped]

@@ -23,6 +23,8 @@ should answer with, the CLI exit code, and whether retrying can help::
     │   ├── CapabilityError           code=capability_missing http=501
     │   ├── SchemaMismatchError       code=schema_mismatch  http=409
     │   ├── CollectionNotFoundError   code=collection_not_found http=404
+    │   ├── StoreFullError            code=store_full       http=507
+    │   ├── StoreInUseError           code=store_in_use     http=409
     │   └── RetriableStoreError       code=store_unavailable http=503 (retriable)
     ├── NotFoundError                 code=not_found        http=404 exit=6
     ├── AnswerError                   code=answer_error     http=502 exit=7
@@ -204,6 +206,21 @@ class CollectionNotFoundError(StoreError):
 
     code = "collection_not_found"
     http_status = 404
+
+
+class StoreFullError(StoreError):
+    """The disk under Milvus (or its Lite file) is full: no write can succeed until space is
+    freed, so an ingest stops at the first one."""
+
+    code = "store_full"
+    http_status = 507
+
+
+class StoreInUseError(StoreError):
+    """The Milvus Lite file is open in another process (Lite allows one process a file)."""
+
+    code = "store_in_use"
+    http_status = 409
 
 
 class RetriableStoreError(StoreError):

@@ -138,6 +138,16 @@ class FileResult:
     message: str | None = None
     quarantined: int = 0
 
+    def __post_init__(self) -> None:
+        # a file name that is not UTF-8 (lone surrogates) is kept escaped, so the report
+        # can go to the journal, JSON and a terminal
+        from ragsilo.sources import escape_surrogates
+
+        for name in ("path", "message"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, escape_surrogates(value))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "path": self.path,

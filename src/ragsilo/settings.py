@@ -161,6 +161,13 @@ class MilvusSettings(_Section):
     def is_lite(self) -> bool:
         return "://" not in self.uri
 
+    @property
+    def display_uri(self) -> str:
+        """The URI to show or log: a password in it is masked."""
+        from ragsilo.redact import mask_uri
+
+        return mask_uri(self.uri)
+
     def resolved_token(self) -> str:
         """The login as one token string ('' when none); reads secret files."""
         if self.token is not None:
@@ -583,7 +590,9 @@ class Settings(BaseSettings):
 
     def redacted(self) -> dict[str, Any]:
         """The settings as a dict with every secret replaced by '***'."""
-        return self.model_dump(mode="json")  # SecretStr dumps as '**********'
+        data = self.model_dump(mode="json")  # SecretStr dumps as '**********'
+        data["milvus"]["uri"] = self.milvus.display_uri  # a login inside the URI
+        return data
 
 
 def load_settings(

@@ -261,7 +261,8 @@ class Silo:
         finish_interrupted_rebuild(self.store, self.collection)
         if not create and not self.store.has_collection(self.collection):
             raise CollectionNotFoundError(
-                f"collection {self.collection!r} does not exist at {self.settings.milvus.uri}",
+                f"collection {self.collection!r} does not exist at "
+                f"{self.settings.milvus.display_uri}",
                 hint="ingest documents first: ragsilo ingest PATH",
             )
         c = self.settings.collection

@@ -23,10 +23,14 @@ __all__ = [
     "IGNORED_DIRECTORIES",
     "IGNORED_EXTENSIONS",
     "SourceEntry",
+    "escape_surrogates",
+    "escaped_names",
     "file_sha256",
+    "is_utf8",
     "iter_source_files",
     "mb_to_bytes",
     "read_limited",
+    "source_name",
 ]
 
 MIB = 1024 * 1024
@@ -308,3 +312,49 @@ def _too_large(path: str | Path, size: int, limit: int) -> FileTooLargeError:
         f"{path} is {size / MIB:.1f} MB, over the {limit / MIB:.3g} MB limit (ingest.max_file_mb)",
         hint="raise ingest.max_file_mb or split the file",
     )
+
+
+# ------------------------------------------------------------ names that are not UTF-8
+
+
+def is_utf8(text: str) -> bool:
+    """Whether ``text`` can be written as UTF-8 (it holds no lone surrogate)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def escape_surrogates(text: str) -> str:
+    """``text`` as valid UTF-8: a byte of a file name that was not UTF-8 (which Python holds
+    as a lone surrogate, U+DC80 to U+DCFF) becomes ``\\xNN``; any other lone surrogate
+    ``\\uNNNN``. Text that is valid already comes back as it is."""
+    if is_utf8(text):
+        return text
+    out = []
+    for c in text:
+        o = ord(c)
+        if 0xDC80 <= o <= 0xDCFF:
+            out.append(f"\\x{o - 0xDC00:02x}")
+        elif 0xD800 <= o <= 0xDFFF:
+            out.append(f"\\u{o:04x}")
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+def source_name(path: Path) -> str:
+    """The name a file is stored and reported under: its path, with the bytes of a name
+    that is not UTF-8 written as ``\\xNN`` (Milvus, the journal and JSON need UTF-8)."""
+    return escape_surrogates(str(path))
+
+
+def escaped_names(entries: Sequence[SourceEntry]) -> dict[Path, str]:
+    """The :func:`source_name` of each entry whose path is not UTF-8 (none for the rest)."""
+    out: dict[Path, str] = {}
+    for e in entries:
+        text = str(e.path)
+        if not is_utf8(text):
+            out[e.path] = escape_surrogates(text)
+    return out

@@ -41,3 +41,50 @@ def test_tenant_refused_where_tenants_are_off(seeded) -> None:
     r = seeded.client.post("/search", json={"query": "bees", "tenant": "acme"})
     assert r.status_code == 400 and r.json()["error"] == "config_error"
     assert "collection.tenants is off" in r.json()["message"]
+
+
+def test_a_tenant_bound_key_acts_on_its_tenant_only(start_service, tmp_path) -> None:
+    from ragsilo.service.auth import KeyFile
+
+    svc = start_service(collection={"tenants": True})
+    c = svc.client
+    kf = KeyFile(tmp_path / "keys.json")
+    acme_writer, _ = kf.create("acme app", "write", tenant="acme")
+    acme_reader, _ = kf.create("acme search", "read", tenant="acme")
+    admin, _ = kf.create("ops", "admin")
+    as_acme_w = {"Authorization": f"Bearer {acme_writer}"}
+    as_acme = {"Authorization": f"Bearer {acme_reader}"}
+    as_admin = {"Authorization": f"Bearer {admin}"}
+    secret = {"text": "Globex plans a merger with Initech next spring.", "name": "merger"}
+    public = {"text": "Acme sells anvils and rockets to coyotes.", "name": "anvils"}
+    r = c.post("/ingest", json={"texts": [secret], "tenant": "globex"}, headers=as_admin)
+    assert r.status_code == 200 and r.json()["ingested"] == 1
+    # omitting the tenant uses the bound one
+    r = c.post("/ingest", json={"texts": [public]}, headers=as_acme_w)
+    assert r.status_code == 200 and r.json()["ingested"] == 1
+
+    def search(headers, **body):
+        return c.post("/search", json={"query": "merger plan", "k": 10, **body}, headers=headers)
+
+    own = search(as_acme)
+    assert own.status_code == 200 and [h["source"] for h in own.json()["hits"]] == ["text://anvils"]
+    assert search(as_acme, tenant="acme").status_code == 200
+    for path, body in (
+        ("/search", {"query": "merger plan", "tenant": "globex"}),
+        ("/ask", {"question": "merger plan?", "tenant": "globex"}),
+        ("/ingest", {"texts": ["x"], "tenant": "globex"}),
+    ):
+        headers = as_acme_w if path == "/ingest" else as_acme
+        refused = c.post(path, json=body, headers=headers)
+        assert refused.status_code == 403, (path, refused.text)
+        assert refused.json()["error"] == "forbidden"
+        assert "bound to tenant 'acme'" in refused.json()["message"]
+    files = {"files": ("n.md", b"# N\n\nA note.", "text/markdown")}
+    up = c.post("/ingest", files=files, data={"tenant": "globex"}, headers=as_acme_w)
+    assert up.status_code == 403
+    # the injection of the issue, with a read key of acme: refused, nothing of globex read
+    probe = search(as_acme, filter="1==1)) or ((1==1")
+    assert probe.status_code == 400 and probe.json()["error"] == "invalid_filter"
+    assert [h["source"] for h in search(as_admin, tenant="globex").json()["hits"]] == [
+        "text://merger"
+    ]

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import typer
 
 from ragsilo.errors import InputError, RagsiloError
+from ragsilo.redact import install_log_masking
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -79,7 +80,9 @@ def run(fn: Callable[[], T]) -> T:
     try:
         return fn()
     except RagsiloError as e:
-        err_console().print(f"[red]error:[/red] {e}", markup=True, highlight=False)
+        from ragsilo.cli.output import error_text
+
+        err_console().print(f"[red]error:[/red] {error_text(e)}", highlight=False)
         raise typer.Exit(e.exit_code) from None
     except KeyboardInterrupt:
         err_console().print("interrupted")
@@ -123,6 +126,9 @@ def configure_logging(verbose: bool) -> None:
     # server logs the calls it does not implement; ragsilo reports errors itself.
     logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
     logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
+    # Milvus Lite logs each failed call with a traceback (every write, when the disk is full)
+    logging.getLogger("milvus_lite").setLevel(logging.CRITICAL)
+    install_log_masking()  # a login inside a Milvus URI never reaches the log
 
 
 def parse_where(items: Iterable[str] | None) -> dict[str, list[str]]:

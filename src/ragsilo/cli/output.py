@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -19,12 +20,43 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from ragsilo.errors import StoreFullError
 from ragsilo.models import CollectionStats, FileResult, Hit, IngestReport, ServerInfo
+from ragsilo.redact import scrub
 
 if TYPE_CHECKING:
     from ragsilo.silo import DoctorReport
 
 SNIPPET_CHARS = 240
+
+# C0 and C1 controls, DEL, bidirectional overrides and lone surrogates (the bytes of a
+# file name that is not UTF-8): none of them may reach a terminal as they are
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _escape_char(m: re.Match[str]) -> str:
+    o = ord(m.group())
+    if 0xDC80 <= o <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape)
+        return f"\\x{o - 0xDC00:02x}"
+    return f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters, terminal escape sequences, bidirectional overrides
+    and undecodable bytes written as ``\\xNN`` / ``\\uNNNN``: a crafted file name cannot
+    move the cursor, recolour the terminal or print a fake line."""
+    return _UNPRINTABLE.sub(_escape_char, text)
+
+
+def shown(text: str) -> str:
+    """``text`` ready for ``Console.print``: :func:`printable`, and rich markup escaped."""
+    return escape(printable(text))
+
+
+def error_text(error: BaseException) -> str:
+    """An error's message ready for ``Console.print``: :func:`shown`, with any login inside
+    a URL masked."""
+    return shown(scrub(str(error)))
 
 
 class IngestProgress:
@@ -61,7 +93,7 @@ class IngestProgress:
 
     def advance(self, result: FileResult) -> None:
         if self._progress is not None and self._task is not None and result.status != "removed":
-            self._progress.update(self._task, advance=1, last=escape(Path(result.path).name))
+            self._progress.update(self._task, advance=1, last=shown(Path(result.path).name))
 
 
 def display_path(path: str) -> str:
@@ -80,20 +112,22 @@ def _short(path: str) -> str:
 def print_ingest_report(con: Console, report: IngestReport) -> None:
     from ragsilo.ingest import halt
 
-    # files an ingest stopped by an unreachable Milvus did not write: one line for all
-    unwritten = [f for f in report.failures if f.error_code == halt.CODE]
+    # files an ingest stopped by an unreachable Milvus (or a full disk) did not write:
+    # one line for all
+    stopped = (halt.CODE, StoreFullError.code)
+    unwritten = [f for f in report.failures if f.error_code in stopped]
     for f in report.failures:
-        if f.error_code != halt.CODE:
-            con.print(f"[red]failed[/red]  {escape(_short(f.path))}: {escape(f.message or '')}")
+        if f.error_code not in stopped:
+            con.print(f"[red]failed[/red]  {shown(_short(f.path))}: {shown(f.message or '')}")
     if unwritten:
         more = f" and {len(unwritten) - 1} more" if len(unwritten) > 1 else ""
         con.print(
-            f"[red]failed[/red]  {escape(_short(unwritten[0].path))}{more}: "
-            f"{escape(unwritten[0].message or '')}"
+            f"[red]failed[/red]  {shown(_short(unwritten[0].path))}{more}: "
+            f"{shown(unwritten[0].message or '')}"
         )
     for f in report.files:
         if f.status == "removed":
-            con.print(f"[yellow]removed[/yellow] {escape(_short(f.path))} ({f.chunks} chunks)")
+            con.print(f"[yellow]removed[/yellow] {shown(_short(f.path))} ({f.chunks} chunks)")
     con.print(
         f"files: {report.ingested} ingested, {report.skipped} unchanged, {report.failed} failed"
         + (f", {report.removed} removed" if report.removed else "")
@@ -129,7 +163,7 @@ def print_hits(
     ``RRF score × rrf_scale`` in 0..1, explained in a footnote; ``--json`` keeps the raw score.
     """
     if not hits:
-        con.print(f"no hits for {escape(query)!s}")
+        con.print(f"no hits for {shown(query)}")
         return
     for rank, h in enumerate(hits, 1):
         where = []
@@ -137,13 +171,13 @@ def print_hits(
             where.append(f"p.{h.page}")
         if h.section:
             where.append(h.section)
-        loc = f" ({escape(' · '.join(where))})" if where else ""
+        loc = f" ({shown(' · '.join(where))})" if where else ""
         score = min(1.0, h.score * rrf_scale) if rrf_scale else h.score
-        con.print(f"[bold]{rank}.[/bold] [cyan]{score:.3f}[/cyan]  {escape(_short(h.source))}{loc}")
+        con.print(f"[bold]{rank}.[/bold] [cyan]{score:.3f}[/cyan]  {shown(_short(h.source))}{loc}")
         snippet = " ".join(h.text.split())
         if len(snippet) > SNIPPET_CHARS:
             snippet = snippet[: SNIPPET_CHARS - 1].rsplit(" ", 1)[0] + "…"
-        con.print(f"   {escape(snippet)}")
+        con.print(f"   {shown(snippet)}")
     if rrf_scale:
         con.print(
             "(hybrid: relevance 0..1 from rank fusion; 1.000 = first in both the dense and the "
@@ -154,8 +188,8 @@ def print_hits(
 
 def print_stats(con: Console, s: CollectionStats, info: ServerInfo) -> None:
     t = Table(show_header=False, box=None)
-    t.add_row("milvus", f"{info.kind} {info.version} at {escape(info.uri)}")
-    t.add_row("collection", s.name)
+    t.add_row("milvus", f"{info.kind} {info.version} at {shown(info.uri)}")
+    t.add_row("collection", shown(s.name))
     t.add_row("chunks", str(s.rows))
     t.add_row("documents", str(s.documents))
     t.add_row("dimension", str(s.dimension))
@@ -168,7 +202,7 @@ def print_stats(con: Console, s: CollectionStats, info: ServerInfo) -> None:
 def print_doctor(con: Console, report: DoctorReport) -> None:
     if report.info is not None:
         i = report.info
-        con.print(f"milvus: {i.kind} {i.version} at {escape(i.uri)}")
+        con.print(f"milvus: {i.kind} {i.version} at {shown(i.uri)}")
         caps = ", ".join(
             f"{name} {'yes' if ok else 'no'}"
             for name, ok in (
@@ -182,6 +216,6 @@ def print_doctor(con: Console, report: DoctorReport) -> None:
         con.print(f"index types: {', '.join(i.index_types)}")
     for s in report.steps:
         mark = "[green]ok[/green]  " if s.ok else "[red]FAIL[/red]"
-        detail = f"  {escape(s.detail)}" if s.detail else ""
+        detail = f"  {shown(s.detail)}" if s.detail else ""
         con.print(f"{mark} {s.name:<18} {s.seconds * 1000:8.1f} ms{detail}")
     con.print("[green]all checks passed[/green]" if report.ok else "[red]some checks failed[/red]")

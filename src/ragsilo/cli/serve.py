@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ragsilo.cli.output import error_text, shown
 from ragsilo.errors import ConfigError, MissingDependencyError, RagsiloError
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ def _run(fn: Callable[[], T]) -> T:
         return fn()
     except RagsiloError as e:
         Console(stderr=True, highlight=False, soft_wrap=True).print(
-            f"[red]error:[/red] {escape(str(e))}"
+            f"[red]error:[/red] {error_text(e)}"
         )
         raise typer.Exit(e.exit_code) from None
 
@@ -128,19 +129,25 @@ def keys_create(
     role: Annotated[str, typer.Option(help="read, write or admin")] = "read",
     file: FileOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON")] = False,
+    tenant: Annotated[
+        str | None,
+        typer.Option(help="Bind the key to this tenant: it may act on no other"),
+    ] = None,
 ) -> None:
     """Create a key; it is printed once and only its hash is stored."""
 
     def body() -> None:
         key_file = _key_file(ctx, file)
-        key, record = key_file.create(name, role)
+        key, record = key_file.create(name, role, tenant=tenant)
         out = Console(highlight=False, soft_wrap=True)
         if as_json:
             out.print_json(json.dumps({"key": key, **record.public()}))
             return
         out.print(key)
         Console(stderr=True, highlight=False).print(
-            f"created key {record.id} ({escape(record.name)}, role {record.role}) in "
+            f"created key {record.id} ({shown(record.name)}, role {record.role}"
+            + (f", tenant {escape(record.tenant)}" if record.tenant else "")
+            + ") in "
             f"{escape(str(key_file.path))}; store the key now, it cannot be shown again"
         )
 
@@ -164,10 +171,11 @@ def keys_list(
         if not records:
             out.print("(no keys)")
             return
-        table = Table("id", "name", "role", "created", "state")
+        table = Table("id", "name", "role", "tenant", "created", "state")
         for r in records:
             state = "active" if r.active else f"revoked {r.revoked_at}"
-            table.add_row(r.id, escape(r.name), r.role, r.created_at, state)
+            tenant = escape(r.tenant) if r.tenant else "(any)"
+            table.add_row(r.id, shown(r.name), r.role, tenant, r.created_at, state)
         out.print(table)
 
     _run(body)
@@ -183,6 +191,6 @@ def keys_revoke(
 
     def body() -> None:
         record = _key_file(ctx, file).revoke(key_id)
-        Console(highlight=False).print(f"revoked {record.id} ({escape(record.name)})")
+        Console(highlight=False).print(f"revoked {record.id} ({shown(record.name)})")
 
     _run(body)

@@ -7,6 +7,9 @@ retries, file after file, for minutes. Instead the ingest stops: files already
 written stay written (and journalled), the files not yet written are reported
 failed with the code ``store_unavailable``, and running the same ingest again,
 or ``ragsilo ingest --retry-failed``, writes exactly them.
+
+A full disk under Milvus (:class:`~ragsilo.errors.StoreFullError`) stops the
+ingest the same way: no later write can succeed until space is freed.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from ragsilo.errors import RagsiloError, StoreError
+from ragsilo.errors import RagsiloError, StoreError, StoreFullError
 from ragsilo.models import FileResult
 
 log = logging.getLogger(__name__)
@@ -23,8 +26,9 @@ CODE = "store_unavailable"
 
 
 def stops_the_ingest(error: BaseException) -> bool:
-    """Whether ``error`` means Milvus cannot be reached (after the store's retries)."""
-    return isinstance(error, StoreError) and error.retriable
+    """Whether ``error`` means Milvus cannot be reached (after the store's retries), or
+    that its disk is full."""
+    return isinstance(error, StoreError) and (error.retriable or isinstance(error, StoreFullError))
 
 
 class Halt:
@@ -42,6 +46,13 @@ class Halt:
             if self.error is not None:
                 return
             self.error = error
+        if isinstance(error, StoreFullError):
+            log.error(
+                "%s; the ingest stops here and the files not yet written are reported "
+                "failed: free space, then run it again",
+                error.message,
+            )
+            return
         log.error(
             "Milvus is unavailable (%s); the ingest stops here and the files not yet "
             "written are reported failed: run it again when Milvus is back",
@@ -51,6 +62,15 @@ class Halt:
     def result(self, source: str) -> FileResult:
         """The outcome of a file the stopped ingest did not write."""
         assert self.error is not None
+        if isinstance(self.error, StoreFullError):
+            return FileResult(
+                source,
+                "failed",
+                0,
+                StoreFullError.code,
+                f"not written: the ingest stopped ({self.error.message}); free space, then "
+                "run the ingest again (files already stored are skipped)",
+            )
         return FileResult(
             source,
             "failed",

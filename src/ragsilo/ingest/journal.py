@@ -15,11 +15,13 @@ records, never the file.
 
 from __future__ import annotations
 
+import logging
 import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -27,6 +29,8 @@ from urllib.parse import urlparse
 from ragsilo.errors import StoreError
 from ragsilo.models import FileResult
 from ragsilo.settings import Settings
+
+log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
@@ -106,22 +110,52 @@ class Journal:
         self._lock = threading.Lock()
         self._run_id: int | None = None
         self._pending = 0
+        self._broken = False
+
+    @contextmanager
+    def _writing(self) -> Iterator[bool]:
+        """Hold the lock for a write; yields False once the journal cannot be written.
+
+        A journal that cannot be written (the disk is full, the file turned read-only)
+        must not take the ingest down: the collection is the truth about what is
+        stored, so the run goes on without the journal, said once in the log.
+        """
+        with self._lock:
+            if self._broken:
+                yield False
+                return
+            try:
+                yield True
+            except sqlite3.OperationalError as e:
+                self._broken = True
+                log.error(
+                    "the ingest journal %s cannot be written (%s); the ingest goes on "
+                    "without it (a rerun still skips what is stored, but --retry-failed "
+                    "does not know this run's failures)",
+                    self.path,
+                    e,
+                )
 
     def close(self) -> None:
+        with self._writing() as ok:
+            if ok:
+                self._db.commit()
         with self._lock:
-            self._db.commit()
             self._db.close()
 
     # ------------------------------------------------------------------ runs
     def start_run(self) -> int:
-        with self._lock:
-            cur = self._db.execute("INSERT INTO runs(started) VALUES (?)", (time.time(),))
-            self._db.commit()
-            self._run_id = int(cur.lastrowid or 0)
-            return self._run_id
+        with self._writing() as ok:
+            if ok:
+                cur = self._db.execute("INSERT INTO runs(started) VALUES (?)", (time.time(),))
+                self._db.commit()
+                self._run_id = int(cur.lastrowid or 0)
+        return self._run_id or 0
 
     def finish_run(self, files: int, failed: int) -> None:
-        with self._lock:
+        with self._writing() as ok:
+            if not ok:
+                return
             self._db.execute(
                 "UPDATE runs SET finished=?, files=?, failed=? WHERE id=?",
                 (time.time(), files, failed, self._run_id),
@@ -132,7 +166,9 @@ class Journal:
     def record(self, result: FileResult, *, quarantined: int = 0) -> None:
         """Record one file's outcome (committed in batches; :meth:`commit` forces it)."""
         state = "written" if result.status in ("ingested", "skipped") else result.status
-        with self._lock:
+        with self._writing() as ok:
+            if not ok:
+                return
             if result.status == "removed":
                 self._db.execute("DELETE FROM files WHERE source=?", (result.path,))
             elif result.status == "skipped":
@@ -166,7 +202,9 @@ class Journal:
                 self._pending = 0
 
     def commit(self) -> None:
-        with self._lock:
+        with self._writing() as ok:
+            if not ok:
+                return
             self._db.commit()
             self._pending = 0
 

@@ -64,7 +64,7 @@ from ragsilo.models import Chunk, FileResult, IngestReport, ParsedDocument
 from ragsilo.parsers import Parser, parse_bytes
 from ragsilo.quality import QUALITY_KEY, QualityScore, QualityScorer, text_hash
 from ragsilo.settings import IngestSettings
-from ragsilo.sources import SourceEntry, iter_source_files, read_limited
+from ragsilo.sources import SourceEntry, escaped_names, iter_source_files, read_limited
 from ragsilo.store import MilvusStore, quote
 from ragsilo.store.filters import with_tenant
 from ragsilo.store.milvus import truncate_utf8
@@ -260,7 +260,8 @@ class Ingestor:
         entries = list(iter_source_files(paths, follow_symlinks=self._settings.follow_symlinks))
         if on_total is not None:
             on_total(len(entries))
-        names = dict(source_names or {})
+        # a file name that is not UTF-8 is stored and reported escaped
+        names = {**escaped_names(entries), **(source_names or {})}
         results: list[FileResult] = []
         finish = self._finisher(results, progress)
         self._halt = Halt()
@@ -272,7 +273,8 @@ class Ingestor:
                 self._report_unwritten(unwritten, results, finish)
                 return self._report(results, writer, deleted, started)
             if prune:
-                removed, pruned_rows = self._prune(paths, {e.path for e in entries})
+                seen = {e.path for e in entries} | {Path(n) for n in names.values()}
+                removed, pruned_rows = self._prune(paths, seen)
                 for res in removed:
                     finish(res)
                 deleted += pruned_rows
@@ -930,7 +932,12 @@ class _Writer:
                 finally:
                     self._clock.add("write", time.perf_counter() - t0)
                 for result in results:
-                    self._finish(result)
+                    try:
+                        self._finish(result)
+                    except BaseException as e:  # noqa: BLE001 - handed to the producer
+                        # the loop keeps draining the queue, so the producer never blocks
+                        self._error = e
+                        break
 
     # ------------------------------------------------------------- quality
     def _assess(self, jobs: list[_FileJob]) -> None:

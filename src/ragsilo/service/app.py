@@ -28,7 +28,7 @@ from ragsilo.service.context import MILVUS_TOKEN_HEADER, LoginSilos, ServiceCont
 from ragsilo.service.errors import install_error_handlers
 from ragsilo.service.limits import BodySizeLimit, ServiceLimits
 from ragsilo.service.metrics import ServiceMetrics
-from ragsilo.service.middleware import REQUEST_ID_HEADER, RequestContextMiddleware
+from ragsilo.service.middleware import REQUEST_ID_HEADER, ApiKeyGate, RequestContextMiddleware
 from ragsilo.service.routes import admin, ask, health, ingest, search, web
 from ragsilo.settings import Settings
 from ragsilo.silo import Silo
@@ -110,6 +110,8 @@ def create_app(settings: Settings, silo: Silo | None = None) -> FastAPI:
     # Added innermost first: the request context wraps everything, so even a
     # refused body is logged, counted and carries its request id.
     app.add_middleware(BodySizeLimit, max_bytes=ctx.limits.max_body_bytes)
+    # the API key is checked before anything reads the body
+    app.add_middleware(ApiKeyGate, auth=ctx.auth)
     if service.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -154,11 +154,11 @@ def require(role: Role) -> Callable[..., Principal]:
         ctx: ServiceContext = Depends(get_context),
     ) -> Principal:
         presented = bearer.credentials if bearer is not None else api_key
+        client = request.client.host if request.client is not None else None
         try:
-            principal = ctx.auth.authenticate(presented, role)
+            principal = ctx.auth.authenticate(presented, role, client=client)
         except AuthFailure as e:
-            headers = {"WWW-Authenticate": "Bearer"} if e.status == 401 else None
-            raise ServiceError(e.status, e.code, e.message, headers=headers) from None
+            raise ServiceError(e.status, e.code, e.message, headers=e.headers()) from None
         except ConfigError as e:
             # A broken key file is the operator's problem, not the caller's.
             log.error("cannot check API keys: %s", e)
@@ -166,9 +166,19 @@ def require(role: Role) -> Callable[..., Principal]:
                 500, "server_misconfigured", "the service cannot check API keys; see its log"
             ) from None
         request.state.api_key_id = principal.key_id
+        request.state.principal = principal
         return principal
 
     return check
+
+
+def tenant_for(principal: Principal, requested: str | None) -> str | None:
+    """The tenant a request acts on: a tenant-bound key's own (naming another is 403),
+    else the one the request names."""
+    try:
+        return principal.tenant_for(requested)
+    except AuthFailure as e:
+        raise ServiceError(e.status, e.code, e.message) from None
 
 
 def silo_for(request: Request, ctx: ServiceContext = Depends(get_context)) -> Silo:

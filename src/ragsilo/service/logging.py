@@ -15,6 +15,8 @@ from contextvars import ContextVar
 from datetime import datetime, timezone
 from typing import IO
 
+from ragsilo.redact import install_log_masking
+
 #: The id of the request being served in this context (None outside requests).
 request_id_var: ContextVar[str | None] = ContextVar("ragsilo_request_id", default=None)
 
@@ -52,7 +54,7 @@ class JsonFormatter(logging.Formatter):
             if value is not None:
                 out[name] = value
         if record.exc_info:
-            out["exception"] = self.formatException(record.exc_info)
+            out["exception"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(out, ensure_ascii=False, default=str)
 
 
@@ -63,6 +65,7 @@ def configure_json_logging(level: str = "info", stream: IO[str] | None = None) -
     """
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter())
+    install_log_masking(handler)  # a login inside a Milvus URI never reaches the log
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level.upper())
@@ -75,6 +78,7 @@ def configure_json_logging(level: str = "info", stream: IO[str] | None = None) -
     # pymilvus logs each failed RPC with a traceback; the service reports errors itself.
     logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
     logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
+    logging.getLogger("milvus_lite").setLevel(logging.CRITICAL)
     # Milvus Lite's vector library reports each CPU feature it probes for.
     logging.getLogger("faiss.loader").setLevel(logging.WARNING)
     return handler

@@ -1,4 +1,5 @@
-"""Per-request bookkeeping: request id, access log, metrics, and a JSON 500 for surprises."""
+"""Per-request bookkeeping: request id, access log, metrics, and a JSON 500 for surprises;
+and the API key check that runs before a request body is read."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ import re
 import time
 import uuid
 
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ragsilo.errors import ConfigError
+from ragsilo.service.auth import ApiKeyAuth, AuthFailure
 from ragsilo.service.logging import ACCESS_LOGGER, request_id_var
 from ragsilo.service.metrics import ServiceMetrics
 
@@ -104,6 +108,73 @@ class RequestContextMiddleware:
                 },
             )
             request_id_var.reset(token)
+
+
+_BODYLESS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def presented_key(scope: Scope) -> str | None:
+    """The API key a request carries: ``Authorization: Bearer <key>``, else ``X-API-Key``."""
+    bearer = api_key = None
+    for key, value in scope.get("headers", ()):
+        if key == b"authorization":
+            scheme, _, credentials = value.decode("latin-1").partition(" ")
+            if scheme.lower() == "bearer" and credentials.strip():
+                bearer = credentials.strip()
+        elif key == b"x-api-key":
+            api_key = value.decode("latin-1")
+    return bearer if bearer is not None else api_key
+
+
+class ApiKeyGate:
+    """Refuses a request with a body (POST and the like) whose API key is missing or wrong
+    before anything reads that body: a 90 MB upload without a valid key costs one header
+    check, not 90 MB. Each route still checks the role it needs (the verified key is
+    remembered, so that second check is cheap)."""
+
+    def __init__(self, app: ASGIApp, *, auth: ApiKeyAuth) -> None:
+        self.app = app
+        self.auth = auth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") in _BODYLESS:
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        try:
+            await run_in_threadpool(
+                self.auth.authenticate,
+                presented_key(scope),
+                "read",
+                client=client[0] if client else None,
+            )
+        except AuthFailure as e:
+            body = {"error": e.code, "message": e.message}
+            await _send_json(send, e.status, body, e.headers() or {})
+            return
+        except ConfigError:
+            pass  # a broken key file: the route's own check answers 500 and logs it
+        await self.app(scope, receive, send)
+
+
+async def _send_json(
+    send: Send, status: int, data: dict[str, str], headers: dict[str, str]
+) -> None:
+    body = json.dumps(data).encode("utf-8")
+    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                (b"connection", b"close"),
+                *raw,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _send_internal_error(send: Send, request_id: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import random
 import time
@@ -20,7 +21,9 @@ from ragsilo.errors import (
     RagsiloError,
     RetriableStoreError,
     StoreError,
+    StoreFullError,
 )
+from ragsilo.redact import mask_uri, scrub
 
 log = logging.getLogger(__name__)
 
@@ -98,11 +101,45 @@ def translate(
             f"authentication failed for {who} at {uri}",
             hint="check milvus.token or milvus.user/password",
         )
+    if is_disk_full(exc, low):
+        return disk_full_error(op, text)
     if _is_filter_error(low):
         return FilterError(f"{op}: the filter expression is invalid: {text}")
     if _is_retriable(exc, code, low):
         return RetriableStoreError(f"{op}: Milvus is unavailable or busy: {text}")
     return StoreError(f"{op} failed: {text}")
+
+
+# How a full disk reads: errno 28 (ENOSPC) or 122 (EDQUOT) from Milvus Lite, SQLite's
+# wording, and a Milvus server's etcd or object store.
+_DISK_FULL_MARKERS = (
+    "no space left on device",
+    "errno 28]",
+    "disk quota exceeded",
+    "database or disk is full",
+    "database space exceeded",
+    "xminiostorageful",
+    "storage backend has reached its minimum free drive threshold",
+)
+
+
+def is_disk_full(exc: BaseException, low: str | None = None) -> bool:
+    """Whether ``exc`` (or its text, lower-cased, ``low``) says the disk is full."""
+    if isinstance(exc, StoreFullError):
+        return True
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    low = _message(exc).lower() if low is None else low
+    return any(m in low for m in _DISK_FULL_MARKERS)
+
+
+def disk_full_error(op: str, text: str) -> StoreFullError:
+    """The one error for 'the disk under Milvus is full'."""
+    return StoreFullError(
+        f"{op}: the disk under Milvus is full ({text})",
+        hint="free space on the disk that holds the Milvus data (or the Lite file), then run "
+        "the same command again: what is already stored is kept and skipped",
+    )
 
 
 def _is_permission_denied(exc: BaseException, low: str) -> bool:
@@ -163,6 +200,11 @@ def _is_retriable(exc: BaseException, code: object, low: str) -> bool:
 
 
 def _message(exc: BaseException) -> str:
+    """The text of a pymilvus/gRPC failure, with any login inside a URL masked."""
+    return scrub(_raw_message(exc))
+
+
+def _raw_message(exc: BaseException) -> str:
     if isinstance(exc, MilvusException):
         return str(getattr(exc, "message", "") or exc)
     details = getattr(exc, "details", None)
@@ -208,8 +250,8 @@ def call_with_retry(
 
 
 def connection_error(uri: str, exc: BaseException) -> ConnectionFailedError:
-    """The error for 'could not connect at all'."""
+    """The error for 'could not connect at all' (a password in ``uri`` is masked)."""
     return ConnectionFailedError(
-        f"cannot connect to Milvus at {uri}: {_message(exc)}",
+        f"cannot connect to Milvus at {mask_uri(uri)}: {_message(exc)}",
         hint="is the server running and the URI right? `ragsilo doctor` checks the connection",
     )

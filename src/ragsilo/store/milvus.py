@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import logging
+import os
 import socket
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -23,9 +25,11 @@ from ragsilo.errors import (
     DimensionMismatchError,
     InputError,
     StoreError,
+    StoreInUseError,
 )
 from ragsilo.models import Chunk, CollectionStats, ServerInfo
 from ragsilo.settings import MilvusSettings
+from ragsilo.sources import escape_surrogates, is_utf8
 from ragsilo.store.analysis import EnglishTerms
 from ragsilo.store.capabilities import capabilities_for
 from ragsilo.store.errors import RetryPolicy, call_with_retry, connection_error
@@ -126,12 +130,22 @@ class MilvusStore:
         except Exception as exc:  # noqa: BLE001 - classified below
             raise self._connect_failure(exc) from None
         kind = "lite" if s.is_lite or "milvus_lite" in version else "server"
-        self._info = capabilities_for(kind, version, s.uri)
-        log.info("connected to Milvus %s %s at %s", kind, version, s.uri)
+        self._info = capabilities_for(kind, version, s.display_uri)
+        log.info("connected to Milvus %s %s at %s", kind, version, s.display_uri)
 
     def _connect_failure(self, exc: BaseException) -> Exception:
         s = self._settings
         if s.is_lite:
+            holder = lite_file_holder(Path(s.uri).expanduser())
+            if holder is not None:
+                by = f" (process {holder})" if holder > 0 else ""
+                return StoreInUseError(
+                    f"the Milvus Lite file {s.uri!r} is in use by another process{by}",
+                    hint="Milvus Lite lets one process open a file at a time: stop the other "
+                    "process (a running `ragsilo serve` or ingest), use another file "
+                    "(--uri other.db), or use a Milvus server (http://host:19530) to share "
+                    "one collection between processes",
+                )
             return StoreError(f"cannot open Milvus Lite file {s.uri!r}: {exc}")
         reachable = _tcp_reachable(s.uri)
         text = str(exc).lower()
@@ -141,14 +155,14 @@ class MilvusStore:
             user = s.login_user
             if user is None:
                 return AuthenticationError(
-                    f"authentication failed at {s.uri}: the server requires a login",
+                    f"authentication failed at {s.display_uri}: the server requires a login",
                     hint="set milvus.token (user:password) or milvus.user and milvus.password",
                 )
             return AuthenticationError(
-                f"authentication failed for user {user!r} at {s.uri}",
+                f"authentication failed for user {user!r} at {s.display_uri}",
                 hint="check the user name and password (milvus.token or milvus.user/password)",
             )
-        return connection_error(s.uri, exc)
+        return connection_error(s.display_uri, exc)
 
     @property
     def info(self) -> ServerInfo:
@@ -171,7 +185,7 @@ class MilvusStore:
 
     def _call(self, op: str, fn: Callable[..., Any]) -> Any:
         return call_with_retry(
-            fn, op, self._retry, uri=self._settings.uri, user=self._settings.login_user
+            fn, op, self._retry, uri=self._settings.display_uri, user=self._settings.login_user
         )
 
     # ---------------------------------------------------------------- collections
@@ -1025,11 +1039,36 @@ def chunk_row(chunk: Chunk, vector: np.ndarray, cluster_id: int = UNASSIGNED) ->
         "cluster_id": int(cluster_id),
         VECTOR_FIELD: np.asarray(vector, dtype=np.float32).tolist(),
     }
+    for field, value in row.items():
+        if isinstance(value, str) and not is_utf8(value):
+            row[field] = escape_surrogates(value)
+    if not _is_utf8_json(row["metadata"]):
+        row["metadata"] = _escape_json(row["metadata"])
     for field, limit in MAX_LENGTHS.items():
         value = row[field]
         if len(value) * 4 > limit:  # only measure bytes when it could be over
             row[field] = truncate_utf8(value, limit)
     return row
+
+
+def _is_utf8_json(value: Any) -> bool:
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    except (TypeError, ValueError):
+        return True  # not this check's business
+    return True
+
+
+def _escape_json(value: Any) -> Any:
+    if isinstance(value, str):
+        return escape_surrogates(value)
+    if isinstance(value, dict):
+        return {escape_surrogates(str(k)): _escape_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_escape_json(v) for v in value]
+    return value
 
 
 def truncate_utf8(text: str, max_bytes: int) -> str:
@@ -1047,9 +1086,9 @@ def row_bytes(row: dict[str, Any]) -> int:
         if key == VECTOR_FIELD:
             size += 4 * len(value) + 16
         elif isinstance(value, str):
-            size += len(value.encode("utf-8")) + 8
+            size += len(value.encode("utf-8", "surrogatepass")) + 8
         elif isinstance(value, dict):
-            size += len(json.dumps(value, ensure_ascii=False).encode("utf-8")) + 8
+            size += len(json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass")) + 8
         else:
             size += 8
     return size
@@ -1108,3 +1147,46 @@ __all__ = [
     "row_bytes",
     "truncate_utf8",
 ]
+
+
+def lite_file_holder(path: Path) -> int | None:
+    """Whether another process holds the Milvus Lite file at ``path`` open: None when not
+    (or when this cannot be told), else that process's id (0 when it cannot be found).
+
+    Milvus Lite takes an exclusive ``flock`` on ``<file>/LOCK`` while the file is open.
+    """
+    lock = path / "LOCK"
+    try:
+        import fcntl
+    except ImportError:  # Windows: Lite locks differently; say nothing rather than guess
+        return None
+    try:
+        fd = os.open(lock, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            if e.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                return None
+        else:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            return None
+        return _flock_owner(os.fstat(fd).st_ino)
+    finally:
+        os.close(fd)
+
+
+def _flock_owner(inode: int) -> int:
+    """The process holding an ``flock`` on the file with ``inode`` (Linux /proc/locks), or 0."""
+    try:
+        with open("/proc/locks", encoding="ascii", errors="replace") as f:
+            for line in f:
+                parts = line.split()
+                # 1: FLOCK  ADVISORY  WRITE 1234 08:01:5678 0 EOF
+                if len(parts) >= 6 and parts[1] == "FLOCK" and parts[5].endswith(f":{inode}"):
+                    return int(parts[4])
+    except (OSError, ValueError):
+        pass
+    return 0

@@ -11,7 +11,13 @@ from fastapi.responses import StreamingResponse
 
 from ragsilo.errors import RagsiloError
 from ragsilo.service.auth import Principal
-from ragsilo.service.context import ServiceContext, get_context, require, silo_for
+from ragsilo.service.context import (
+    ServiceContext,
+    get_context,
+    require,
+    silo_for,
+    tenant_for,
+)
 from ragsilo.service.routes.search import ERRORS, blame_raw_filter
 from ragsilo.service.schemas import AskRequest, AskResponse
 from ragsilo.silo import Silo
@@ -43,9 +49,10 @@ def _event(data: dict[str, Any], event: str | None = None) -> str:
 def ask(
     body: AskRequest,
     ctx: ServiceContext = Depends(get_context),
-    _: Principal = Depends(require("read")),
+    who: Principal = Depends(require("read")),
     silo: Silo = Depends(silo_for),
 ) -> Any:
+    tenant = tenant_for(who, body.tenant)
     ctx.limits.check_text(body.question, "question")
     ctx.limits.check_k(body.k)
     if not body.stream:
@@ -56,7 +63,7 @@ def ask(
                 where=body.where,
                 filter=body.filter,
                 consistency_level=body.consistency_level,
-                tenant=body.tenant,
+                tenant=tenant,
             )
         return answer.to_dict()
     # ask_stream reads the first piece, so an unreachable model is a clean JSON error
@@ -68,7 +75,7 @@ def ask(
             where=body.where,
             filter=body.filter,
             consistency_level=body.consistency_level,
-            tenant=body.tenant,
+            tenant=tenant,
         )
 
     def events() -> Iterator[str]:

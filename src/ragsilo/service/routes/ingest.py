@@ -31,7 +31,13 @@ from ragsilo.models import FileResult, IngestReport
 from ragsilo.parsers import PARSERS, describe_mime, detect_mime
 from ragsilo.parsers.image import IMAGE_TYPES
 from ragsilo.service.auth import Principal
-from ragsilo.service.context import ServiceContext, get_context, require, silo_for
+from ragsilo.service.context import (
+    ServiceContext,
+    get_context,
+    require,
+    silo_for,
+    tenant_for,
+)
 from ragsilo.service.errors import ServiceError
 from ragsilo.service.limits import MIB, sanitize_upload_path
 from ragsilo.service.routes.search import ERRORS
@@ -134,7 +140,8 @@ async def _ingest_texts(request: Request, ctx: ServiceContext, silo: Silo) -> In
         if t.title is not None:
             fields["title"] = t.title
         items.append((t.text, fields))
-    return await _locked(ctx, silo.ingest_texts, items, tenant=body.tenant)
+    tenant = tenant_for(request.state.principal, body.tenant)
+    return await _locked(ctx, silo.ingest_texts, items, tenant=tenant)
 
 
 async def _ingest_uploads(request: Request, ctx: ServiceContext, silo: Silo) -> IngestReport:
@@ -146,7 +153,7 @@ async def _ingest_uploads(request: Request, ctx: ServiceContext, silo: Silo) -> 
         tenant_field = form.get("tenant")
         if tenant_field is not None and not isinstance(tenant_field, str):
             raise ServiceError(400, "invalid_input", "the field 'tenant' must be text")
-        tenant = tenant_field or None
+        tenant = tenant_for(request.state.principal, tenant_field or None)
         if not uploads:
             raise ServiceError(400, "invalid_input", "no files: send them in the field 'files'")
         if any(not isinstance(u, UploadFile) for u in uploads):

@@ -14,7 +14,13 @@ from ragsilo.errors import FilterError, StoreError
 from ragsilo.rerank import available_rerankers
 from ragsilo.retrieval.modes import SEARCH_MODES
 from ragsilo.service.auth import Principal
-from ragsilo.service.context import ServiceContext, get_context, require, silo_for
+from ragsilo.service.context import (
+    ServiceContext,
+    get_context,
+    require,
+    silo_for,
+    tenant_for,
+)
 from ragsilo.service.errors import ServiceError
 from ragsilo.service.schemas import ErrorResponse, SearchRequest, SearchResponse
 from ragsilo.silo import Silo
@@ -88,9 +94,10 @@ def blame_raw_filter(expr: str | None) -> Iterator[None]:
 def search(
     body: SearchRequest,
     ctx: ServiceContext = Depends(get_context),
-    _: Principal = Depends(require("read")),
+    who: Principal = Depends(require("read")),
     silo: Silo = Depends(silo_for),
 ) -> dict[str, Any]:
+    tenant = tenant_for(who, body.tenant)
     ctx.limits.check_text(body.query, "query")
     ctx.limits.check_k(body.k)
     check_options(ctx, silo, body.mode, body.reranker)
@@ -106,7 +113,7 @@ def search(
             rerank=body.reranker,
             route=body.route,
             consistency_level=body.consistency_level,
-            tenant=body.tenant,
+            tenant=tenant,
         )
     hits = []
     for hit, cluster in zip(result.hits, result.cluster_ids, strict=True):
