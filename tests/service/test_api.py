@@ -60,7 +60,7 @@ def test_search_filters(seeded) -> None:
     ("extra", "code", "words"),
     [
         ({"mode": "sparse"}, "unsupported_mode", "available modes: dense, bm25, hybrid"),
-        ({"reranker": "best"}, "unsupported_reranker", "available: none, cluster_distance"),
+        ({"reranker": "best"}, "unsupported_reranker", "available: none, cluster_smooth, cluster_distance"),
         ({"reranker": "custom:os:system"}, "unsupported_reranker", "not available"),
     ],
 )
@@ -208,8 +208,9 @@ def test_web_page_and_assets_are_served(seeded) -> None:
     assert c.get("/static/secrets.json").status_code == 404
     options = c.get("/options").json()
     assert options["modes"] == ["dense", "bm25", "hybrid"] and options["auth_required"] is False
-    assert options["rerankers"][:5] == [
+    assert options["rerankers"][:6] == [
         "none",
+        "cluster_smooth",
         "cluster_distance",
         "cluster_size",
         "centroid_query",
