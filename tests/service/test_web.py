@@ -66,7 +66,7 @@ def test_upload_search_and_ask_in_the_browser(start_service, page) -> None:
     page.goto(svc.url + "/")
     page.wait_for_selector("body[data-ready=true]")
     assert page.locator("#mode option").all_inner_texts() == ["dense", "bm25", "hybrid"]
-    assert page.locator("#reranker option").all_inner_texts()[:2] == ["none", "cluster_distance"]
+    assert page.locator("#reranker option").all_inner_texts()[:2] == ["none", "cluster_smooth"]
 
     page.set_input_files(
         "#files", files=[{"name": "otters.md", "mimeType": "text/markdown", "buffer": OTTERS}]
