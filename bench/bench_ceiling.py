@@ -102,12 +102,21 @@ def _stages_us(stages: dict[str, float], chunks: int) -> dict[str, float]:
 
 # ------------------------------------------------------------------------- 1. ceiling
 def ceiling(n: int, tmp: Path, workers: int) -> dict[str, Any]:
-    """Cold: a fresh collection, the parse workers started inside the timing. Warm: N more
-    abstracts into the same, now filled, collection (the workers already running)."""
+    """Cold: a fresh, empty collection (created before the clock, as the raw insert's is;
+    the parse workers started before it too, both timed apart). Warm: N more abstracts
+    into the same, now filled, collection."""
     texts = _texts(n)
     embedder = ZeroCostEmbedder()
     uri = str(tmp / "ceiling.db")
     with Silo.open(_settings(uri, workers=workers), embedder=embedder) as silo:
+        # set-up, timed apart: the collection (Milvus Lite waits 0.5 s per index it
+        # creates) and the parse workers; the raw insert below gets its collection untimed
+        t0 = time.perf_counter()
+        silo._ensure_collection(create=True)
+        create_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        silo._ingestor(silo.settings.ingest)._worker_pool()._start()  # type: ignore[union-attr]
+        workers_s = time.perf_counter() - t0
         t0 = time.perf_counter()
         report = silo.ingest_texts(texts)
         wall = time.perf_counter() - t0
@@ -143,6 +152,8 @@ def ceiling(n: int, tmp: Path, workers: int) -> dict[str, Any]:
         "chunks": chunks,
         "rows_in_main": len(clean),
         "workers": workers,
+        "setup_collection_s": round(create_s, 2),
+        "setup_workers_s": round(workers_s, 2),
         "cold_s": round(wall, 2),
         "cold_chunks_per_s": round(chunks / wall, 1),
         "warm_s": round(warm_wall, 2),
