@@ -15,6 +15,9 @@ TEXTS = [
     "line one\nline two\ttabbed   spaced\r\nwindows",
     "a\x0bb and c\x1cd: control characters the normaliser removes join words",
     "caf\u00e9 na\u00efve \u4e2d\u6587 text outside ASCII",
+    "\u03b1-synuclein \u2013 10\u00a0\u03bcM\u2009of T\u03b2\u2081 in \u201cquotes\u201d",
+    "joined\u2028by a line separator, a\x85next line, and x\u200by zero width",
+    "\u3000ideographic\u3000space and \uff21\uff22 fullwidth, \u00c5ngstr\u00f6m",
     "",
     "   ",
     "x" * 150 + " a word longer than WordPiece takes",
@@ -33,6 +36,7 @@ def test_counts_equal_the_tokenizers_one_by_one_and_in_batches() -> None:
     assert [counter(t) for t in TEXTS] == expected
     assert counter.count_batch(TEXTS) == expected
     assert [counter(t) for t in TEXTS] == expected  # now from the cache
+    assert counter._words  # the plain texts were counted by words
 
 
 def test_counts_stay_right_when_the_cache_fills(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -77,6 +77,8 @@ _WHITESPACE_PRE_TOKENIZERS = frozenset({"BertPreTokenizer", "Whitespace", "White
 
 # ASCII that is not printable, nor a space, tab or line break
 _NOT_PLAIN = re.compile(r"[^\t\n\r\x20-\x7e]")
+# what Python's split takes as whitespace and BERT's tokenizer does not
+_NOT_BERT_PLAIN = re.compile("[\x0b\x0c\x1c-\x1f\x85\u2028\u2029]")
 # distinct words whose counts one counter keeps
 _WORD_CACHE = 200_000
 
@@ -97,6 +99,11 @@ class TokenCounter:
         local = normalizer is None or type(normalizer).__name__ in _LOCAL_NORMALIZERS
         splits = type(tokenizer.pre_tokenizer).__name__ in _WHITESPACE_PRE_TOKENIZERS
         self.tokens_additive = local and splits
+        # BERT's normaliser and pre-tokeniser take as whitespace what Python's split does,
+        # except for the characters _NOT_BERT_PLAIN finds
+        self._bert = type(normalizer).__name__ == "BertNormalizer" and type(
+            tokenizer.pre_tokenizer
+        ).__name__ in {"BertPreTokenizer", "WhitespaceSplit"}
         # with additive counts, plain ASCII text is counted word by word from a cache:
         # prose repeats its words, and a dictionary look-up costs far less than encoding
         self._words: dict[str, int] = {}
@@ -132,10 +139,15 @@ class TokenCounter:
         """``text``'s words when its count is the sum of theirs: an additive tokenizer and
         printable ASCII with no whitespace but space, tab and line breaks (which split
         alike in Python and in the tokenizer; other control characters the normaliser
-        removes, joining words)."""
-        if not self.tokens_additive or not text.isascii() or _NOT_PLAIN.search(text):
+        removes, joining words), or, with BERT's normaliser and pre-tokeniser, any text
+        without the few characters Python splits at and BERT does not."""
+        if not self.tokens_additive:
             return None
-        return text.split()
+        if text.isascii():
+            return None if _NOT_PLAIN.search(text) else text.split()
+        if self._bert and not _NOT_BERT_PLAIN.search(text):
+            return text.split()
+        return None
 
     def _count_words(self, words: list[str]) -> int:
         cache = self._words
