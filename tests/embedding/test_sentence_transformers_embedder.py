@@ -101,3 +101,16 @@ def test_dimension_mismatch_and_missing_directory(recording_st, tmp_path: Path) 
     missing = tmp_path / "absent"
     with pytest.raises(EmbeddingError, match="not found"):
         SentenceTransformerEmbedder(st_settings(model="m", model_path=missing)).embed(["x"])
+
+
+def test_ingest_batch_is_sized_for_the_device_unless_set(recording_st, monkeypatch) -> None:
+    cpu = SentenceTransformerEmbedder(st_settings(model="m"))
+    assert cpu.ingest_batch == 32
+    cuda = types.SimpleNamespace(is_available=lambda: True)
+    monkeypatch.setattr(sys.modules["torch"], "cuda", cuda)
+    gpu = SentenceTransformerEmbedder(st_settings(model="m", device="cuda"))
+    assert gpu.ingest_batch == 256
+    gpu.embed(["a", "b"])
+    assert recording_st.instances[-1].encode_calls[-1]["batch_size"] == 256
+    chosen = SentenceTransformerEmbedder(st_settings(model="m", device="cuda", batch_size=48))
+    assert chosen.ingest_batch == 48

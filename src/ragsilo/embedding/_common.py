@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -74,6 +75,14 @@ _LOCAL_NORMALIZERS = frozenset(
 _WHITESPACE_PRE_TOKENIZERS = frozenset({"BertPreTokenizer", "Whitespace", "WhitespaceSplit"})
 
 
+# ASCII that is not printable, nor a space, tab or line break
+_NOT_PLAIN = re.compile(r"[^\t\n\r\x20-\x7e]")
+# what Python's split takes as whitespace and BERT's tokenizer does not
+_NOT_BERT_PLAIN = re.compile("[\x0b\x0c\x1c-\x1f\x85\u2028\u2029]")
+# distinct words whose counts one counter keeps
+_WORD_CACHE = 200_000
+
+
 class TokenCounter:
     """``count(text) -> int``: tokens of ``text`` by a fast tokenizer, without
     special tokens and without truncation.
@@ -90,13 +99,74 @@ class TokenCounter:
         local = normalizer is None or type(normalizer).__name__ in _LOCAL_NORMALIZERS
         splits = type(tokenizer.pre_tokenizer).__name__ in _WHITESPACE_PRE_TOKENIZERS
         self.tokens_additive = local and splits
+        # BERT's normaliser and pre-tokeniser take as whitespace what Python's split does,
+        # except for the characters _NOT_BERT_PLAIN finds
+        self._bert = type(normalizer).__name__ == "BertNormalizer" and type(
+            tokenizer.pre_tokenizer
+        ).__name__ in {"BertPreTokenizer", "WhitespaceSplit"}
+        # with additive counts, plain ASCII text is counted word by word from a cache:
+        # prose repeats its words, and a dictionary look-up costs far less than encoding
+        self._words: dict[str, int] = {}
+
+    def __getstate__(self) -> dict[str, object]:
+        return {**self.__dict__, "_words": {}}  # the cache stays behind
 
     def __call__(self, text: str) -> int:
+        words = self._plain_words(text)
+        if words is not None:
+            return self._count_words(words)
         return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
 
     def count_batch(self, texts: list[str]) -> list[int]:
         """The counts of many texts in one tokenizer call (the same as one by one)."""
-        return [len(e.ids) for e in self._tokenizer.encode_batch(texts, add_special_tokens=False)]
+        out: list[int] = [0] * len(texts)
+        rest: list[int] = []
+        for i, text in enumerate(texts):
+            words = self._plain_words(text)
+            if words is None:
+                rest.append(i)
+            else:
+                out[i] = self._count_words(words)
+        if rest:
+            encoded = self._tokenizer.encode_batch(
+                [texts[i] for i in rest], add_special_tokens=False
+            )
+            for i, e in zip(rest, encoded, strict=True):
+                out[i] = len(e.ids)
+        return out
+
+    def _plain_words(self, text: str) -> list[str] | None:
+        """``text``'s words when its count is the sum of theirs: an additive tokenizer and
+        printable ASCII with no whitespace but space, tab and line breaks (which split
+        alike in Python and in the tokenizer; other control characters the normaliser
+        removes, joining words), or, with BERT's normaliser and pre-tokeniser, any text
+        without the few characters Python splits at and BERT does not."""
+        if not self.tokens_additive:
+            return None
+        if text.isascii():
+            return None if _NOT_PLAIN.search(text) else text.split()
+        if self._bert and not _NOT_BERT_PLAIN.search(text):
+            return text.split()
+        return None
+
+    def _count_words(self, words: list[str]) -> int:
+        cache = self._words
+        try:
+            return sum(map(cache.__getitem__, words))
+        except KeyError:
+            pass
+        missing = list({w for w in words if w not in cache})
+        if missing:
+            encoded = self._tokenizer.encode_batch(missing, add_special_tokens=False)
+            new = {w: len(e.ids) for w, e in zip(missing, encoded, strict=True)}
+            if len(cache) + len(new) > _WORD_CACHE:  # full: counted, then started afresh
+                total = sum(cache[w] if w in cache else new[w] for w in words)
+                cache.clear()
+                if len(new) <= _WORD_CACHE:
+                    cache.update(new)
+                return total
+            cache.update(new)
+        return sum(cache[w] for w in words)
 
 
 def load_tokenizer_counter(tokenizer_path: str | Path | None = None) -> TokenCounter:

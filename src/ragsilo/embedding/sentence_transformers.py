@@ -23,6 +23,9 @@ from ragsilo.embedding._common import check_dimension, check_texts, first_line, 
 from ragsilo.errors import EmbeddingError, MissingDependencyError
 from ragsilo.settings import EmbeddingSettings
 
+# passages per call on a GPU when embedding.batch_size is left at its default
+GPU_BATCH = 256
+
 
 class SentenceTransformerEmbedder:
     """Normalised embeddings from ``sentence_transformers.SentenceTransformer``.
@@ -41,6 +44,18 @@ class SentenceTransformerEmbedder:
         self._lock = threading.Lock()
         self._model: Any = None
         self._dimension: int | None = None
+        self._device_name: str | None = None
+
+    @property
+    def ingest_batch(self) -> int:
+        """How many chunks an ingest hands to :meth:`embed` at once: ``embedding.batch_size``
+        when it is set, else one sized for the device (a GPU stays busy only with
+        hundreds of passages per call; a CPU does best with the default)."""
+        s = self._settings
+        if "batch_size" in s.model_fields_set:
+            return s.batch_size
+        self._ensure_model()
+        return max(s.batch_size, GPU_BATCH) if self._device_name == "cuda" else s.batch_size
 
     @property
     def dimension(self) -> int:
@@ -64,7 +79,7 @@ class SentenceTransformerEmbedder:
         try:
             vectors = model.encode(
                 items,
-                batch_size=self._settings.batch_size,
+                batch_size=self.ingest_batch,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
                 show_progress_bar=False,
@@ -98,6 +113,7 @@ class SentenceTransformerEmbedder:
         if s.model_path is not None and not s.model_path.exists():
             raise EmbeddingError(f"sentence-transformers model directory {target!r} not found")
         device = self._device()
+        self._device_name = device
         try:
             model = sentence_transformers.SentenceTransformer(
                 target, device=device, local_files_only=self._local_files_only

@@ -412,9 +412,13 @@ class Ingestor:
             tenant=self._tenant,
             halt=self._halt,
         )
-        embedder = _EmbedStage(self._embedder, self._embed_batch, writer.put, self._clock)
+        # a batch sized for the device (an embedder may know better, e.g. a GPU: hundreds)
+        batch = int(getattr(self._embedder, "ingest_batch", 0) or self._embed_batch)
+        embedder = _EmbedStage(self._embedder, batch, writer.put, self._clock)
         writer.start()
-        it = iter(jobs)
+        # parsed jobs wait in a queue in front of the embedder (up to two batches of chunks),
+        # so the next batch is ready when the model finishes one, and parsing goes on meanwhile
+        it = _Prefetch(iter(jobs), max_chunks=2 * batch)
         try:
             for job in it:
                 if job.result is not None:
@@ -430,9 +434,7 @@ class Ingestor:
             if not self._halt:
                 embedder.drain()
         finally:
-            close = getattr(it, "close", None)
-            if close is not None:
-                close()  # stops the parse workers of a generator left early
+            it.close()  # stops the parse workers of a generator left early
             writer.close()
         return writer
 
@@ -820,6 +822,82 @@ class _EmbedStage:
             job.embedded += 1
             if job.done_embedding:
                 self._emit(job)
+
+
+class _Prefetch:
+    """Pulls jobs from ``source`` on a thread of its own into a queue bounded by chunks
+    (a job larger than the bound still passes, alone), and hands them out in order.
+
+    ``close`` stops the thread, which then closes ``source`` (a generator may be closed
+    only while no thread runs it).
+    """
+
+    _END = object()
+
+    def __init__(self, source: Iterator[_FileJob], *, max_chunks: int) -> None:
+        self._source = source
+        self._max = max(1, max_chunks)
+        self._items: deque[_FileJob] = deque()
+        self._chunks = 0
+        self._cond = threading.Condition()
+        self._stop = False
+        self._done = False
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._fill, name="ragsilo-prefetch", daemon=True)
+        self._thread.start()
+
+    def _fill(self) -> None:
+        try:
+            for job in self._source:
+                n = len(job.chunks)
+                with self._cond:
+                    while self._items and self._chunks + n > self._max and not self._stop:
+                        self._cond.wait()
+                    if self._stop:
+                        return
+                    self._items.append(job)
+                    self._chunks += n
+                    self._cond.notify_all()
+        except BaseException as e:  # noqa: BLE001 - raised again in the consumer
+            self._error = e
+        finally:
+            with self._cond:
+                self._done = True
+                self._cond.notify_all()
+            if self._stop:
+                self._close_source()
+
+    def _close_source(self) -> None:
+        close = getattr(self._source, "close", None)
+        if close is not None:
+            close()  # stops the parse workers of a generator left early
+
+    def __iter__(self) -> _Prefetch:
+        return self
+
+    def __next__(self) -> _FileJob:
+        with self._cond:
+            while not self._items and not self._done:
+                self._cond.wait()
+            if self._items:
+                job = self._items.popleft()
+                self._chunks -= len(job.chunks)
+                self._cond.notify_all()
+                return job
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+        raise StopIteration
+
+    def close(self, wait_s: float = 5.0) -> None:
+        """Stop pulling; the source is closed by the thread that runs it, at once when it
+        waits on the queue, else as soon as the job it is waiting for arrives (this waits
+        up to ``wait_s`` for that)."""
+        with self._cond:
+            self._stop = True
+            self._items.clear()
+            self._cond.notify_all()
+        self._thread.join(wait_s)
 
 
 def _is_within(path: Path, root: Path) -> bool:
