@@ -60,7 +60,11 @@ def test_search_filters(seeded) -> None:
     ("extra", "code", "words"),
     [
         ({"mode": "sparse"}, "unsupported_mode", "available modes: dense, bm25, hybrid"),
-        ({"reranker": "best"}, "unsupported_reranker", "available: none, cluster_smooth, cluster_distance"),
+        (
+            {"reranker": "best"},
+            "unsupported_reranker",
+            "available: none, cluster_smooth, cluster_distance",
+        ),
         ({"reranker": "custom:os:system"}, "unsupported_reranker", "not available"),
     ],
 )
