@@ -94,7 +94,7 @@ class Hit:
         """The hit for one store row (its ``distance`` is the score); of ``fields``, those
         beyond the standard hit fields go to :attr:`fields`."""
         page = int(row.get("page") or 0)
-        extra = {f: row[f] for f in fields if f not in _HIT_ROW_FIELDS and f in row}
+        extra = {f: row[f] for f in fields if f not in HIT_ROW_FIELDS and f in row}
         return cls(
             id=str(row["id"]),
             score=float(row["distance"]),
@@ -111,7 +111,7 @@ class Hit:
 
 
 #: The row fields a :class:`Hit` carries itself (a store search returns them by default).
-_HIT_ROW_FIELDS = (
+HIT_ROW_FIELDS = (
     "doc_id",
     "source",
     "title",

@@ -204,9 +204,9 @@ def test_doctor_runs_on_any_store() -> None:
 
 
 def test_hit_from_row() -> None:
-    from ragsilo.models import _HIT_ROW_FIELDS
+    from ragsilo.models import HIT_ROW_FIELDS
 
-    assert _HIT_ROW_FIELDS == DEFAULT_OUTPUT_FIELDS  # the two lists must not drift apart
+    assert HIT_ROW_FIELDS == DEFAULT_OUTPUT_FIELDS  # a search returns what a hit carries
     row = {
         "id": "x",
         "distance": 0.5,

@@ -27,7 +27,7 @@ from ragsilo.errors import (
     StoreError,
     StoreInUseError,
 )
-from ragsilo.models import Chunk, CollectionStats, ServerInfo
+from ragsilo.models import HIT_ROW_FIELDS, Chunk, CollectionStats, ServerInfo
 from ragsilo.settings import MilvusSettings
 from ragsilo.sources import escape_surrogates, is_utf8
 from ragsilo.store.analysis import EnglishTerms
@@ -58,17 +58,7 @@ GRPC_MESSAGE_CAP = 64 * 1024 * 1024
 # Milvus caps offset + limit of one query at 16384 rows.
 QUERY_WINDOW = 16384
 _LOAD_WAIT_SECONDS = 120.0
-DEFAULT_OUTPUT_FIELDS = (
-    "doc_id",
-    "source",
-    "title",
-    "page",
-    "section",
-    "chunk_index",
-    "text",
-    "metadata",
-    "mime_type",
-)
+DEFAULT_OUTPUT_FIELDS = HIT_ROW_FIELDS
 DEFAULT_PARTITION = "_default"
 CLUSTER_PARTITION_PREFIX = "cluster_"
 
