@@ -57,7 +57,7 @@ import uvicorn
 
 from ragsilo.service.app import create_app
 from ragsilo.service.logging import configure_json_logging
-from ragsilo.service.settings_sections import LlmSettings, ServiceSettings
+from ragsilo.settings_sections import LlmSettings, ServiceSettings
 from ragsilo.settings import Settings
 
 uri, port = sys.argv[1], int(sys.argv[2])
