@@ -91,8 +91,6 @@ def test_rows_go_to_their_cluster_partitions_and_stay_there(
 
 
 def test_centroids_round_trip_and_shrink(store: MilvusStore, collection: str) -> None:
-    if store.info.kind == "memory":
-        pytest.skip("CentroidStore creates its collection through pymilvus's client")
     model = ClusterModel(
         centroids=unit_vectors(3, DIM, seed=2),
         sizes=np.asarray([4, 5, 6]),
