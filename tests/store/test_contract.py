@@ -10,10 +10,11 @@ from ragsilo.errors import (
     CollectionNotFoundError,
     DimensionMismatchError,
     FilterError,
+    InputError,
     SchemaMismatchError,
 )
 from ragsilo.settings import IndexSettings
-from ragsilo.store import MilvusStore, build_filter, plan_index
+from ragsilo.store import MilvusStore, build_filter, capabilities_of, plan_index
 
 from .conftest import flat_plan, make_chunks, unit_vectors
 
@@ -160,3 +161,53 @@ def test_missing_collection(store: MilvusStore) -> None:
         store.stats("never_created_here")
     with pytest.raises(CollectionNotFoundError):
         store.search("never_created_here", unit_vectors(1, DIM), k=1)
+
+
+def test_capabilities_are_those_of_the_info(store: MilvusStore) -> None:
+    assert store.capabilities == capabilities_of(store.info)
+
+
+def test_dimension_of(store: MilvusStore, collection: str) -> None:
+    _fill(store, collection, n=2)
+    assert store.dimension_of(collection) == DIM
+    with pytest.raises(CollectionNotFoundError):
+        store.dimension_of("never_created_here")
+
+
+def test_delete_where(store: MilvusStore, collection: str) -> None:
+    _fill(store, collection, n=12)
+    store.delete_where(collection, build_filter({"page": "2"}))
+    store.flush(collection)
+    assert store.count(collection) == 8
+    assert store.query(collection, build_filter({"page": "2"}), ["id"]) == []
+    with pytest.raises(InputError, match="needs a filter"):
+        store.delete_where(collection, " ")
+    assert store.count(collection) == 8
+
+
+def test_centroid_collection_is_keyed_by_cluster_id(store: MilvusStore, collection: str) -> None:
+    name = f"{collection}_centroids"
+    try:
+        assert store.ensure_centroid_collection(name, dimension=DIM, metric="COSINE")
+        assert not store.ensure_centroid_collection(name, dimension=DIM, metric="COSINE")
+        vecs = unit_vectors(3, DIM)
+
+        def row(i: int, size: int) -> dict:
+            return {
+                "cluster_id": i,
+                "vector": vecs[i].tolist(),
+                "size": size,
+                "detail": {},
+                "info": {},
+            }
+
+        store.write_rows(name, [row(i, 10 + i) for i in range(3)])
+        store.write_rows(name, [row(1, 99)])  # the same cluster id replaces its row
+        store.flush(name)
+        got = {r["cluster_id"]: r["size"] for r in store.query(name, "cluster_id >= 0", ["size"])}
+        assert got == {0: 10, 1: 99, 2: 12}
+        # another dimension: made again, empty
+        assert store.ensure_centroid_collection(name, dimension=DIM * 2, metric="COSINE")
+        assert store.dimension_of(name) == DIM * 2 and store.count(name) == 0
+    finally:
+        store.drop_collection(name)
