@@ -27,10 +27,12 @@ def test_lite_differs_from_a_server_by_name() -> None:
         replicas=False,
         upsert_routes_partition_key=True,
         gpu_indexes=False,
+        routes_by_partition=True,
     )
     server = capabilities_of(SERVER_25)
     assert server.bm25_function and server.builtin_analyzers and server.replicas
     assert server.loads_partitions and server.gpu_indexes and not server.nested_index_params
+    assert not server.routes_by_partition
 
 
 @pytest.mark.parametrize(

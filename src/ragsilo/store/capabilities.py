@@ -99,6 +99,10 @@ class Capabilities:
     upsert_routes_partition_key: bool
     #: A GPU index may exist (a server; whether it is a GPU build is ``index.gpu``'s say).
     gpu_indexes: bool
+    #: Routed searches pay off with a partition per cluster (measured on Milvus Lite: 16x
+    #: faster than searching everything at 100k chunks); on a server a partition per
+    #: cluster made every search slower, so a ``cluster_id`` filter routes there.
+    routes_by_partition: bool
 
     def to_dict(self) -> dict[str, bool]:
         return {f.name: bool(getattr(self, f.name)) for f in fields(self)}
@@ -116,4 +120,5 @@ def capabilities_of(info: ServerInfo) -> Capabilities:
         replicas=server,
         upsert_routes_partition_key=not server or parse_version(info.version) >= (2, 4, 0),
         gpu_indexes=server,
+        routes_by_partition=info.kind == "lite",
     )
