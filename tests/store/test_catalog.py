@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from ragsilo.errors import DimensionMismatchError
+from ragsilo.errors import DimensionMismatchError, RagsiloError
 from ragsilo.settings import MilvusSettings
 from ragsilo.store import CollectionState, MilvusStore
 from ragsilo.store.schema import SCALAR_FIELD_NAMES, VECTOR_FIELD, bm25_spec
@@ -80,3 +80,10 @@ def test_drop_and_rename_change_the_state_in_one_place(lite: MilvusStore) -> Non
     with pytest.raises(DimensionMismatchError, match=f"holds {DIM * 2}"):
         lite.upsert_chunks(new, make_chunks(1), unit_vectors(1, DIM), batch_bytes=1 << 20)
     lite.drop_collection(new)
+
+
+def test_call_runs_on_the_client_with_errors_translated(lite: MilvusStore) -> None:
+    assert lite.call("list collections", lambda c: c.list_collections()) == []
+    with pytest.raises(RagsiloError) as e:
+        lite.call("describe collection 'nope'", lambda c: c.describe_collection("nope"))
+    assert "nope" in str(e.value)
