@@ -843,19 +843,19 @@ class Silo:
     # already under way in its thread runs to its end (a search or a write cannot be
     # taken back half-way), and its result is dropped. Writes are done one at a time.
 
-    async def asearch(self, query: str, **kwargs: Any) -> list[Hit]:
+    async def asearch(self, query: str | Query, **kwargs: Any) -> list[Hit]:
         """:meth:`search` for ``async`` code (same keyword arguments)."""
         import asyncio
 
         return await asyncio.to_thread(self.search, query, **kwargs)
 
-    async def aretrieve(self, query: str, **kwargs: Any) -> SearchResult:
+    async def aretrieve(self, query: str | Query, **kwargs: Any) -> SearchResult:
         """:meth:`retrieve` for ``async`` code (same keyword arguments)."""
         import asyncio
 
         return await asyncio.to_thread(self.retrieve, query, **kwargs)
 
-    async def aask(self, question: str, *, stream: bool = False, **kwargs: Any) -> Any:
+    async def aask(self, question: str | Query, *, stream: bool = False, **kwargs: Any) -> Any:
         """:meth:`ask` for ``async`` code (same keyword arguments): an :class:`Answer`, or
         with ``stream=True`` an :class:`AsyncAnswerStream` to read with ``async for``::
 
