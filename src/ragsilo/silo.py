@@ -39,7 +39,12 @@ from ragsilo.quality.quarantine import Quarantine
 from ragsilo.quality.report import QualityReport, QuarantinedChunk
 from ragsilo.rerank.groups import HitGroup, group_by_cluster
 from ragsilo.retrieval import SearchResult
-from ragsilo.retrieval.images import read_query_image, search_images
+from ragsilo.retrieval.images import (
+    ensure_images_collection,
+    images_name,
+    read_query_image,
+    search_images,
+)
 from ragsilo.retrieval.query import Query, check_k, check_text, resolve_tenant
 from ragsilo.retrieval.searcher import run_query
 from ragsilo.settings import IndexSettings, Settings, load_settings
@@ -389,7 +394,7 @@ class Silo:
     @property
     def images_collection(self) -> str:
         """Where the image vectors live (with ``images.model``): ``<collection>_images``."""
-        return f"{self.collection}_images"
+        return images_name(self.collection)
 
     @property
     def image_embedder(self) -> Any:
@@ -404,9 +409,7 @@ class Silo:
         return self._image_embedder
 
     def _ensure_images(self) -> None:
-        self.store.ensure_vector_collection(
-            self.images_collection, dimension=self.image_embedder.dimension
-        )
+        ensure_images_collection(self.store, self.collection, self.image_embedder)
 
     def search_images(
         self,

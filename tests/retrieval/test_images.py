@@ -12,7 +12,12 @@ import pytest
 
 from ragsilo.errors import ConfigError, InputError
 from ragsilo.models import Chunk
-from ragsilo.retrieval.images import images_name, read_query_image, search_images
+from ragsilo.retrieval.images import (
+    ensure_images_collection,
+    images_name,
+    read_query_image,
+    search_images,
+)
 from ragsilo.settings import IndexSettings, Settings
 from ragsilo.store import plan_index
 from ragsilo.store.memory import InMemoryStore
@@ -25,6 +30,8 @@ AXES = {"red": 0, "green": 1, "blue": 2}
 
 class StandInClip:
     """Maps the words red/green/blue (and images of that colour) onto their axis."""
+
+    dimension = DIM
 
     def __init__(self) -> None:
         self.images: list[Any] = []
@@ -65,8 +72,8 @@ def _store(*, tenants: bool = False) -> InMemoryStore:
     store.ensure_collection(
         NAME, dimension=DIM, plan=plan, consistency_level="Strong", tenants=tenants
     )
-    store.ensure_vector_collection(images_name(NAME), dimension=DIM)
     clip = StandInClip()
+    ensure_images_collection(store, NAME, clip)
     for colour, axis in AXES.items():
         chunk = Chunk(
             id=f"img-{colour}",
@@ -146,3 +153,17 @@ def test_bad_requests_are_refused_before_the_model_loads(tmp_path: Path) -> None
         search_images(store, NAME, settings, StandInClip, query="  ")
     with pytest.raises(InputError, match="cannot read the query image"):
         read_query_image(tmp_path / "missing.png")
+
+
+def test_the_images_collection_keeps_its_dimension() -> None:
+    from ragsilo.errors import DimensionMismatchError
+
+    store = _store()
+    ensure_images_collection(store, NAME, StandInClip())  # there already: checked, kept
+    assert store.count(images_name(NAME)) == 3
+
+    class Wider(StandInClip):
+        dimension = DIM * 2
+
+    with pytest.raises(DimensionMismatchError, match="dimension 4"):
+        ensure_images_collection(store, NAME, Wider())

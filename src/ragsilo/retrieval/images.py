@@ -32,6 +32,9 @@ _MAX_DEPTH = 16384
 class ImageEmbedder(Protocol):
     """What image search needs of a CLIP model."""
 
+    @property
+    def dimension(self) -> int: ...
+
     def embed_images(self, images: list[Any]) -> np.ndarray: ...
 
     def embed_texts(self, texts: list[str]) -> np.ndarray: ...
@@ -40,6 +43,12 @@ class ImageEmbedder(Protocol):
 def images_name(collection: str) -> str:
     """Where the image vectors of ``collection`` live: ``<collection>_images``."""
     return f"{collection}_images"
+
+
+def ensure_images_collection(store: VectorStore, collection: str, clip: ImageEmbedder) -> None:
+    """Create ``<collection>_images`` for the vectors of ``clip`` (or check the dimension of
+    the one there), and load it."""
+    store.ensure_vector_collection(images_name(collection), dimension=clip.dimension)
 
 
 def read_query_image(path: Path) -> bytes:
@@ -103,4 +112,10 @@ def search_images(
     return sorted(hits, key=lambda h: -h.score)[:k]
 
 
-__all__ = ["ImageEmbedder", "images_name", "read_query_image", "search_images"]
+__all__ = [
+    "ImageEmbedder",
+    "ensure_images_collection",
+    "images_name",
+    "read_query_image",
+    "search_images",
+]
