@@ -24,6 +24,7 @@ from ragsilo.cluster.recluster import (
 from ragsilo.cluster.recluster import recluster as run_recluster
 from ragsilo.embedding import Embedder, create_embedder
 from ragsilo.errors import (
+    CapabilityError,
     CollectionNotFoundError,
     ConfigError,
     InputError,
@@ -48,7 +49,14 @@ from ragsilo.retrieval.images import (
 from ragsilo.retrieval.query import Query, check_k, check_text, resolve_tenant
 from ragsilo.retrieval.searcher import run_query
 from ragsilo.settings import IndexSettings, Settings, load_settings
-from ragsilo.store import MilvusStore, RetryPolicy, build_filter, plan_index
+from ragsilo.store import (
+    IndexAdmin,
+    MilvusStore,
+    RetryPolicy,
+    VectorStore,
+    build_filter,
+    plan_index,
+)
 from ragsilo.store.doctor import DoctorReport, run_doctor
 from ragsilo.store.indexes import IndexPlan
 
@@ -75,7 +83,7 @@ class Silo:
         self,
         settings: Settings,
         *,
-        store: MilvusStore | None = None,
+        store: VectorStore | None = None,
         embedder: Embedder | None = None,
     ) -> None:
         self.settings = settings
@@ -136,7 +144,7 @@ class Silo:
 
     # ----------------------------------------------------------------- properties
     @property
-    def store(self) -> MilvusStore:
+    def store(self) -> VectorStore:
         if self._store is None:
             raise StoreError("this Silo is not connected; use Silo.open()")
         return self._store
@@ -183,18 +191,18 @@ class Silo:
         """Plan ``index`` for this server. GPU types need ``index.gpu: true``: Milvus does not
         say whether it is a GPU build (a CPU build accepts a GPU index on an empty
         collection and fails only when it builds it), and Milvus Lite has none."""
-        gpu = index.gpu and self.info.kind == "server"
+        gpu = index.gpu and self.store.capabilities.gpu_indexes
         return plan_index(index, self.info, self.embedder.dimension, rows=rows, gpu=gpu)
 
     # ----------------------------------------------------------------- index
     def index(self) -> dict[str, Any]:
         """The collection's vector index: type, metric, build parameters, row count, and the
         types this server offers."""
-        from ragsilo.store.milvus import _plan_from_described
+        from ragsilo.store.indexes import plan_from_described
 
         self._ensure_collection(create=False)
-        described = self.store.vector_index(self.collection)
-        stored = _plan_from_described(described)
+        described = self._index_admin().vector_index(self.collection)
+        stored = plan_from_described(described)
         return {
             "collection": self.collection,
             "type": str(described.get("index_type", "")),
@@ -237,7 +245,7 @@ class Silo:
         plan = self._plan_for(index, rows)
         if plan.metric != self.index_plan.metric:
             raise ConfigError("the metric cannot change in place; use another collection")
-        self.store.replace_vector_index(self.collection, plan)
+        self._index_admin().replace_vector_index(self.collection, plan)
         self._plan = plan
         return plan
 
@@ -250,7 +258,7 @@ class Silo:
     def replicas(self) -> list[dict[str, Any]]:
         """The collection's in-memory replicas (id, query nodes, shards)."""
         self._ensure_collection(create=False)
-        return self.store.replicas(self.collection)
+        return self._index_admin().replicas(self.collection)
 
     def set_replicas(self, n: int) -> int:
         """Load the collection with ``n`` in-memory replicas; returns the count before. More
@@ -258,7 +266,15 @@ class Silo:
         if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= 64:
             raise InputError(f"replicas must be a whole number from 1 to 64, not {n!r}")
         self._ensure_collection(create=False)
-        return self.store.set_replicas(self.collection, n)
+        return self._index_admin().set_replicas(self.collection, n)
+
+    def _index_admin(self) -> IndexAdmin:
+        store = self.store
+        if not isinstance(store, IndexAdmin):
+            raise CapabilityError(
+                f"the {self.info.kind} store cannot change replicas or the vector index in place"
+            )
+        return store
 
     def _ensure_collection(self, *, create: bool) -> None:
         if self._ready:
@@ -633,7 +649,10 @@ class Silo:
         privileges on this silo's collections. Refuses Milvus Lite, which has none."""
         from ragsilo.admin import Admin
 
-        return Admin(self.store, self.own_collections(), self.settings.milvus)
+        store = self.store
+        if not isinstance(store, MilvusStore):
+            raise CapabilityError(f"the {self.info.kind} store has no users or roles")
+        return Admin(store, self.own_collections(), self.settings.milvus)
 
     def own_collections(self) -> list[str]:
         """The collections this silo uses: its chunks, its centroids and a recluster's
@@ -701,7 +720,8 @@ class Silo:
             c.partitions
             if isinstance(c.partitions, bool)
             # measured: partitions per cluster pay off on Milvus Lite, not on a server
-            else self.settings.retrieval.route_clusters > 0 and self.info.kind == "lite"
+            else self.settings.retrieval.route_clusters > 0
+            and self.store.capabilities.routes_by_partition
         )
         if self.store.has_tenants(self.collection):
             if c.partitions is True:

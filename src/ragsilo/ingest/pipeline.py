@@ -65,7 +65,7 @@ from ragsilo.parsers import Parser, parse_bytes
 from ragsilo.quality import QUALITY_KEY, QualityScore, QualityScorer, text_hash
 from ragsilo.settings import IngestSettings
 from ragsilo.sources import SourceEntry, escaped_names, iter_source_files, read_limited
-from ragsilo.store import MilvusStore, quote
+from ragsilo.store import VectorStore, quote
 from ragsilo.store.filters import with_tenant
 from ragsilo.store.milvus import truncate_utf8
 
@@ -184,7 +184,7 @@ class Ingestor:
 
     def __init__(
         self,
-        store: MilvusStore,
+        store: VectorStore,
         collection: str,
         embedder: Embedder,
         chunker: Chunker,
@@ -913,7 +913,7 @@ class _Writer:
 
     def __init__(
         self,
-        store: MilvusStore,
+        store: VectorStore,
         collection: str,
         settings: IngestSettings,
         finish: Callable[[FileResult], None],

@@ -58,7 +58,7 @@ class Quarantine:
         """Counts of kept and quarantined chunks, by reason and by score band."""
         self._ready()
         return build_report(
-            self.store,  # type: ignore[arg-type]
+            self.store,
             self.collection,
             self.name if self.exists() else None,
             settings,
@@ -72,7 +72,7 @@ class Quarantine:
             return []
         self._ready()
         return quarantined_rows(
-            self.store,  # type: ignore[arg-type]
+            self.store,
             self.name,
             limit=limit,
             reason=reason,
