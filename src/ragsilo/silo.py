@@ -701,7 +701,7 @@ class Silo:
         ids = [r["id"] for r in self.store.iter_rows(self.collection, expr, ["id"])]
         n = self.store.delete_ids(self.collection, ids)
         if n:
-            self.store.flush(self.collection)
+            self.store.commit(self.collection)
         return n
 
     # ----------------------------------------------------------------- clusters

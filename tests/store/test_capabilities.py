@@ -28,11 +28,13 @@ def test_lite_differs_from_a_server_by_name() -> None:
         upsert_routes_partition_key=True,
         gpu_indexes=False,
         routes_by_partition=True,
+        durable_writes=False,
     )
     server = capabilities_of(SERVER_25)
     assert server.bm25_function and server.builtin_analyzers and server.replicas
     assert server.loads_partitions and server.gpu_indexes and not server.nested_index_params
     assert not server.routes_by_partition
+    assert server.durable_writes  # a server logs every acknowledged write: no flush needed
 
 
 @pytest.mark.parametrize(
@@ -73,3 +75,22 @@ def test_gpu_indexes_are_refused_where_there_can_be_none() -> None:
     with pytest.raises(CapabilityError, match="memory has no GPU indexes"):
         plan_index(gpu, memory_info(), 16, gpu=True)
     assert plan_index(gpu, SERVER_25, 16, gpu=True).type == "GPU_CAGRA"
+
+
+def test_commit_flushes_only_where_writes_are_not_yet_durable(tmp_path, monkeypatch) -> None:
+    import dataclasses
+
+    from ragsilo.settings import MilvusSettings
+    from ragsilo.store import MilvusStore
+
+    store = MilvusStore.connect(MilvusSettings(uri=str(tmp_path / "c.db")))
+    try:
+        flushed: list[str] = []
+        monkeypatch.setattr(store, "flush", flushed.append)
+        store.commit("docs")  # Milvus Lite keeps writes in memory until a flush
+        assert flushed == ["docs"]
+        store._caps = dataclasses.replace(store.capabilities, durable_writes=True)
+        store.commit("docs")  # as on a server: nothing to send
+        assert flushed == ["docs"]
+    finally:
+        store.close()

@@ -306,9 +306,9 @@ class Ingestor:
 
     def _flush(self, written: int, deleted: int) -> None:
         if written or deleted:
-            self._store.flush(self._collection)
+            self._store.commit(self._collection)
             if self._quarantine is not None and self._quarantine_exists:
-                self._store.flush(self._quarantine)
+                self._store.commit(self._quarantine)
 
     def _report(
         self, results: list[FileResult], writer: _Writer, deleted: int, started: float

@@ -117,9 +117,9 @@ class Quarantine:
             self.store.place_rows(self.collection, out)
         else:
             self.store.write_rows(self.collection, out)
-        self.store.flush(self.collection)
+        self.store.commit(self.collection)
         self.store.delete_ids(q, ids)
-        self.store.flush(q)
+        self.store.commit(q)
         return len(out)
 
     def purge(
@@ -146,7 +146,7 @@ class Quarantine:
                 (r["id"], r["doc_id"], r["file_sha256"], int(r["doc_chunks"])) for r in rows
             )
         n = self.store.delete_ids(q, [r["id"] for r in rows])
-        self.store.flush(q)
+        self.store.commit(q)
         return n
 
 

@@ -475,6 +475,9 @@ class InMemoryStore:
     def flush(self, name: str) -> None:
         self._coll(name)
 
+    def commit(self, name: str) -> None:
+        self._coll(name)
+
     def count(self, name: str, filter: str = "", partitions: Sequence[str] | None = None) -> int:
         return sum(1 for _ in self._matching(name, filter, partitions))
 

@@ -205,6 +205,12 @@ class MilvusStore(MilvusAdmin):
     def flush(self, name: str) -> None:
         self._call(f"flush {name!r}", lambda: self.client.flush(name))
 
+    def commit(self, name: str) -> None:
+        """Make the writes to ``name`` durable: a flush on Milvus Lite, nothing on a server,
+        which already holds every acknowledged write (``Capabilities.durable_writes``)."""
+        if not self.capabilities.durable_writes:
+            self.flush(name)
+
 
 def _number(value: Any) -> Any:
     """``'16'`` → ``16`` (Milvus describes index parameters as strings)."""

@@ -170,6 +170,10 @@ class VectorStore(Protocol):
 
     def flush(self, name: str) -> None: ...
 
+    def commit(self, name: str) -> None:
+        """Make the writes to ``name`` durable (a flush only where the store needs one)."""
+        ...
+
     def count(
         self, name: str, filter: str = "", partitions: Sequence[str] | None = None
     ) -> int: ...
