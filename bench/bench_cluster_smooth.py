@@ -101,7 +101,12 @@ def prepare(args: argparse.Namespace) -> None:
         return
     with open_silo(args.dir, data) as silo:
         written, seconds = ingest_dataset(
-            silo, data, progress=lambda s, d, t: print(f"{s} {d}/{t}", flush=True)
+            silo,
+            data,
+            batch=args.batch,
+            progress=lambda s, d, t: print(
+                f"{s} {d}/{t} {time.perf_counter() - started:.0f} s", flush=True
+            ),
         )
         silo.recluster()
         print(
@@ -325,6 +330,9 @@ def main() -> None:
             action="store_true",
             help="use only the documents the collection holds (an ingest stopped early)",
         )
+    sub.choices["prepare"].add_argument(
+        "--batch", type=int, default=500, help="documents per ingest call (progress lines)"
+    )
     r = sub.choices["run"]
     r.add_argument("--modes", nargs="+", default=["dense", "hybrid"])
     r.add_argument(
