@@ -82,7 +82,7 @@ def test_a_weak_hit_is_not_carried_up_by_its_cluster() -> None:
 
 def test_the_blend_by_hand() -> None:
     s = cluster_smooth_scores(np.asarray([h.score for h in HITS]), np.asarray(CLUSTERS), 0.4)
-    rel_a, ev_0 = (0.88 - 0.2) / 0.7, 1.0
+    rel_a, ev_0 = (0.88 - 0.2) / 0.7, (0.88 + 0.86 + 0.85 - 3 * 0.2) / 0.7 / 3
     assert math.isclose(s[1], 0.6 * rel_a + 0.4 * ev_0)
     assert s.min() >= 0 and s.max() <= 1
 
@@ -138,12 +138,46 @@ def test_a_silo_without_clusters_falls_back_with_a_log_line(
 
 
 def test_only_clusters_at_the_head_of_the_list_lend_evidence() -> None:
-    # fourteen hits: "t" (cluster 5) ties "u" (cluster 6); cluster 5 also holds the best hit,
-    # cluster 6 only hits below the first ten, so only "t" gets cluster evidence
-    # (over all twelve, cluster 5's mean would be dragged down by "t2" and "t3")
+    # fourteen hits: "t" (cluster 5) ties "u" (cluster 6); cluster 5 also holds the two best
+    # hits, cluster 6 one hit in the first ten, so only "t" gets cluster evidence
+    # (over all fourteen, cluster 5's mean would be dragged down by "t2" and "t3")
     scores = [0.95] + [0.9 - i * 0.01 for i in range(8)] + [0.5, 0.5, 0.49, 0.1, 0.1]
     names = ["best", "h1", "h2", "h3", "h4", "h5", "h6", "h7", "h8", "u", "t", "u2", "t2", "t3"]
-    clusters = [5, 1, 1, 2, 2, 3, 3, 4, 4, 6, 5, 6, 5, 5]
+    clusters = [5, 5, 1, 2, 2, 3, 3, 4, 4, 6, 5, 6, 5, 5]
     hits = [hit(n, s) for n, s in zip(names, scores, strict=True)]
     out = smooth(hits, clusters, 0.075)
     assert out.index("t") < out.index("u") and out[0] == "best"
+
+
+def test_a_hit_without_support_at_the_head_keeps_its_own_score() -> None:
+    # "lone" is the only hit of cluster 1 among the first ten, "tail" the only hit of
+    # cluster 7 anywhere: neither has a cluster's support, so the blend leaves both as they
+    # are (1 and 0 after scaling), while cluster 0's hits take the mean of its three
+    scores = np.asarray([0.9, 0.88, 0.86, 0.85, 0.3, 0.2])
+    s = cluster_smooth_scores(scores, np.asarray([1, 0, 0, 0, 7, 2]), 0.4)
+    rel = (scores - 0.2) / 0.7
+    assert math.isclose(s[0], rel[0]) and math.isclose(s[4], rel[4]) and s[5] == 0.0
+    assert math.isclose(s[1], 0.6 * rel[1] + 0.4 * rel[1:4].mean())
+
+
+def test_a_hit_below_the_head_is_not_pushed_down_for_its_cluster_being_absent() -> None:
+    # twelve hits; "x" (cluster 9) and "y" (cluster 8) have no cluster mate at the head:
+    # their blended scores are their own relevance, not a share of it
+    scores = np.asarray([0.95 - i * 0.01 for i in range(10)] + [0.60, 0.59])
+    clusters = np.asarray([1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 9, 8])
+    rel = (scores - 0.59) / 0.36
+    for w in (0.05, 0.1, 0.2):
+        s = cluster_smooth_scores(scores, clusters, w)
+        assert math.isclose(s[10], rel[10]) and s[11] == 0.0, w
+
+
+def test_a_cluster_needs_two_hits_at_the_head_to_lend_evidence() -> None:
+    # "best" is cluster 3's only hit at the head; "mate", of cluster 3 too, sits below the
+    # head just above "pair2", whose cluster 4 has two hits at the head: one good hit does
+    # not make a topic, so mate gains nothing from best, and pair2 rises over it
+    scores = [0.95, 0.8, 0.79] + [0.78 - i * 0.01 for i in range(7)] + [0.40, 0.39, 0.1]
+    names = ["best", "p1", "p2", *(f"f{i}" for i in range(7)), "mate", "pair2", "low"]
+    clusters = [3, 4, 4, *range(10, 17), 3, 4, 20]
+    hits = [hit(n, s) for n, s in zip(names, scores, strict=True)]
+    out = smooth(hits, clusters, 0.1)
+    assert out.index("pair2") < out.index("mate") and out[0] == "best"
