@@ -94,8 +94,8 @@ class CentroidQueryReranker:
         return [hits[int(i)] for i in order]
 
 
-CLUSTER_EVIDENCE_TOP = 10  # the head of the list whose clusters count as evidence
-CLUSTER_EVIDENCE_MIN = 2  # hits of one cluster at the head it takes to lend evidence
+CLUSTER_EVIDENCE_TOP = 20  # the head of the list whose clusters count as evidence
+CLUSTER_EVIDENCE_MIN = 3  # hits of one cluster at the head it takes to lend evidence
 
 
 class ClusterSmoothReranker:
