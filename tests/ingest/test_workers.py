@@ -316,3 +316,65 @@ def test_two_runs_on_one_pool_from_two_threads_take_turns(tmp_path: Path, embedd
     assert replaced == 0
     assert got["a"] == {n: f"a{n}" for n in range(4)}
     assert got["b"] == {n: f"b{n}" for n in range(4)}
+
+
+def test_a_worker_holds_several_small_files_and_a_slow_one_fails_alone(
+    tmp_path: Path, embedder
+) -> None:
+    """One worker gets small files several at a time (it never waits for this process
+    between them); the files queued behind one that runs out of time go on elsewhere."""
+    files = _write_files(tmp_path / "docs", 12)
+    slow = tmp_path / "docs" / "slow.txt"
+    slow.write_text("SLOW to parse, on purpose.", encoding="utf-8")
+    paths = [*files[:6], slow, *files[6:]]
+    kit = _kit(embedder)
+    tasks = [
+        ParseTask(n, str(p), "", f"d{n}", path=str(p), max_bytes=1 << 20)
+        for n, p in enumerate(paths)
+    ]
+    pool = WorkerPool(kit, 1, file_timeout_s=3)
+    held: list[int] = []  # how many tasks the worker holds after each one sent
+    try:
+        pool._start()
+        worker = pool._pool[0]
+        real_send = worker.conn.send
+
+        def counted(obj):
+            real_send(obj)
+            held.append(len(worker.tasks) + 1)
+
+        worker.conn.send = counted  # type: ignore[method-assign]
+        got = {o.key: o for o in pool.run(iter(tasks), window=4, local=lambda t: prepare(kit, t))}
+    finally:
+        pool.close()
+    assert max(held) > 1
+    assert sorted(got) == list(range(len(paths)))
+    assert got[6].error_code == "file_too_costly" and "longer than 3 s" in (got[6].error or "")
+    assert all(got[n].error is None and got[n].chunks for n in got if n != 6)
+
+
+def test_workers_make_the_rows_bm25_terms_and_content_hashes(tmp_path: Path, embedder) -> None:
+    from dataclasses import replace
+
+    from ragsilo.quality import text_hash
+    from ragsilo.store.analysis import EnglishTerms
+    from ragsilo.store.rows import row_terms
+
+    files = _write_files(tmp_path / "docs", 3)
+    kit = replace(_kit(embedder), english_terms=True)
+    tasks = [
+        ParseTask(n, str(p), "", f"d{n}", path=str(p), max_bytes=1 << 20)
+        for n, p in enumerate(files)
+    ]
+    pool = WorkerPool(kit, 1)
+    try:
+        got = list(pool.run(iter(tasks), window=2, local=lambda t: prepare(kit, t)))
+    finally:
+        pool.close()
+    english = EnglishTerms()
+    for o in got:
+        assert o.chunks and o.error is None
+        assert o.terms == [row_terms(c.text, english) for c in o.chunks]
+        assert o.hashes == [text_hash(c.text) for c in o.chunks]
+    plain = prepare(_kit(embedder), tasks[0])
+    assert plain.terms == [] and len(plain.hashes) == len(plain.chunks)

@@ -31,6 +31,7 @@ stages.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import logging
 import queue
 import threading
@@ -97,6 +98,10 @@ class _FileJob:
     targets: list[str] = field(default_factory=list)
     # the image vector of an image document (with an image model)
     image_vector: np.ndarray | None = None
+    # made with the chunks (in a parse worker), one per chunk or none: the BM25 terms of
+    # each chunk's row (a collection that keeps them) and its content hash (with scoring)
+    terms: list[str] = field(default_factory=list)
+    hashes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.vectors = [None] * len(self.chunks)
@@ -238,6 +243,8 @@ class Ingestor:
         self._clock = _StageClock()
         # set when Milvus stays unreachable: the rest of the run is not attempted
         self._halt = Halt()
+        # BM25 terms of chunks made in this process (see ``_analyzer``)
+        self._english: Callable[[str], str] | None = None
 
     # ------------------------------------------------------------------ public
     def run(
@@ -458,7 +465,10 @@ class Ingestor:
         chunker = self._chunker
         for_workers = getattr(chunker, "for_workers", None)
         kit = WorkerKit(
-            for_workers() if callable(for_workers) else chunker, self._quality, self._parsers
+            for_workers() if callable(for_workers) else chunker,
+            self._quality,
+            self._parsers,
+            self._english_terms(),
         )
         if self._pools is None:
             self._pools = PoolKeeper()
@@ -518,7 +528,7 @@ class Ingestor:
 
         def local(task: ParseTask) -> ParseOutcome:
             try:
-                return prepare(self._kit(), task)
+                return prepare(self._kit(), task, self._analyzer())
             except MemoryError:
                 code, message = too_costly("memory", task.source, self._settings.file_memory_mb)
                 return ParseOutcome(task.key, error_code=code, error=message)
@@ -663,7 +673,7 @@ class Ingestor:
             return pending
         task = ParseTask(0, source, sha, pending.doc_id, parse=parse)
         try:
-            outcome = prepare(self._kit(), task)
+            outcome = prepare(self._kit(), task, self._analyzer())
         except MemoryError:
             code, message = too_costly("memory", source, self._settings.file_memory_mb)
             outcome = ParseOutcome(0, error_code=code, error=message)
@@ -708,7 +718,13 @@ class Ingestor:
             return _FileJob(source, [], set(), result=failed)
         chunks = outcome.chunks
         job = _FileJob(
-            source, chunks, pending.old_ids, old_where=pending.old_where, scores=outcome.scores
+            source,
+            chunks,
+            pending.old_ids,
+            old_where=pending.old_where,
+            scores=outcome.scores,
+            terms=outcome.terms,
+            hashes=outcome.hashes,
         )
         # chunks of another version (the file changed after it was hashed) are never purged
         job.purged = pending.purged & {c.id for c in chunks}
@@ -716,7 +732,24 @@ class Ingestor:
 
     def _kit(self) -> WorkerKit:
         """What parses, chunks and scores a document, here or in a worker."""
-        return WorkerKit(self._chunker, self._quality, self._parsers)
+        return WorkerKit(self._chunker, self._quality, self._parsers, self._english_terms())
+
+    def _english_terms(self) -> bool:
+        """Whether chunks come with their rows' BM25 terms: the collection keeps
+        ragsilo-made ones (English on Milvus Lite)."""
+        has_terms = getattr(self._store, "has_terms", None)
+        return bool(has_terms(self._collection)) if callable(has_terms) else False
+
+    def _analyzer(self) -> Callable[[str], str] | None:
+        """The English BM25 analyzer for chunks made in this process (its stems cached
+        for the life of this ingestor), or None when the rows keep no terms."""
+        if not self._english_terms():
+            return None
+        if self._english is None:
+            from ragsilo.store.analysis import EnglishTerms
+
+            self._english = EnglishTerms()
+        return self._english
 
     def _job_or_failure(self, source: str, make: Callable[..., _FileJob]) -> _FileJob:
         try:
@@ -956,6 +989,10 @@ class _Writer:
         self._had_rows: bool | None = None
         # the chunks this run wrote to the collection, for the duplicate checks
         self._seen = _RunVectors()
+        # whether the store takes terms made ahead, and can be told that rows are new
+        # (a store that stands in for it in tests may not)
+        self._takes_terms = _accepts(store.upsert_chunks, "terms")
+        self._says_new = _accepts(store.upsert_chunks, "new")
 
     def start(self) -> None:
         self._thread.start()
@@ -1026,7 +1063,14 @@ class _Writer:
             return
         t0 = time.perf_counter()
         scorer = self._quality
-        hashes = {id(job): [text_hash(c.text) for c in job.chunks] for job in jobs}
+        hashes = {
+            id(job): (
+                job.hashes
+                if len(job.hashes) == len(job.chunks)
+                else [text_hash(c.text) for c in job.chunks]
+            )
+            for job in jobs
+        }
         cands: list[tuple[_FileJob, int, str]] = []
         first: set[str] = set()
         for job in jobs:
@@ -1140,48 +1184,67 @@ class _Writer:
             log.warning(
                 "a grouped write of %d files failed (%s); writing them one by one", len(ready), e
             )
-            return [self._write(j) for j in jobs]
+            # some of their rows may be written already: upserted again, never inserted twice
+            return [self._write(j, again=True) for j in jobs]
         return [j.result if j.result is not None else self._replace_stale(j) for j in jobs]
 
     def _unwritten(self, job: _FileJob) -> FileResult:
         """A job's outcome once the ingest has stopped: its own, or 'not written'."""
         return job.result if job.result is not None else self._halt.result(job.path)
 
-    def _upsert(self, jobs: list[_FileJob]) -> None:
+    def _upsert(self, jobs: list[_FileJob], *, again: bool = False) -> None:
         """Upsert the chunks of ``jobs``: good ones to the collection, poor ones to the
-        quarantine (purged ones to neither)."""
+        quarantine (purged ones to neither).
+
+        A chunk whose id the store did not hold when its file was looked up is new: the
+        store may insert it rather than upsert it (cheaper on Milvus Lite), unless this
+        is a write ``again`` after a failed one, which may have left some rows behind.
+        """
         for target in (MAIN, QUARANTINE):
-            chunks: list[Chunk] = []
-            vecs: list[np.ndarray] = []
+            # (chunks, vectors, terms) of the new chunks, then of those that may be stored
+            parts: tuple[_Rows, _Rows] = (_Rows(), _Rows())
             for j in jobs:
+                with_terms = len(j.terms) == len(j.chunks)
                 for i, c in enumerate(j.chunks):
                     if j.targets[i] == target and c.id not in j.purged:
-                        chunks.append(c)
-                        vecs.append(j.vectors[i])  # type: ignore[arg-type]
-            if not chunks:
-                continue
-            vectors = np.vstack(vecs).astype(np.float32, copy=False)
-            if target == MAIN:
-                self.rows_written += self._store.upsert_chunks(
-                    self._collection,
-                    chunks,
-                    vectors,
-                    batch_bytes=self._batch_bytes,
-                    **self._clusters_of(vectors),
-                )
-                if self._quality is not None:
-                    self._seen.add(vectors, chunks)
-            else:
-                assert self._quarantine is not None
-                if self._ensure_quarantine is not None:
-                    self._ensure_quarantine()
-                self.rows_quarantined += self._store.upsert_chunks(
-                    self._quarantine,
-                    chunks,
-                    vectors,
-                    batch_bytes=self._batch_bytes,
-                    tenant=self._tenant,
-                )
+                        part = parts[1 if again or c.id in j.old_ids else 0]
+                        part.add(c, j.vectors[i], j.terms[i] if with_terms else None)
+            for new, part in zip((True, False), parts, strict=True):
+                if part.chunks:
+                    self._upsert_part(target, part, new=new)
+        self._write_images(jobs)
+
+    def _upsert_part(self, target: str, part: _Rows, *, new: bool) -> None:
+        vectors = np.vstack(part.vectors).astype(np.float32, copy=False)
+        terms = part.all_terms()
+        extra: dict[str, Any] = {"terms": terms} if terms is not None and self._takes_terms else {}
+        if new and self._says_new:
+            extra["new"] = True
+        if target == MAIN:
+            self.rows_written += self._store.upsert_chunks(
+                self._collection,
+                part.chunks,
+                vectors,
+                batch_bytes=self._batch_bytes,
+                **self._clusters_of(vectors),
+                **extra,
+            )
+            if self._quality is not None:
+                self._seen.add(vectors, part.chunks)
+        else:
+            assert self._quarantine is not None
+            if self._ensure_quarantine is not None:
+                self._ensure_quarantine()
+            self.rows_quarantined += self._store.upsert_chunks(
+                self._quarantine,
+                part.chunks,
+                vectors,
+                batch_bytes=self._batch_bytes,
+                tenant=self._tenant,
+                **extra,
+            )
+
+    def _write_images(self, jobs: list[_FileJob]) -> None:
         image_rows = [
             {
                 "id": c.id,
@@ -1199,11 +1262,11 @@ class _Writer:
             self._images_ready = True
             self._store.write_rows(self._images, image_rows, batch_bytes=self._batch_bytes)
 
-    def _write(self, job: _FileJob) -> FileResult:
+    def _write(self, job: _FileJob, *, again: bool = False) -> FileResult:
         if job.result is not None or self._halt:
             return self._unwritten(job)
         try:
-            self._upsert([job])
+            self._upsert([job], again=again)
         except RagsiloError as e:
             if stops_the_ingest(e):
                 # no rollback: Milvus is unreachable; the next ingest rewrites this file
@@ -1331,6 +1394,35 @@ class _RunVectors:
                 near = sims[n] >= threshold
                 if near.any() and (seen_docs[near] != docs[n]).any():
                     verdict[n] = "near_duplicate"
+
+
+class _Rows:
+    """Chunks on their way to one upsert, with their vectors and (where made) BM25 terms."""
+
+    def __init__(self) -> None:
+        self.chunks: list[Chunk] = []
+        self.vectors: list[np.ndarray] = []
+        self.terms: list[str | None] = []
+
+    def add(self, chunk: Chunk, vector: np.ndarray | None, terms: str | None) -> None:
+        assert vector is not None
+        self.chunks.append(chunk)
+        self.vectors.append(vector)
+        self.terms.append(terms)
+
+    def all_terms(self) -> list[str] | None:
+        """The terms of every chunk, or None when some were not made ahead."""
+        if any(t is None for t in self.terms):
+            return None
+        return cast(list[str], self.terms)
+
+
+def _accepts(fn: Callable[..., Any], keyword: str) -> bool:
+    """Whether ``fn`` takes the keyword argument ``keyword``."""
+    try:
+        return keyword in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def _vectors(job: _FileJob) -> np.ndarray:
