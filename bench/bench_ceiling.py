@@ -28,6 +28,7 @@ import logging
 import os
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -119,12 +120,12 @@ def ceiling(n: int, tmp: Path, workers: int) -> dict[str, Any]:
         t0 = time.perf_counter()
         silo._ingestor(silo.settings.ingest)._worker_pool()._start()  # type: ignore[union-attr]
         workers_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         report = silo.ingest_texts(texts)
-        wall = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        c0, t0 = time.process_time(), time.perf_counter()
         warm = silo.ingest_texts(_texts(n, skip=n))
-        warm_wall = time.perf_counter() - t0
+        warm_wall, warm_cpu = time.perf_counter() - t0, time.process_time() - c0
         chunks = report.chunks_written + report.chunks_quarantined
         warm_chunks = warm.chunks_written + warm.chunks_quarantined
         # the rows the cold run stored, written again raw
@@ -142,11 +143,11 @@ def ceiling(n: int, tmp: Path, workers: int) -> dict[str, Any]:
     clean = [{k: r[k] for k in fields} for r in rows]
     client = MilvusClient(schema_uri)
     name = _collection_name(client)
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     for i in range(0, len(clean), 1000):
         client.insert(name, clean[i : i + 1000])
     client.flush(name)
-    raw_wall = time.perf_counter() - t0
+    raw_wall, raw_cpu = time.perf_counter() - t0, time.process_time() - c0
     client.close()
     raw_rate = len(clean) / raw_wall
     return {
@@ -163,6 +164,11 @@ def ceiling(n: int, tmp: Path, workers: int) -> dict[str, Any]:
         "raw_insert_flush_s": round(raw_wall, 2),
         "raw_rows_per_s": round(raw_rate, 1),
         "ratio_cold": round(chunks / wall / raw_rate, 3),
+        # CPU seconds of this process (every thread: the pipeline's and Milvus Lite's; not
+        # the parse workers'), less moved by other load on the machine than wall time
+        "cpu_us_per_chunk_cold": round(cpu / max(chunks, 1) * 1e6, 1),
+        "cpu_us_per_chunk_warm": round(warm_cpu / max(warm_chunks, 1) * 1e6, 1),
+        "cpu_us_per_row_raw": round(raw_cpu / max(len(clean), 1) * 1e6, 1),
         "ratio_warm": round(warm_chunks / warm_wall / raw_rate, 3),
         "us_per_chunk_cold": _stages_us(report.stages, chunks),
         "us_per_chunk_warm": _stages_us(warm.stages, warm_chunks),
@@ -352,6 +358,35 @@ def onnx(n: int, tmp: Path, workers: int, threads: list[int]) -> dict[str, Any]:
     }
 
 
+class LoadSampler:
+    """The 1-minute load average, read every ``every_s`` seconds on a thread of its own."""
+
+    def __init__(self, every_s: float = 10.0) -> None:
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._every = every_s
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while True:
+            self.samples.append(os.getloadavg()[0])
+            if self._stop.wait(self._every):
+                return
+
+    def __enter__(self) -> LoadSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.samples.append(os.getloadavg()[0])
+
+    def summary(self) -> dict[str, float]:
+        s = self.samples
+        return {"start": s[0], "end": s[-1], "min": min(s), "max": max(s), "samples": len(s)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--texts", type=int, default=600, help="abstracts for the ceiling")
@@ -369,7 +404,10 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     cores = len(os.sched_getaffinity(0))
     result: dict[str, Any] = {"machine": machine(), "cores_usable": cores}
-    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as t:
+    with (
+        LoadSampler() as load,
+        tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as t,
+    ):
         tmp = Path(t)
         if args.texts:
             result["ceiling"] = ceiling(args.texts, tmp, cores)
@@ -384,6 +422,8 @@ def main() -> None:
         if args.onnx:
             result["onnx"] = onnx(args.onnx, tmp, cores, args.onnx_threads)
             print("onnx:", json.dumps(result["onnx"]), flush=True)
+    result["load_average_1min"] = load.summary()
+    print("load average (1 min, every 10 s):", json.dumps(result["load_average_1min"]), flush=True)
     result["peak_rss_mb_main"] = round(peak_rss_mb(), 1)
     if args.json:
         print(json.dumps(result))
