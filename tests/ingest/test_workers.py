@@ -141,15 +141,35 @@ def test_workers_default_to_the_machine_cores() -> None:
     assert s.file_timeout_s == 120 and s.file_memory_mb == 2048
 
 
-@pytest.mark.parametrize("n", [40])
-def test_many_texts_go_through_the_workers(make_silo, n: int) -> None:
+def _texts(n: int) -> list[str]:
+    return [f"Text {i}: the {WORDS[i % 10]} and the {WORDS[(i + 3) % 10]} meet." for i in range(n)]
+
+
+def test_many_texts_go_through_the_workers(lite_uri: str, hash_embedder) -> None:
+    """With a fast embedder (a GPU, say) the texts are chunked and scored by the workers."""
+    from ragsilo.settings import load_settings
+    from ragsilo.silo import Silo
+
+    texts = _texts(40)
+    settings = load_settings(None, {"milvus": {"uri": lite_uri}, "ingest": {"workers": 2}})
+    with Silo.open(settings, embedder=hash_embedder) as silo:
+        report = silo.ingest_texts(texts)
+        assert [r.status for r in report.files] == ["ingested"] * len(texts)
+        assert silo._parse_pools._pool is not None and silo._parse_pools._pool.started
+        again = silo.ingest_texts(texts)
+        assert [r.status for r in again.files] == ["skipped"] * len(texts)
+
+
+def test_texts_are_chunked_here_while_a_cpu_model_fills_the_cores(make_silo, embedder) -> None:
+    """The ONNX model on the CPU keeps every core busy itself: parse workers for texts
+    already in memory would only take cores from it (and cost their start-up)."""
+    assert embedder.fills_cores
     silo = make_silo(ingest={"workers": 2})
-    texts = [f"Text {i}: the {WORDS[i % 10]} and the {WORDS[(i + 3) % 10]} meet." for i in range(n)]
+    texts = _texts(40)
     report = silo.ingest_texts(texts)
-    assert [r.status for r in report.files] == ["ingested"] * n
-    assert silo._parse_pools._pool is not None and silo._parse_pools._pool.started
-    again = silo.ingest_texts(texts)
-    assert [r.status for r in again.files] == ["skipped"] * n
+    assert [r.status for r in report.files] == ["ingested"] * len(texts)
+    assert silo._parse_pools._pool is None or not silo._parse_pools._pool.started
+    assert report.stages["parse"] > 0  # chunked here, through the same stages
 
 
 def test_a_script_without_a_main_guard_neither_hangs_nor_runs_again(tmp_path: Path) -> None:

@@ -78,6 +78,14 @@ class OnnxEmbedder:
         return list(self._ensure_session().get_providers())
 
     @property
+    def fills_cores(self) -> bool:
+        """Whether embedding keeps every core busy by itself (the model runs on the CPU
+        with its intra-op threads); loads the model the first time. An ingest then does
+        its light work (chunking texts it was given) in its own process rather than in
+        parse workers that would only take cores from the model."""
+        return _CUDA not in self.providers
+
+    @property
     def token_counter(self) -> TokenCounter:
         """The model tokenizer's counter (what ``count_tokens`` uses); loads the tokenizer."""
         self._ensure_tokenizers()

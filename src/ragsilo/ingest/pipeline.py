@@ -354,8 +354,14 @@ class Ingestor:
 
     def _document_jobs(self, documents: Sequence[DocumentSource]) -> Iterator[_FileJob]:
         """The jobs of already-parsed documents: chunked and scored by the parse workers,
-        or here when there are few."""
-        pool = self._worker_pool() if len(documents) > _TINY_DOCUMENTS else None
+        or here when there are few, or when the embedder keeps every core busy itself (a
+        model on the CPU: chunking a text costs well under a thousandth of embedding it,
+        and workers would only take cores from the model)."""
+        pool = (
+            self._worker_pool()
+            if len(documents) > _TINY_DOCUMENTS and not _fills_cores(self._embedder)
+            else None
+        )
         if pool is not None:
             try:
                 yield from self._pooled(pool, self._document_tasks(documents))
@@ -1415,6 +1421,14 @@ class _Rows:
         if any(t is None for t in self.terms):
             return None
         return cast(list[str], self.terms)
+
+
+def _fills_cores(embedder: Embedder) -> bool:
+    """Whether ``embedder`` says it keeps every core busy by itself (a model on the CPU)."""
+    try:
+        return bool(getattr(embedder, "fills_cores", False))
+    except RagsiloError:
+        return False  # the model does not load: the embed stage reports it per batch
 
 
 def _accepts(fn: Callable[..., Any], keyword: str) -> bool:
