@@ -313,7 +313,8 @@ def onnx(n: int, tmp: Path, workers: int, threads: list[int]) -> dict[str, Any]:
     uri = str(tmp / "onnx.db")
     with Silo.open(_settings(uri, workers=workers)) as silo:
         silo.embedder.embed(["warm up"])
-        silo.ingest_texts(_texts(40, skip=n))  # starts the parse workers
+        # warm-up (a CPU model fills the cores itself: the texts are chunked in this process)
+        silo.ingest_texts(_texts(40, skip=n))
         # the chunk texts the ingest will embed: chunked here, untimed
         from ragsilo.ingest.texts import text_sources
 

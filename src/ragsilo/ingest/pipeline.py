@@ -2,9 +2,12 @@
 
 Three stages run at once, joined by bounded queues so memory stays flat:
 
-* parse workers (a thread pool, ``ingest.workers``) hash each file, skip it when
-  the store already holds exactly this version, and otherwise read, parse and
-  chunk it and score each chunk's text (:mod:`ragsilo.quality`);
+* each file is hashed here and skipped when the store already holds exactly
+  this version; otherwise parse worker processes (:mod:`ragsilo.ingest.workers`,
+  ``ingest.workers``) read, parse and chunk it, score each chunk's text
+  (:mod:`ragsilo.quality`) and make what its row needs besides the vector (BM25
+  terms, content hash). Texts given in memory are chunked in this process when
+  the embedder fills the cores itself (a model on the CPU), and so is a tiny ingest;
 * the calling thread embeds chunks in batches that span files;
 * one writer thread finishes the scores (duplicates by content hash and
   near-duplicates by embedding similarity, against what is stored), upserts
