@@ -179,6 +179,8 @@ def test_a_script_without_a_main_guard_neither_hangs_nor_runs_again(tmp_path: Pa
     import sys
 
     marker = tmp_path / "runs.txt"
+    docs = tmp_path / "docs"
+    _write_files(docs, 12)  # more than a tiny ingest: the workers parse
     script = tmp_path / "unguarded.py"
     script.write_text(
         "from ragsilo.settings import load_settings\n"
@@ -186,8 +188,7 @@ def test_a_script_without_a_main_guard_neither_hangs_nor_runs_again(tmp_path: Pa
         f"open({str(marker)!r}, 'a').write('run\\n')\n"
         f"silo = Silo.open(load_settings(None, {{'milvus': {{'uri': {str(tmp_path / 'u.db')!r}}},"
         " 'ingest': {'workers': 2}}))\n"
-        "texts = [f'Text {i} tells of rivers, mountains and the number {i}.' for i in range(40)]\n"
-        "r = silo.ingest_texts(texts)\n"
+        f"r = silo.ingest([{str(docs)!r}])\n"
         "print('STATUS', sorted({f.status for f in r.files}), silo._parse_pools._pool.started)\n"
         "silo.close()\n",
         encoding="utf-8",
