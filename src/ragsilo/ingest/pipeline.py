@@ -33,6 +33,7 @@ stages.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import inspect
 import logging
@@ -430,7 +431,12 @@ class Ingestor:
         )
         # a batch sized for the device (an embedder may know better, e.g. a GPU: hundreds)
         batch = int(getattr(self._embedder, "ingest_batch", 0) or self._embed_batch)
-        embedder = _EmbedStage(self._embedder, batch, writer.put, self._clock)
+        # a model that fills the cores itself takes turns with the writer instead of running
+        # beside it: its intra-op threads wait for each other at every layer, so a writer
+        # (and Milvus Lite's threads) taking one core from them slows it by more than the
+        # writes cost (measured with the peers' benchmark, see BENCHMARKS.md)
+        turns = writer.turns if _fills_cores(self._embedder) else None
+        embedder = _EmbedStage(self._embedder, batch, writer.put, self._clock, turns=turns)
         writer.start()
         # parsed jobs wait in a queue in front of the embedder (up to two batches of chunks),
         # so the next batch is ready when the model finishes one, and parsing goes on meanwhile
@@ -828,11 +834,15 @@ class _EmbedStage:
         batch_size: int,
         emit: Callable[[_FileJob], None],
         clock: _StageClock | None = None,
+        *,
+        turns: threading.Lock | None = None,
     ):
         self._embedder = embedder
         self._batch_size = batch_size
         self._emit = emit
         self._clock = clock or _StageClock()
+        # held while the model runs, when it takes turns with the writer
+        self._turns = turns
         self._pending: list[tuple[_FileJob, int]] = []
 
     def add(self, job: _FileJob) -> None:
@@ -844,12 +854,23 @@ class _EmbedStage:
         while self._pending:
             self._run_batch()
 
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        """The model's vectors of ``texts``; in its turn, when it takes turns with the writer
+        (the turn is released before the jobs go on: the writer needs it to write them, and
+        waiting for it is not embedding time)."""
+        with self._turns if self._turns is not None else contextlib.nullcontext():
+            t0 = time.perf_counter()
+            try:
+                return self._embedder.embed(texts)
+            finally:
+                self._clock.add("embed", time.perf_counter() - t0)
+
     def _run_batch(self) -> None:
         batch = self._pending[: self._batch_size]
         del self._pending[: self._batch_size]
-        t0 = time.perf_counter()
+        texts = [job.chunks[i].text for job, i in batch]
         try:
-            vectors = self._embedder.embed([job.chunks[i].text for job, i in batch])
+            vectors = self._embed(texts)
         except Exception as e:  # noqa: BLE001 - fail only the files in this batch
             code = e.code if isinstance(e, RagsiloError) else "embedding_error"
             for job in {id(j): j for j, _ in batch}.values():
@@ -857,8 +878,6 @@ class _EmbedStage:
                 self._pending = [(j, i) for j, i in self._pending if j is not job]
                 self._emit(job)
             return
-        finally:
-            self._clock.add("embed", time.perf_counter() - t0)
         for n, (job, i) in enumerate(batch):
             job.vectors[i] = vectors[n]
             job.embedded += 1
@@ -989,7 +1008,8 @@ class _Writer:
         self._clock = clock or _StageClock()
         self._queue: queue.Queue[object] = queue.Queue(maxsize=self._group_files)
         self._thread = threading.Thread(target=self._loop, name="ragsilo-writer", daemon=True)
-        self._lock = threading.Lock()
+        # held while a group is written; a model that fills the cores holds it while it runs
+        self.turns = threading.Lock()
         self._error: BaseException | None = None
         self.rows_written = 0
         self.rows_quarantined = 0
@@ -1042,7 +1062,7 @@ class _Writer:
             if group and self._error is None:
                 t0 = time.perf_counter()
                 try:
-                    with self._lock:
+                    with self.turns:
                         results = self._write_group(group)
                 except RagsiloError as e:
                     if not stops_the_ingest(e):
