@@ -1060,10 +1060,13 @@ class _Writer:
                 except queue.Empty:
                     break
             if group and self._error is None:
-                t0 = time.perf_counter()
                 try:
-                    with self.turns:
-                        results = self._write_group(group)
+                    with self.turns:  # waiting for the model's turn is not write time
+                        t0 = time.perf_counter()
+                        try:
+                            results = self._write_group(group)
+                        finally:
+                            self._clock.add("write", time.perf_counter() - t0)
                 except RagsiloError as e:
                     if not stops_the_ingest(e):
                         self._error = e
@@ -1073,8 +1076,6 @@ class _Writer:
                 except BaseException as e:  # noqa: BLE001 - handed to the producer
                     self._error = e
                     continue
-                finally:
-                    self._clock.add("write", time.perf_counter() - t0)
                 for result in results:
                     try:
                         self._finish(result)
