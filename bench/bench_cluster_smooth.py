@@ -40,6 +40,8 @@ from ragsilo.eval.tune import (  # noqa: E402
     doc_key,
     score_settings,
 )
+from ragsilo.rerank.strategies import cluster_smooth_scores  # noqa: E402
+from ragsilo.retrieval.searcher import fuse_rows  # noqa: E402
 from ragsilo.settings import load_settings  # noqa: E402
 from ragsilo.silo import Silo  # noqa: E402
 
@@ -101,7 +103,12 @@ def prepare(args: argparse.Namespace) -> None:
         return
     with open_silo(args.dir, data) as silo:
         written, seconds = ingest_dataset(
-            silo, data, progress=lambda s, d, t: print(f"{s} {d}/{t}", flush=True)
+            silo,
+            data,
+            batch=args.batch,
+            progress=lambda s, d, t: print(
+                f"{s} {d}/{t} {time.perf_counter() - started:.0f} s", flush=True
+            ),
         )
         silo.recluster()
         print(
@@ -167,12 +174,75 @@ def run(args: argparse.Namespace) -> None:
                 f"| {lo:+.4f} .. {hi:+.4f} |"
             )
         out["sweep"] = sweep
+        if args.variants:
+            out["variants"] = variant_sweep(
+                pools, labelled, base, args, metric=silo.index_plan.metric
+            )
         out["path"] = real_path(silo, data, args)
         if args.ask:
             out["ask"] = ask_context(silo, data, args)
     print(f"\n# load average after: {os.getloadavg()}", flush=True)
-    target = args.dir / f"{data.name}-{len(data.corpus)}-results.json"
+    results = args.results or args.dir
+    results.mkdir(parents=True, exist_ok=True)
+    target = results / f"{data.name}-{len(data.corpus)}-results.json"
     target.write_text(json.dumps(out, indent=1))
+
+
+def variant_sweep(
+    pools: list, labelled: LabelledQueries, base, args: argparse.Namespace, *, metric: str
+) -> list[dict]:
+    """The evidence's two constants against each other, offline on the same pools: how many
+    first hits count as the head (``top``) and how many hits of a cluster there it takes to
+    lend evidence (``min_members``), each at every ``--weights``."""
+    variants = [tuple(int(x) for x in v.split(":")) for v in args.variants]
+    qrels = [labelled.qrels[q] for q in labelled.qrels]
+    out = []
+    print("\n| mode | top:min_members | " + " | ".join(f"w {w:g}" for w in args.weights) + " |")
+    print("|---|---|" + "---:|" * len(args.weights))
+    for mode in args.modes:
+        lists = []
+        for pool in pools:
+            rows = (
+                pool.dense[: base.candidates]
+                if mode == "dense"
+                else fuse_rows(pool.dense, pool.sparse, base, metric=metric)[: base.candidates]
+            )
+            lists.append(rows)
+        none = [
+            ndcg_at_k(dedupe([doc_key(str(r.get("source", ""))) for r in rows]), q, 10)
+            for rows, q in zip(lists, qrels, strict=True)
+        ]
+        for top, least in variants:
+            cells = []
+            for w in args.weights:
+                scores = []
+                for rows, q in zip(lists, qrels, strict=True):
+                    if len(rows) > 1:
+                        blended = cluster_smooth_scores(
+                            np.asarray([float(r["distance"]) for r in rows]),
+                            np.asarray([int(r.get("cluster_id", -1)) for r in rows]),
+                            w,
+                            top=top,
+                            min_members=least,
+                        )
+                        rows = [rows[int(i)] for i in np.argsort(-blended, kind="stable")]
+                    ranked = dedupe([doc_key(str(r.get("source", ""))) for r in rows])
+                    scores.append(ndcg_at_k(ranked, q, 10))
+                deltas = [a - b for a, b in zip(scores, none, strict=True)]
+                lo, hi = bootstrap_ci(deltas)
+                out.append(
+                    {
+                        "mode": mode,
+                        "top": top,
+                        "min_members": least,
+                        "weight": w,
+                        "gain": mean(deltas),
+                        "ci": [lo, hi],
+                    }
+                )
+                cells.append(f"{mean(deltas):+.4f}")
+            print(f"| {mode} | {top}:{least} | " + " | ".join(cells) + " |", flush=True)
+    return out
 
 
 def real_path(silo: Silo, data: BeirDataset, args: argparse.Namespace) -> list[dict]:
@@ -251,7 +321,8 @@ def ask_context(silo: Silo, data: BeirDataset, args: argparse.Namespace) -> dict
 def summary(args: argparse.Namespace) -> None:
     """Markdown tables over every ``*-results.json`` in ``--dir``: the weight sweep across
     the sets, the search path at the default weight, and the ask context."""
-    results = [json.loads(p.read_text()) for p in sorted(args.dir.glob("*-results.json"))]
+    folder = args.results or args.dir
+    results = [json.loads(p.read_text()) for p in sorted(folder.glob("*-results.json"))]
     weights = sorted({row["weight"] for r in results for row in r["sweep"]} - {0.0})
     print(
         "| cluster_weight | "
@@ -270,6 +341,7 @@ def summary(args: argparse.Namespace) -> None:
             + " | ".join(f"{g:+.4f}" for g in gains)
             + f" | {min(gains):+.4f} | {sum(g > 0.005 for g in gains)} |"
         )
+    variant_summary(results)
     print(
         "\n| set | docs | chunks | clusters | queries | mode | none | cluster_smooth | gain "
         "| 95% interval | p50 ms none | p50 ms smooth |"
@@ -309,11 +381,60 @@ def summary(args: argparse.Namespace) -> None:
             )
 
 
+def pick(gains: dict, pairs: list) -> tuple:
+    """The (top, min_members, weight) the rule picks on ``pairs``: no pair below -0.005
+    first, then the most pairs above +0.005, then the best worst pair."""
+
+    def rank(key: tuple) -> tuple:
+        g = [gains[key][p] for p in pairs]
+        return (min(g) >= -0.005, sum(x > 0.005 for x in g), min(g))
+
+    return max(gains, key=rank)
+
+
+def variant_summary(results: list[dict]) -> None:
+    """The evidence variants over every set and mode, the pick on all sets, and the
+    leave-one-dataset-out picks (each set scored with the pick of the others)."""
+    if not all(r.get("variants") for r in results):
+        return
+    gains: dict = {}
+    for r in results:
+        for x in r["variants"]:
+            key = (x["top"], x["min_members"], x["weight"])
+            gains.setdefault(key, {})[(r["dataset"], x["mode"])] = x["gain"]
+    pairs = [(r["dataset"], m) for r in results for m in ("dense", "hybrid")]
+    print(
+        "\n| top:min_members | weight | "
+        + " | ".join(f"{d} {m}" for d, m in pairs)
+        + " | worst | pairs > +0.005 |"
+    )
+    print("|---|---:|" + "---:|" * (len(pairs) + 2))
+    for key in sorted(gains):
+        g = [gains[key].get(p, float("nan")) for p in pairs]
+        print(
+            f"| {key[0]}:{key[1]} | {key[2]:g} | "
+            + " | ".join(f"{x:+.4f}" for x in g)
+            + f" | {min(g):+.4f} | {sum(x > 0.005 for x in g)} |"
+        )
+    best = pick(gains, pairs)
+    print(f"\nPicked on all sets: top {best[0]}, min_members {best[1]}, weight {best[2]:g}")
+    print("\n| held-out set | picked on the others | held-out dense | held-out hybrid |")
+    print("|---|---|---:|---:|")
+    for r in results:
+        d = r["dataset"]
+        key = pick(gains, [p for p in pairs if p[0] != d])
+        print(
+            f"| {d} | {key[0]}:{key[1]} at {key[2]:g} | {gains[key][(d, 'dense')]:+.4f} "
+            f"| {gains[key][(d, 'hybrid')]:+.4f} |"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="command", required=True)
     sub.add_parser("summary").add_argument("--dir", type=Path, required=True)
     sub.choices["summary"].add_argument("--weight", type=float, default=0.075)
+
     for name in ("prepare", "run"):
         p = sub.add_parser(name)
         p.add_argument("--dir", type=Path, required=True)
@@ -325,6 +446,13 @@ def main() -> None:
             action="store_true",
             help="use only the documents the collection holds (an ingest stopped early)",
         )
+    sub.choices["prepare"].add_argument(
+        "--batch", type=int, default=500, help="documents per ingest call (progress lines)"
+    )
+    for name in ("summary", "run"):
+        sub.choices[name].add_argument(
+            "--results", type=Path, default=None, help="folder of *-results.json (default --dir)"
+        )
     r = sub.choices["run"]
     r.add_argument("--modes", nargs="+", default=["dense", "hybrid"])
     r.add_argument(
@@ -332,6 +460,12 @@ def main() -> None:
     )
     r.add_argument("--weight", type=float, default=0.075, help="cluster_weight for the search path")
     r.add_argument("--seed-strategies", nargs="*", default=[])
+    r.add_argument(
+        "--variants",
+        nargs="*",
+        default=[],
+        help="evidence variants TOP:MIN_MEMBERS to sweep offline too (e.g. 10:1 10:2 20:2)",
+    )
     r.add_argument("--ask", action="store_true")
     args = ap.parse_args()
     logging.getLogger("pymilvus").setLevel(logging.CRITICAL)

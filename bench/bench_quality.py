@@ -10,6 +10,8 @@ apart: the write stage catches them by content hash, not the scorer.
     python bench/bench_quality.py --datasets ../shared/datasets --sets scifact cacm
     git show main:src/ragsilo/quality/scoring.py > /tmp/old_scoring.py
     python bench/bench_quality.py --baseline /tmp/old_scoring.py   # before/after, same chunks
+    PEERS_DIR=/tmp/peers python ../shared/bench/peers/prepare.py
+    python bench/bench_quality.py --peers-corpus /tmp/peers/corpus.jsonl   # + the peers' corpus
 """
 
 from __future__ import annotations
@@ -142,6 +144,11 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3, help="timing runs (the best counts)")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead")
     ap.add_argument(
+        "--peers-corpus",
+        type=Path,
+        help="the peers' Python docs corpus.jsonl (one chunk-sized passage a line, 'text')",
+    )
+    ap.add_argument(
         "--baseline", type=Path, help="another scoring.py to time on the same chunks, alternating"
     )
     args = ap.parse_args()
@@ -174,6 +181,14 @@ def main() -> None:
     if args.docs > 0:
         docs = [d for _, d in docstring_passages(args.docs)]
         rows.append(quarantine_row(f"python-docstrings ({len(docs)})", scorer, docs))
+    if args.peers_corpus is not None:
+        if not args.peers_corpus.is_file():
+            raise SystemExit(
+                f"{args.peers_corpus} not found; build it with ../shared/bench/peers/prepare.py"
+            )
+        lines = args.peers_corpus.read_text(encoding="utf-8").splitlines()
+        passages = [json.loads(x)["text"] for x in lines if x.strip()]
+        rows.append(quarantine_row(f"python-docs peers corpus ({len(passages)})", scorer, passages))
     result = {
         "machine": machine(),
         "corpora": rows,

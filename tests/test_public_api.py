@@ -44,6 +44,8 @@ EXPECTED = {
     "RerankError",
     "Reranker",
     "SearchResult",
+    # one checked search request, passed to Silo.search/retrieve/ask
+    "Query",
     # answers streamed as they are written (Silo.ask_stream, Silo.aask(stream=True))
     "AnswerStream",
     "AsyncAnswerStream",

@@ -55,6 +55,7 @@ _LAZY = {
     "RerankContext": "ragsilo.rerank",
     "Reranker": "ragsilo.rerank",
     "SearchResult": "ragsilo.retrieval",
+    "Query": "ragsilo.retrieval",
     "DoctorReport": "ragsilo.silo",
     "Silo": "ragsilo.silo",
     "Settings": "ragsilo.settings",
@@ -67,7 +68,7 @@ if TYPE_CHECKING:
     from ragsilo.cluster import ClusterModel
     from ragsilo.cluster.recluster import ClusterSummary, ReclusterReport
     from ragsilo.rerank import HitGroup, RerankContext, Reranker
-    from ragsilo.retrieval import SearchResult
+    from ragsilo.retrieval import Query, SearchResult
     from ragsilo.settings import Settings, load_settings
     from ragsilo.silo import DoctorReport, Silo
 
@@ -116,6 +117,7 @@ __all__ = [
     "ParsedDocument",
     "PermissionDeniedError",
     "PolicyError",
+    "Query",
     "RagsiloError",
     "ReclusterReport",
     "RerankContext",

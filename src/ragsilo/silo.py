@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ragsilo.answer import Answer, create_answerer
+from ragsilo.answer.asker import Asker
 from ragsilo.chunking import Chunker, create_chunker
 from ragsilo.cluster.centroids import CentroidStore
 from ragsilo.cluster.model import ClusterModel
@@ -23,6 +24,7 @@ from ragsilo.cluster.recluster import (
 from ragsilo.cluster.recluster import recluster as run_recluster
 from ragsilo.embedding import Embedder, create_embedder
 from ragsilo.errors import (
+    CapabilityError,
     CollectionNotFoundError,
     ConfigError,
     InputError,
@@ -34,24 +36,35 @@ from ragsilo.ingest.journal import Journal, journal_path
 from ragsilo.ingest.texts import text_sources
 from ragsilo.models import CollectionStats, Hit, IngestReport, ServerInfo
 from ragsilo.quality import QualityScorer, quarantine_name
-from ragsilo.quality.report import QualityReport, QuarantinedChunk, build_report, quarantined_rows
+from ragsilo.quality.quarantine import Quarantine
+from ragsilo.quality.report import QualityReport, QuarantinedChunk
 from ragsilo.rerank.groups import HitGroup, group_by_cluster
-from ragsilo.retrieval import Retriever, SearchOptions, SearchResult, check_mode
-from ragsilo.retrieval.modes import needs_text_index, needs_vector
+from ragsilo.retrieval import SearchResult
+from ragsilo.retrieval.images import (
+    ensure_images_collection,
+    images_name,
+    read_query_image,
+    search_images,
+)
+from ragsilo.retrieval.query import Query, check_k, check_text, resolve_tenant
+from ragsilo.retrieval.searcher import run_query
 from ragsilo.settings import IndexSettings, Settings, load_settings
-from ragsilo.store import DEFAULT_OUTPUT_FIELDS, MilvusStore, RetryPolicy, build_filter, plan_index
+from ragsilo.store import (
+    IndexAdmin,
+    MilvusStore,
+    RetryPolicy,
+    VectorStore,
+    build_filter,
+    plan_index,
+)
 from ragsilo.store.doctor import DoctorReport, run_doctor
 from ragsilo.store.indexes import IndexPlan
-from ragsilo.store.schema import SCALAR_FIELD_NAMES, TENANT_FIELD
 
 if TYPE_CHECKING:
     from ragsilo.admin import Admin
     from ragsilo.answer.stream import AnswerStream
 
 log = logging.getLogger(__name__)
-
-# rerankers that use no query vector: a bm25 query with them is not embedded
-_VECTORLESS_RERANKERS = ("none", "mmr", "cluster_size", "cluster_distance", "cluster_smooth")
 
 
 class Silo:
@@ -70,7 +83,7 @@ class Silo:
         self,
         settings: Settings,
         *,
-        store: MilvusStore | None = None,
+        store: VectorStore | None = None,
         embedder: Embedder | None = None,
     ) -> None:
         self.settings = settings
@@ -131,7 +144,7 @@ class Silo:
 
     # ----------------------------------------------------------------- properties
     @property
-    def store(self) -> MilvusStore:
+    def store(self) -> VectorStore:
         if self._store is None:
             raise StoreError("this Silo is not connected; use Silo.open()")
         return self._store
@@ -178,18 +191,18 @@ class Silo:
         """Plan ``index`` for this server. GPU types need ``index.gpu: true``: Milvus does not
         say whether it is a GPU build (a CPU build accepts a GPU index on an empty
         collection and fails only when it builds it), and Milvus Lite has none."""
-        gpu = index.gpu and self.info.kind == "server"
+        gpu = index.gpu and self.store.capabilities.gpu_indexes
         return plan_index(index, self.info, self.embedder.dimension, rows=rows, gpu=gpu)
 
     # ----------------------------------------------------------------- index
     def index(self) -> dict[str, Any]:
         """The collection's vector index: type, metric, build parameters, row count, and the
         types this server offers."""
-        from ragsilo.store.milvus import _plan_from_described
+        from ragsilo.store.indexes import plan_from_described
 
         self._ensure_collection(create=False)
-        described = self.store.vector_index(self.collection)
-        stored = _plan_from_described(described)
+        described = self._index_admin().vector_index(self.collection)
+        stored = plan_from_described(described)
         return {
             "collection": self.collection,
             "type": str(described.get("index_type", "")),
@@ -232,7 +245,7 @@ class Silo:
         plan = self._plan_for(index, rows)
         if plan.metric != self.index_plan.metric:
             raise ConfigError("the metric cannot change in place; use another collection")
-        self.store.replace_vector_index(self.collection, plan)
+        self._index_admin().replace_vector_index(self.collection, plan)
         self._plan = plan
         return plan
 
@@ -245,7 +258,7 @@ class Silo:
     def replicas(self) -> list[dict[str, Any]]:
         """The collection's in-memory replicas (id, query nodes, shards)."""
         self._ensure_collection(create=False)
-        return self.store.replicas(self.collection)
+        return self._index_admin().replicas(self.collection)
 
     def set_replicas(self, n: int) -> int:
         """Load the collection with ``n`` in-memory replicas; returns the count before. More
@@ -253,7 +266,15 @@ class Silo:
         if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= 64:
             raise InputError(f"replicas must be a whole number from 1 to 64, not {n!r}")
         self._ensure_collection(create=False)
-        return self.store.set_replicas(self.collection, n)
+        return self._index_admin().set_replicas(self.collection, n)
+
+    def _index_admin(self) -> IndexAdmin:
+        store = self.store
+        if not isinstance(store, IndexAdmin):
+            raise CapabilityError(
+                f"the {self.info.kind} store cannot change replicas or the vector index in place"
+            )
+        return store
 
     def _ensure_collection(self, *, create: bool) -> None:
         if self._ready:
@@ -285,21 +306,7 @@ class Silo:
     def _tenant(self, tenant: str | None) -> str | None:
         """The tenant of a call, checked: required when ``collection.tenants`` is on, refused
         when it is off."""
-        from ragsilo.store.filters import check_tenant
-
-        if self.settings.collection.tenants:
-            if tenant is None or tenant == "":
-                raise InputError(
-                    f"collection {self.collection!r} is multi-tenant: name the tenant "
-                    "(--tenant, tenant=...)"
-                )
-            return check_tenant(tenant)
-        if tenant is not None:
-            raise ConfigError(
-                f"a tenant was given but collection.tenants is off for {self.collection!r}",
-                hint="set collection.tenants: true (before the collection is created)",
-            )
-        return None
+        return resolve_tenant(self.settings, tenant)
 
     def _scoped(self, expr: str, tenant: str | None) -> str:
         """``expr`` narrowed to ``tenant`` (server-side, on the partition key)."""
@@ -403,7 +410,7 @@ class Silo:
     @property
     def images_collection(self) -> str:
         """Where the image vectors live (with ``images.model``): ``<collection>_images``."""
-        return f"{self.collection}_images"
+        return images_name(self.collection)
 
     @property
     def image_embedder(self) -> Any:
@@ -418,9 +425,7 @@ class Silo:
         return self._image_embedder
 
     def _ensure_images(self) -> None:
-        self.store.ensure_vector_collection(
-            self.images_collection, dimension=self.image_embedder.dimension
-        )
+        ensure_images_collection(self.store, self.collection, self.image_embedder)
 
     def search_images(
         self,
@@ -434,44 +439,17 @@ class Silo:
         vectors of ``images.model``; each hit is the image's chunk, ``score`` the cosine
         similarity. With ``collection.tenants`` on, only ``tenant``'s images are found."""
         tenant = self._tenant(tenant)
-        if (query is None) == (image is None):
-            raise InputError("give either a text query or an image to search images with")
-        clip = self.image_embedder
-        if clip is None:
-            raise ConfigError(
-                "searching images needs an image model",
-                hint="set images.model to a local CLIP model folder and ingest the images again",
-            )
-        k = self._check_k(k)
-        self._ensure_collection(create=False)
-        if not self.store.has_collection(self.images_collection):
-            return []
-        if image is not None:
-            data = image if isinstance(image, bytes) else _read_query_image(Path(image))
-            from ragsilo.parsers.image import open_image
-
-            vector = clip.embed_images([open_image(data, "query", self.settings.images.max_pixels)])
-        else:
-            assert query is not None
-            self._check_query(query)
-            vector = clip.embed_texts([query])
-        self.store.ensure_loaded(self.images_collection)
-        # the image vectors carry no tenant: with tenants, look deeper and keep the
-        # tenant's own (by the tenant stored on each chunk row)
-        depth = k if tenant is None else min(k * 8, 16384)
-        found = self.store.search(
-            self.images_collection, vector, k=depth, output_fields=["doc_id"]
-        )[0]
-        if not found:
-            return []
-        scores = {str(h["id"]): float(h["distance"]) for h in found}
-        fields = list(DEFAULT_OUTPUT_FIELDS)
-        extra = [] if tenant is None else [TENANT_FIELD]
-        rows = self.store.get_rows(self.collection, list(scores), ["id", *fields, *extra])
-        if tenant is not None:
-            rows = [r for r in rows if r.get(TENANT_FIELD) == tenant]
-        hits = [_to_hit({**r, "distance": scores[str(r["id"])]}, fields) for r in rows]
-        return sorted(hits, key=lambda h: -h.score)[:k]
+        return search_images(
+            self.store,
+            self.collection,
+            self.settings,
+            lambda: self.image_embedder,
+            query=query,
+            image=image,
+            k=k,
+            tenant=tenant,
+            ready=lambda: self._ensure_collection(create=False),
+        )
 
     @property
     def parsers(self) -> Any:
@@ -501,72 +479,25 @@ class Silo:
         return out
 
     # -------------------------------------------------------------------- quality
+    def _quarantine(self) -> Quarantine:
+        return Quarantine(
+            self.store, self.collection, ready=lambda: self._ensure_collection(create=False)
+        )
+
     def quality_report(self) -> QualityReport:
         """Counts of kept and quarantined chunks, by reason and by score band."""
-        self._ensure_collection(create=False)
-        quarantine = (
-            self.quarantine_collection
-            if self.store.has_collection(self.quarantine_collection)
-            else None
-        )
-        return build_report(self.store, self.collection, quarantine, self.settings.quality)
+        return self._quarantine().report(self.settings.quality)
 
     def quarantine_list(
         self, *, limit: int = 100, reason: str | None = None, source: str | None = None
     ) -> list[QuarantinedChunk]:
         """The quarantined chunks (lowest score first), optionally of one reason or source."""
-        if not self.store.has_collection(self.quarantine_collection):
-            return []
-        self._ensure_collection(create=False)
-        return quarantined_rows(
-            self.store, self.quarantine_collection, limit=limit, reason=reason, source=source
-        )
+        return self._quarantine().list(limit=limit, reason=reason, source=source)
 
     def promote(self, ids: Sequence[str]) -> int:
         """Move quarantined chunks into the collection, where search finds them; returns
         how many moved. They stay there when their file is ingested again unchanged."""
-        ids = [str(i) for i in ids]
-        if not ids:
-            raise InputError("give the ids of the chunks to promote (ragsilo quarantine list)")
-        self._ensure_collection(create=False)
-        q = self.quarantine_collection
-        if not self.store.has_collection(q):
-            raise NotFoundError(f"there is no quarantine collection {q!r}")
-        rows = self.store.get_rows(q, ids, self.store.row_fields(q))
-        missing = sorted(set(ids) - {str(r["id"]) for r in rows})
-        if missing:
-            raise NotFoundError(
-                f"{len(missing)} of the ids are not in the quarantine: {', '.join(missing[:5])}",
-                hint="list them with: ragsilo quarantine list",
-            )
-        from ragsilo.quality import QUALITY_KEY
-        from ragsilo.store.schema import TERMS_FIELD
-
-        fields = self.store.row_fields(self.collection)
-        out = []
-        for r in rows:
-            meta = dict(r.get("metadata") or {})
-            meta[QUALITY_KEY] = {**dict(meta.get(QUALITY_KEY) or {}), "promoted": True}
-            row = {f: r[f] for f in fields if f in r}
-            row["metadata"] = meta
-            if TERMS_FIELD in fields and TERMS_FIELD not in row:
-                row[TERMS_FIELD] = self.store.bm25_terms(row["text"])
-            out.append(row)
-        model = self._cluster_assigner()
-        if model is not None:
-            vectors = np.asarray([r["vector"] for r in out], dtype=np.float32)
-            for row, cid in zip(out, model.assign(vectors), strict=True):
-                row["cluster_id"] = int(cid)
-            if model.partitioned:
-                self.store.place_rows(self.collection, out)
-            else:
-                self.store.write_rows(self.collection, out)
-        else:
-            self.store.write_rows(self.collection, out)
-        self.store.flush(self.collection)
-        self.store.delete_ids(q, ids)
-        self.store.flush(q)
-        return len(out)
+        return self._quarantine().promote(ids, clusters=self._cluster_assigner)
 
     def purge(self, ids: Sequence[str] | None = None) -> int:
         """Delete quarantined chunks (the given ids, or all); returns how many went.
@@ -574,24 +505,7 @@ class Silo:
         The journal remembers them, so ingesting their unchanged files again does
         not bring them back.
         """
-        q = self.quarantine_collection
-        if not self.store.has_collection(q):
-            return 0
-        self._ensure_collection(create=False)
-        fields = ["id", "doc_id", "file_sha256", "doc_chunks"]
-        if ids is None:
-            rows = list(self.store.iter_rows(q, "", fields))
-        else:
-            rows = self.store.get_rows(q, [str(i) for i in ids], fields)
-        if not rows:
-            return 0
-        if self.journal is not None:
-            self.journal.add_purged(
-                (r["id"], r["doc_id"], r["file_sha256"], int(r["doc_chunks"])) for r in rows
-            )
-        n = self.store.delete_ids(q, [r["id"] for r in rows])
-        self.store.flush(q)
-        return n
+        return self._quarantine().purge(ids, log=lambda: self.journal)
 
     def journal_entries(self, state: str | None = None) -> list[Any]:
         """What the ingest journal records per file (``state``: written or failed)."""
@@ -601,7 +515,7 @@ class Silo:
     # ---------------------------------------------------------------------- search
     def search(
         self,
-        query: str,
+        query: str | Query,
         *,
         k: int | None = None,
         where: Mapping[str, object] | None = None,
@@ -622,7 +536,8 @@ class Silo:
         ``retrieval.route_clusters``; 0 searches everything). ``query_vector`` is
         the query's embedding when you already have it. ``tenant`` (required
         when ``collection.tenants`` is on) limits the search to that tenant's
-        chunks, on the server.
+        chunks, on the server. ``query`` may instead be a
+        :class:`~ragsilo.retrieval.query.Query` holding all of these.
         """
         return self.retrieve(
             query,
@@ -640,7 +555,7 @@ class Silo:
 
     def retrieve(
         self,
-        query: str,
+        query: str | Query,
         *,
         k: int | None = None,
         where: Mapping[str, object] | None = None,
@@ -655,51 +570,31 @@ class Silo:
     ) -> SearchResult:
         """Like :meth:`search`, with each hit's cluster id and what was done (mode,
         reranker, clusters routed to)."""
-        r = self.settings.retrieval
-        chosen_mode = check_mode(r.mode if mode is None else mode)
-        rerank_name = r.rerank if rerank is None else rerank
-        route_n = r.route_clusters if route is None else route
-        if not isinstance(route_n, int) or isinstance(route_n, bool) or route_n < 0:
-            raise InputError(f"route must be a whole number of clusters (0: all), not {route_n!r}")
-        k = self._check_k(k)
-        self._check_consistency(consistency_level)
-        fields = self._output_fields(output_fields)
-        expr = self._scoped(build_filter(where, filter), self._tenant(tenant))
-        if needs_text_index(chosen_mode) or query_vector is None:
-            self._check_query(query)
-        if needs_text_index(chosen_mode) and not self.info.bm25:
-            self.store.require_bm25(self.collection, chosen_mode)  # refused before any work
-        self._ensure_collection(create=False)
-        vector = query_vector
-        if vector is None and (
-            needs_vector(chosen_mode) or route_n > 0 or rerank_name not in _VECTORLESS_RERANKERS
-        ):
-            vector = self.embed_query(query)
-        retriever = Retriever(
+        q = Query.of(
+            query,
+            k=k,
+            where=where,
+            filter=filter,
+            output_fields=output_fields,
+            consistency_level=consistency_level,
+            mode=mode,
+            rerank=rerank,
+            route=route,
+            vector=query_vector,
+            tenant=tenant,
+        )
+        return run_query(
             self.store,
             self.collection,
-            r,
-            metric=self.index_plan.metric,
+            self.settings,
+            q,
+            metric=lambda: self.index_plan.metric,
             clusters=self.cluster_model,
-            to_hit=_to_hit,
-        )
-        return retriever.search(
-            query,
-            None if vector is None else np.asarray(vector, dtype=np.float32),
-            SearchOptions(
-                k=k,
-                mode=chosen_mode,
-                rerank=rerank_name,
-                route=route_n,
-                filter=expr,
-                output_fields=tuple(fields),
-                consistency_level=consistency_level,
-                rerank_given=rerank is not None,
-                route_given=route is not None,
-            ),
+            embed=self.embed_query,
+            ready=lambda: self._ensure_collection(create=False),
         )
 
-    def search_groups(self, query: str, **kwargs: Any) -> list[HitGroup]:
+    def search_groups(self, query: str | Query, **kwargs: Any) -> list[HitGroup]:
         """:meth:`search`'s hits grouped by cluster (groups in the order of their best hit),
         with each cluster's keywords: a view for assembling RAG context by topic."""
         result = self.retrieve(query, **kwargs)
@@ -710,35 +605,14 @@ class Silo:
         return self.embedder.embed([query])[0]
 
     def _check_query(self, query: str) -> None:
-        if not isinstance(query, str) or not query.strip():
-            raise InputError("the query is empty")
-        limit = self.settings.search.max_query_chars
-        if len(query) > limit:
-            raise InputError(
-                f"the query is {len(query)} characters; "
-                f"the limit is {limit} (search.max_query_chars)"
-            )
+        check_text(query, self.settings.search)
 
     def _check_k(self, k: int | None) -> int:
-        k = self.settings.search.top_k if k is None else k
-        max_k = self.settings.search.max_k
-        if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= max_k:
-            raise InputError(
-                f"k must be a whole number from 1 to {max_k} (search.max_k), not {k!r}"
-            )
-        return k
-
-    @staticmethod
-    def _check_consistency(level: str | None) -> None:
-        if level is not None and level not in ("Strong", "Bounded", "Session", "Eventually"):
-            raise InputError(
-                f"consistency level {level!r} is unknown; "
-                "use Strong, Bounded, Session or Eventually"
-            )
+        return check_k(k, self.settings.search)
 
     def search_vector(
         self,
-        vector: np.ndarray,
+        vector: np.ndarray | Query,
         *,
         k: int | None = None,
         where: Mapping[str, object] | None = None,
@@ -749,32 +623,25 @@ class Silo:
         route: int | None = None,
         tenant: str | None = None,
     ) -> list[Hit]:
-        """Dense search with a vector you embedded yourself (see :meth:`embed_query`)."""
-        return self.retrieve(
-            "",
-            k=k,
-            where=where,
-            filter=filter,
-            output_fields=output_fields,
-            consistency_level=consistency_level,
-            mode="dense",
-            rerank=rerank,
-            route=route,
-            query_vector=vector,
-            tenant=tenant,
-        ).hits
-
-    @staticmethod
-    def _output_fields(requested: Sequence[str] | None) -> list[str]:
-        fields = list(DEFAULT_OUTPUT_FIELDS)
-        for f in requested or ():
-            if f not in SCALAR_FIELD_NAMES:
-                raise InputError(
-                    f"unknown output field {f!r}; choose from {', '.join(SCALAR_FIELD_NAMES)}"
-                )
-            if f not in fields:
-                fields.append(f)
-        return fields
+        """Dense search with a vector you embedded yourself (see :meth:`embed_query`), or
+        a :class:`~ragsilo.retrieval.query.Query` that carries one."""
+        options = {
+            "k": k,
+            "where": where,
+            "filter": filter,
+            "output_fields": output_fields,
+            "consistency_level": consistency_level,
+            "rerank": rerank,
+            "route": route,
+            "tenant": tenant,
+        }
+        if isinstance(vector, Query):
+            q = Query.of(vector, **options)
+            if q.vector is None:
+                raise InputError("search_vector needs a Query with a vector (Query(vector=...))")
+        else:
+            q = Query.of("", vector=vector, **options)
+        return self.retrieve(q.replace(mode="dense")).hits
 
     # ------------------------------------------------------------- administration
     def admin(self) -> Admin:
@@ -782,7 +649,10 @@ class Silo:
         privileges on this silo's collections. Refuses Milvus Lite, which has none."""
         from ragsilo.admin import Admin
 
-        return Admin(self.store, self.own_collections(), self.settings.milvus)
+        store = self.store
+        if not isinstance(store, MilvusStore):
+            raise CapabilityError(f"the {self.info.kind} store has no users or roles")
+        return Admin(store, self.own_collections(), self.settings.milvus)
 
     def own_collections(self) -> list[str]:
         """The collections this silo uses: its chunks, its centroids and a recluster's
@@ -831,7 +701,7 @@ class Silo:
         ids = [r["id"] for r in self.store.iter_rows(self.collection, expr, ["id"])]
         n = self.store.delete_ids(self.collection, ids)
         if n:
-            self.store.flush(self.collection)
+            self.store.commit(self.collection)
         return n
 
     # ----------------------------------------------------------------- clusters
@@ -850,7 +720,8 @@ class Silo:
             c.partitions
             if isinstance(c.partitions, bool)
             # measured: partitions per cluster pay off on Milvus Lite, not on a server
-            else self.settings.retrieval.route_clusters > 0 and self.info.kind == "lite"
+            else self.settings.retrieval.route_clusters > 0
+            and self.store.capabilities.routes_by_partition
         )
         if self.store.has_tenants(self.collection):
             if c.partitions is True:
@@ -943,7 +814,7 @@ class Silo:
 
     def ask(
         self,
-        question: str,
+        question: str | Query,
         *,
         k: int = 5,
         where: Mapping[str, object] | None = None,
@@ -956,22 +827,16 @@ class Silo:
 
         With ``llm.base_url`` and ``llm.model`` set, a language model writes the
         answer; otherwise it is made of the hits' best sentences (offline).
-        ``tenant`` and ``consistency_level`` are as in :meth:`search`.
+        ``tenant`` and ``consistency_level`` are as in :meth:`search`. ``question``
+        may be a :class:`~ragsilo.retrieval.query.Query` (its mode, reranker and
+        routing are used too; ``k`` is 5 when it names none).
         """
-        hits, vector = self.ask_context(
-            question,
-            k=k,
-            where=where,
-            filter=filter,
-            consistency_level=consistency_level,
-            tenant=tenant,
-        )
-        answerer = create_answerer(self.settings.llm, embed=self.embedder.embed)
-        return answerer.answer(question, hits, query_vector=vector)
+        q = self._ask_query(question, k, where, filter, consistency_level, tenant)
+        return self._asker(q).answer(q.text, self._check_k(q.k))
 
     def ask_stream(
         self,
-        question: str,
+        question: str | Query,
         *,
         k: int = 5,
         where: Mapping[str, object] | None = None,
@@ -992,28 +857,8 @@ class Silo:
         that breaks off later raises :class:`AnswerError` from the loop. An extractive
         answer (no ``llm`` set) comes as one piece.
         """
-        from ragsilo.answer.stream import AnswerStream
-
-        hits, vector = self.ask_context(
-            question,
-            k=k,
-            where=where,
-            filter=filter,
-            consistency_level=consistency_level,
-            tenant=tenant,
-        )
-        answerer = create_answerer(self.settings.llm, embed=self.embedder.embed)
-        citations, pieces = answerer.stream(question, hits, query_vector=vector)
-        first = next(pieces, "")  # an unreachable model fails here, not mid-stream
-        model = getattr(getattr(answerer, "client", None), "model", None)
-        return AnswerStream(
-            question,
-            citations,
-            pieces,
-            mode=answerer.mode,  # type: ignore[arg-type]
-            model=model,
-            first=first,
-        )
+        q = self._ask_query(question, k, where, filter, consistency_level, tenant)
+        return self._asker(q).stream(q.text, self._check_k(q.k))
 
     # ---------------------------------------------------------------------- async
     # Each runs the blocking call in a worker thread (asyncio.to_thread), so the event
@@ -1021,19 +866,19 @@ class Silo:
     # already under way in its thread runs to its end (a search or a write cannot be
     # taken back half-way), and its result is dropped. Writes are done one at a time.
 
-    async def asearch(self, query: str, **kwargs: Any) -> list[Hit]:
+    async def asearch(self, query: str | Query, **kwargs: Any) -> list[Hit]:
         """:meth:`search` for ``async`` code (same keyword arguments)."""
         import asyncio
 
         return await asyncio.to_thread(self.search, query, **kwargs)
 
-    async def aretrieve(self, query: str, **kwargs: Any) -> SearchResult:
+    async def aretrieve(self, query: str | Query, **kwargs: Any) -> SearchResult:
         """:meth:`retrieve` for ``async`` code (same keyword arguments)."""
         import asyncio
 
         return await asyncio.to_thread(self.retrieve, query, **kwargs)
 
-    async def aask(self, question: str, *, stream: bool = False, **kwargs: Any) -> Any:
+    async def aask(self, question: str | Query, *, stream: bool = False, **kwargs: Any) -> Any:
         """:meth:`ask` for ``async`` code (same keyword arguments): an :class:`Answer`, or
         with ``stream=True`` an :class:`AsyncAnswerStream` to read with ``async for``::
 
@@ -1073,7 +918,7 @@ class Silo:
 
     def ask_context(
         self,
-        question: str,
+        question: str | Query,
         *,
         k: int = 5,
         where: Mapping[str, object] | None = None,
@@ -1089,27 +934,35 @@ class Silo:
         few chunks of one document or one cluster, so the context holds more
         distinct documents.
         """
-        from ragsilo.answer.context import context_pool_size, select_context
+        q = self._ask_query(question, k, where, filter, consistency_level, tenant)
+        return self._asker(q).context(q.text, self._check_k(q.k))
 
-        k = self._check_k(k)
-        vector = self.embed_query(question)
-        pool = self.retrieve(
+    def _ask_query(self, question: str | Query, k: int, *options: Any) -> Query:
+        """The Query of an ask: with a Query, ``k`` is its own (5 when it has none)."""
+        where, filter, consistency_level, tenant = options
+        if isinstance(question, Query) and k == 5:
+            question = question if question.k is not None else question.replace(k=5)
+            k = None  # type: ignore[assignment]
+        return Query.of(
             question,
-            k=context_pool_size(k, self.settings.search.max_k),
+            k=k,
             where=where,
             filter=filter,
             consistency_level=consistency_level,
-            query_vector=vector,
             tenant=tenant,
         )
-        return select_context(pool.hits, k, cluster_ids=pool.cluster_ids), vector
+
+    def _asker(self, q: Query) -> Asker:
+        return Asker(
+            embed_query=self.embed_query,
+            search=lambda n, vector: self.retrieve(q.replace(k=n, vector=vector)),
+            answerer=lambda: create_answerer(self.settings.llm, embed=self.embedder.embed),
+            max_k=self.settings.search.max_k,
+        )
 
 
 def _read_query_image(path: Path) -> bytes:
-    try:
-        return path.expanduser().read_bytes()
-    except OSError as e:
-        raise InputError(f"cannot read the query image {str(path)!r}: {e.strerror}") from e
+    return read_query_image(path)
 
 
 def _to_hit(row: dict[str, Any], fields: list[str]) -> Hit:

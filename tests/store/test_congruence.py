@@ -21,7 +21,7 @@ def _load(store: MilvusStore, name: str) -> None:
         name, dimension=DIM, plan=flat_plan(store, DIM), consistency_level="Strong"
     )
     store.upsert_chunks(name, make_chunks(600), unit_vectors(600, DIM, seed=3), batch_bytes=1 << 20)
-    store.flush(name)
+    store.commit(name)
 
 
 def test_lite_and_server_agree_on_exact_top_k(milvus_server, tmp_path) -> None:

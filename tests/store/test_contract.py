@@ -10,10 +10,11 @@ from ragsilo.errors import (
     CollectionNotFoundError,
     DimensionMismatchError,
     FilterError,
+    InputError,
     SchemaMismatchError,
 )
 from ragsilo.settings import IndexSettings
-from ragsilo.store import MilvusStore, build_filter, plan_index
+from ragsilo.store import MilvusStore, build_filter, capabilities_of, plan_index
 
 from .conftest import flat_plan, make_chunks, unit_vectors
 
@@ -26,7 +27,7 @@ def _fill(store: MilvusStore, name: str, n: int = 40, **kw) -> np.ndarray:
     )
     vecs = unit_vectors(n, DIM)
     assert store.upsert_chunks(name, make_chunks(n, **kw), vecs, batch_bytes=1 << 20) == n
-    store.flush(name)
+    store.commit(name)
     return vecs
 
 
@@ -65,7 +66,7 @@ def test_upsert_search_and_count(store: MilvusStore, collection: str) -> None:
 def test_upsert_same_ids_does_not_duplicate(store: MilvusStore, collection: str) -> None:
     vecs = _fill(store, collection)
     store.upsert_chunks(collection, make_chunks(40), vecs, batch_bytes=1 << 20)
-    store.flush(collection)
+    store.commit(collection)
     assert store.count(collection) == 40
 
 
@@ -76,7 +77,7 @@ def test_byte_bounded_batches_write_everything(store: MilvusStore, collection: s
     vecs = unit_vectors(300, DIM)
     # ~200 bytes a row: a 2 KB budget forces dozens of batches
     assert store.upsert_chunks(collection, make_chunks(300), vecs, batch_bytes=2048) == 300
-    store.flush(collection)
+    store.commit(collection)
     assert store.count(collection) == 300
 
 
@@ -108,7 +109,7 @@ def test_filters_are_literal_and_safe(store: MilvusStore, collection: str) -> No
     vecs = _fill(store, collection, n=20)
     _more = make_chunks(5, doc="q", source='/docs/we"ird\\name.txt')
     store.upsert_chunks(collection, _more, unit_vectors(5, DIM, seed=1), batch_bytes=1 << 20)
-    store.flush(collection)
+    store.commit(collection)
     quoted = build_filter({"source": '/docs/we"ird\\name.txt'})
     assert len(store.query(collection, quoted, ["id"])) == 5
     injection = build_filter({"source": '/docs/a.txt" or 1==1 or source == "'})
@@ -132,11 +133,11 @@ def test_delete_and_iterate(store: MilvusStore, collection: str) -> None:
         collection, dimension=DIM, plan=flat_plan(store, DIM), consistency_level="Strong"
     )
     store.upsert_chunks(collection, make_chunks(2100), unit_vectors(2100, DIM), batch_bytes=1 << 20)
-    store.flush(collection)
+    store.commit(collection)
     ids = [r["id"] for r in store.iter_rows(collection, "", ["id"], batch_size=500)]
     assert len(ids) == len(set(ids)) == 2100
     assert store.delete_ids(collection, [f"d-{i}" for i in range(100)]) == 100
-    store.flush(collection)
+    store.commit(collection)
     assert store.count(collection) == 2000
     assert store.query(collection, 'id == "d-5"', ["id"]) == []
 
@@ -160,3 +161,69 @@ def test_missing_collection(store: MilvusStore) -> None:
         store.stats("never_created_here")
     with pytest.raises(CollectionNotFoundError):
         store.search("never_created_here", unit_vectors(1, DIM), k=1)
+
+
+def test_capabilities_are_those_of_the_info(store: MilvusStore) -> None:
+    assert store.capabilities == capabilities_of(store.info)
+
+
+def test_dimension_of(store: MilvusStore, collection: str) -> None:
+    _fill(store, collection, n=2)
+    assert store.dimension_of(collection) == DIM
+    with pytest.raises(CollectionNotFoundError):
+        store.dimension_of("never_created_here")
+
+
+def test_delete_where(store: MilvusStore, collection: str) -> None:
+    _fill(store, collection, n=12)
+    store.delete_where(collection, build_filter({"page": "2"}))
+    store.commit(collection)
+    assert store.count(collection) == 8
+    assert store.query(collection, build_filter({"page": "2"}), ["id"]) == []
+    with pytest.raises(InputError, match="needs a filter"):
+        store.delete_where(collection, " ")
+    assert store.count(collection) == 8
+
+
+def test_centroid_collection_is_keyed_by_cluster_id(store: MilvusStore, collection: str) -> None:
+    name = f"{collection}_centroids"
+    try:
+        assert store.ensure_centroid_collection(name, dimension=DIM, metric="COSINE")
+        assert not store.ensure_centroid_collection(name, dimension=DIM, metric="COSINE")
+        vecs = unit_vectors(3, DIM)
+
+        def row(i: int, size: int) -> dict:
+            return {
+                "cluster_id": i,
+                "vector": vecs[i].tolist(),
+                "size": size,
+                "detail": {},
+                "info": {},
+            }
+
+        store.write_rows(name, [row(i, 10 + i) for i in range(3)])
+        store.write_rows(name, [row(1, 99)])  # the same cluster id replaces its row
+        store.commit(name)
+        got = {r["cluster_id"]: r["size"] for r in store.query(name, "cluster_id >= 0", ["size"])}
+        assert got == {0: 10, 1: 99, 2: 12}
+        # another dimension: made again, empty
+        assert store.ensure_centroid_collection(name, dimension=DIM * 2, metric="COSINE")
+        assert store.dimension_of(name) == DIM * 2 and store.count(name) == 0
+    finally:
+        store.drop_collection(name)
+
+
+def test_committed_writes_are_counted_and_found(store: MilvusStore, collection: str) -> None:
+    """``commit`` is all a writer needs: on a server it sends nothing (the server holds every
+    acknowledged write), on Milvus Lite it flushes; either way a Strong read sees the rows."""
+    store.ensure_collection(
+        collection, dimension=DIM, plan=flat_plan(store, DIM), consistency_level="Strong"
+    )
+    vecs = unit_vectors(5, DIM)
+    store.upsert_chunks(collection, make_chunks(5), vecs, batch_bytes=1 << 20)
+    store.commit(collection)
+    assert store.count(collection) == 5
+    assert store.search(collection, vecs[:1], k=1)[0][0]["id"] == "d-0"
+    store.delete_where(collection, build_filter({"page": "1"}))
+    store.commit(collection)
+    assert store.count(collection) == 3

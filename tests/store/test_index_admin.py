@@ -45,7 +45,7 @@ def silo(request: pytest.FixtureRequest, tmp_path):
     ]
     vectors = s.embedder.embed([c.text for c in chunks])
     s.store.upsert_chunks(s.collection, chunks, vectors, batch_bytes=1 << 22)
-    s.store.flush(s.collection)
+    s.store.commit(s.collection)
     yield s
     s.drop_collection()
     s.close()

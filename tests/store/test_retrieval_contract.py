@@ -33,7 +33,7 @@ def test_bm25_where_milvus_has_it_and_a_clear_refusal_where_not(
     _create(store, collection)
     chunks = make_chunks(6)
     store.upsert_chunks(collection, chunks, unit_vectors(6, DIM), batch_bytes=1 << 20)
-    store.flush(collection)
+    store.commit(collection)
     if store.info.bm25:
         assert store.has_bm25(collection)
         hits = store.search_bm25(collection, ["chunk numbers 4"], k=3)[0]
@@ -76,7 +76,7 @@ def test_rows_go_to_their_cluster_partitions_and_stay_there(
         cluster_ids=[2, 2, 2],
         partitioned=True,
     )
-    store.flush(collection)
+    store.commit(collection)
     assert set(store.list_partitions(collection)) == {
         "_default",
         cluster_partition(0),
@@ -91,8 +91,6 @@ def test_rows_go_to_their_cluster_partitions_and_stay_there(
 
 
 def test_centroids_round_trip_and_shrink(store: MilvusStore, collection: str) -> None:
-    if store.info.kind == "memory":
-        pytest.skip("CentroidStore creates its collection through pymilvus's client")
     model = ClusterModel(
         centroids=unit_vectors(3, DIM, seed=2),
         sizes=np.asarray([4, 5, 6]),

@@ -2,9 +2,13 @@
 
 Works offline with nothing but the embedder: each candidate sentence is
 scored by its cosine similarity to the question's embedding, plus a little for
-sharing the question's words and for coming from a higher-ranked hit. The
-best few sentences, without near-repeats, make the answer, each followed by
-the number of the hit it came from.
+sharing the question's words and for coming from a higher-ranked hit, plus a
+bonus when the question asks for a kind of answer the sentence holds: a
+temperature for "how hot", an amount for "how much/how many", a time for "when"
+(see :func:`answer_kind`). The best few sentences, without near-repeats, make
+the answer, each followed by the number of the hit it came from; when the answer
+has room for more than one sentence, the best sentence of the best hit is always
+among them (the search put that hit first for a reason).
 """
 
 from __future__ import annotations
@@ -44,6 +48,89 @@ _MAX_EMBEDDED = 8  # sentences embedded per answer; the rest are cut by shared w
 _OVERLAP_WEIGHT = 0.15
 _RANK_WEIGHT = 0.03
 _REPEAT_JACCARD = 0.7
+# A sentence holding the kind of answer the question asks for (a temperature for "how
+# hot") gains about what separates a loosely related sentence from a close one in cosine
+# similarity, so it wins unless the other is plainly closer to the question.
+_KIND_WEIGHT = 0.4
+
+_NUMBER = (
+    r"(?:\d+(?:[.,]\d+)*|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"fifteen|twenty|thirty|forty|fifty|sixty|hundred|thousand|million|billion|dozen|half|"
+    r"a few|several|a couple of)"
+)
+_TIME_UNIT = (
+    r"(?:seconds?|minutes?|hours?|days?|nights?|weeks?|fortnights?|months?|years?|decades?|"
+    r"centuries|century|seasons?|ms|s|min|h|hrs?|yrs?)"
+)
+_MONTH = (
+    r"(?:january|february|march|april|may|june|july|august|september|october|november|"
+    r"december|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)"
+)
+# Each kind of answer: the question's cue, and what a sentence holding such an answer shows.
+_ANSWER_KINDS: tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...] = (
+    (
+        "temperature",
+        re.compile(r"\bhow (?:hot|cold|warm|cool)\b|\btemperatures?\b|\bdegrees?\b", re.I),
+        re.compile(
+            r"\d\s*(?:°|º|℃|℉|degrees?\b|deg\b|kelvin\b|K\b)|\b(?:freezing|boiling) point\b",
+            re.I,
+        ),
+    ),
+    (
+        "duration",
+        re.compile(
+            r"\bhow long (?:does|do|did|will|would|can|could|should|is|are|was|were|has|have)\b"
+            r"|\bhow (?:soon|quickly|fast)\b|\bhow much time\b|\bhow many " + _TIME_UNIT + r"\b",
+            re.I,
+        ),
+        re.compile(
+            rf"\b{_NUMBER}(?:\s*(?:to|-|–|or|and)\s*{_NUMBER})?[\s-]+{_TIME_UNIT}\b"
+            r"|\b(?:overnight|a while|weekly|daily|monthly|yearly|annually)\b",
+            re.I,
+        ),
+    ),
+    (
+        "frequency",
+        re.compile(r"\bhow often\b|\bhow frequently\b|\bhow many times\b", re.I),
+        re.compile(
+            rf"\bevery\b|\b(?:once|twice|thrice)\b|\b{_NUMBER} times\b"
+            r"|\b(?:hourly|daily|weekly|fortnightly|monthly|yearly|annually|seasonally)\b"
+            r"|\b(?:a|per|each) (?:day|week|month|year|season)\b",
+            re.I,
+        ),
+    ),
+    (
+        "time",
+        re.compile(
+            r"^\s*when\b|\bwhat (?:year|month|day|date|time|season)\b|\bin which year\b"
+            r"|\bwhat age\b",
+            re.I,
+        ),
+        re.compile(
+            rf"\b(?:1[5-9]\d\d|20\d\d)\b|\b{_MONTH}\b|\b(?:spring|summer|autumn|fall|winter)\b"
+            r"|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b"
+            r"|\b\d{1,2}[:.]\d\d\b|\b(?:morning|evening|night|noon|midnight|dawn|dusk)\b"
+            rf"|\b(?:after|before|within|until|once|as soon as)\b.*\b{_NUMBER}\b"
+            rf"|\b(?:after|before|within|until|when)\b|\bat {_NUMBER}\b|\bage\b",
+            re.I,
+        ),
+    ),
+    (
+        "amount",
+        re.compile(
+            r"\bhow (?:much|many|big|large|small|deep|high|tall|wide|thick|heavy|far|long|"
+            r"old|fast|close|thin)\b|\bwhat (?:percentage|proportion|ratio|size|amount|"
+            r"quantity|number|share|fraction|dose|depth|height|width|weight|distance)\b",
+            re.I,
+        ),
+        re.compile(
+            r"\d|%|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+            r"fifteen|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen|half|"
+            r"quarter|third|double|twice|percent|per cent|ratio)\b",
+            re.I,
+        ),
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -52,6 +139,24 @@ class _Candidate:
     position: int
     text: str
     terms: frozenset[str]
+
+
+def answer_kind(question: str) -> str | None:
+    """The kind of answer ``question`` asks for, from its wording: ``temperature`` ("how
+    hot"), ``duration`` ("how long does"), ``frequency`` ("how often"), ``time`` ("when"),
+    ``amount`` ("how much", "how many", "what size"); None for any other question."""
+    for kind, cue, _ in _ANSWER_KINDS:
+        if cue.search(question):
+            return kind
+    return None
+
+
+def holds_answer_kind(sentence: str, kind: str | None) -> bool:
+    """Whether ``sentence`` holds an answer of this kind (a temperature, an amount ...)."""
+    for name, _, shows in _ANSWER_KINDS:
+        if name == kind:
+            return bool(shows.search(sentence))
+    return False
 
 
 def terms_of(text: str) -> frozenset[str]:
@@ -184,6 +289,8 @@ class ExtractiveAnswerer:
             return Answer(question, f"{first} [1]", cited, "extractive")
         scores = self._scores(question, candidates, len(cited), query_vector)
         chosen = self._choose(candidates, scores)
+        if self.max_sentences > 1:
+            chosen = self._with_the_best_hit(candidates, scores, chosen)
         return Answer(question, _cite(chosen), cited, "extractive")
 
     def stream(
@@ -206,12 +313,18 @@ class ExtractiveAnswerer:
             dtype=np.float32,
         )
         rank = np.array([1.0 - c.hit / n_hits for c in candidates], dtype=np.float32)
-        lexical = overlap + _RANK_WEIGHT * rank
+        kind = answer_kind(question)
+        fits = np.array(
+            [_KIND_WEIGHT if holds_answer_kind(c.text, kind) else 0.0 for c in candidates],
+            dtype=np.float32,
+        )
+        lexical = overlap + _RANK_WEIGHT * rank + fits
         if self._embed is None:
             return lexical
         # Embedding every sentence costs more than the search itself; embed the
-        # likeliest few (shared words, then hit rank) and rank the others below them.
-        likely = np.argsort(-(overlap + 0.3 * rank), kind="stable")
+        # likeliest few (shared words and the kind of answer, then hit rank) and rank the
+        # others below them.
+        likely = np.argsort(-(overlap + fits + 0.3 * rank), kind="stable")
         # The best hit's own sentences are always in the running, even those that share
         # few words with the question: the search put that hit first for a reason.
         top = [int(i) for i in likely if candidates[int(i)].hit == 0][:_TOP_HIT_EMBEDDED]
@@ -222,7 +335,9 @@ class ExtractiveAnswerer:
         vectors = self._embed([candidates[int(i)].text for i in keep])
         similarity = vectors @ np.asarray(query_vector, dtype=np.float32)
         scores = lexical - 10.0
-        scores[keep] = similarity + _OVERLAP_WEIGHT * overlap[keep] + _RANK_WEIGHT * rank[keep]
+        scores[keep] = (
+            similarity + _OVERLAP_WEIGHT * overlap[keep] + _RANK_WEIGHT * rank[keep] + fits[keep]
+        )
         return scores
 
     def _choose(self, candidates: list[_Candidate], scores: np.ndarray) -> list[_Candidate]:
@@ -239,6 +354,24 @@ class ExtractiveAnswerer:
             if len(chosen) >= self.max_sentences:
                 break
         return chosen
+
+    def _with_the_best_hit(
+        self, candidates: list[_Candidate], scores: np.ndarray, chosen: list[_Candidate]
+    ) -> list[_Candidate]:
+        """``chosen``, with the best hit's best sentence in place of the last one when no
+        sentence of that hit made it (and it is no near-repeat of those kept)."""
+        if not chosen or any(c.hit == 0 for c in chosen):
+            return chosen
+        own = [int(i) for i in np.argsort(-scores, kind="stable") if candidates[int(i)].hit == 0]
+        if not own:
+            return chosen
+        best = candidates[own[0]]
+        kept = chosen[:-1] if len(chosen) >= self.max_sentences else list(chosen)
+        while kept and sum(len(c.text) for c in kept) + len(best.text) > self.max_chars:
+            kept.pop()
+        if any(_jaccard(best.terms, p.terms) >= _REPEAT_JACCARD for p in kept):
+            return chosen
+        return [*kept, best]
 
 
 def _cite(chosen: list[_Candidate]) -> str:

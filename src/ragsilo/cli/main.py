@@ -224,20 +224,22 @@ def search(
             return
         if query is None:
             raise InputError("give a query text (or --image FILE)")
-        filters = parse_where(where or [])
+        from ragsilo.retrieval.query import Query
+
+        search_query = Query.of(
+            query,
+            k=k,
+            where=parse_where(where or []),
+            filter=filter_expr,
+            output_fields=output_fields,
+            consistency_level=consistency,
+            mode=mode,
+            rerank=rerank,
+            route=route,
+            tenant=tenant,
+        )
         with state.silo() as silo:
-            result = silo.retrieve(
-                query,
-                k=k,
-                where=filters,
-                filter=filter_expr,
-                output_fields=output_fields,
-                consistency_level=consistency,
-                mode=mode,
-                rerank=rerank,
-                route=route,
-                tenant=tenant,
-            )
+            result = silo.retrieve(search_query)
             from ragsilo.rerank import group_by_cluster
 
             groups = (

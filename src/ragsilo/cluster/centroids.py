@@ -1,20 +1,21 @@
 """A silo's fitted clusters, kept in Milvus next to its chunks.
 
-:class:`CentroidStore` reads and writes :class:`ClusterModel` objects; the rows
-and the centroid collection are :mod:`ragsilo.store.centroids`' business.
+:class:`CentroidStore` reads and writes :class:`ClusterModel` objects through the
+store seam (:class:`~ragsilo.store.protocol.VectorStore`); the rows and the centroid
+collection are :mod:`ragsilo.store.centroids`' business.
 """
 
 from __future__ import annotations
 
 from ragsilo.cluster.model import ClusterModel
 from ragsilo.store.centroids import CentroidTable
-from ragsilo.store.milvus import MilvusStore
+from ragsilo.store.protocol import VectorStore
 
 
 class CentroidStore:
-    """Reads and writes :class:`ClusterModel` objects through a :class:`MilvusStore`."""
+    """Reads and writes :class:`ClusterModel` objects through any :class:`VectorStore`."""
 
-    def __init__(self, store: MilvusStore) -> None:
+    def __init__(self, store: VectorStore) -> None:
         self._table = CentroidTable(store)
 
     def read(self, collection: str) -> ClusterModel | None:

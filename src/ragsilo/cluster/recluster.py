@@ -41,9 +41,8 @@ from ragsilo.cluster.kmeans import KMeansClusterer, assign
 from ragsilo.cluster.model import ClusterModel
 from ragsilo.errors import CollectionNotFoundError, InputError, StoreError
 from ragsilo.settings import ClusteringSettings
-from ragsilo.store import MilvusStore
-from ragsilo.store.milvus import cluster_partition
-from ragsilo.store.schema import UNASSIGNED, VECTOR_FIELD
+from ragsilo.store.protocol import VectorStore
+from ragsilo.store.schema import UNASSIGNED, VECTOR_FIELD, cluster_partition
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +112,7 @@ class ClusterSummary:
 
 
 def describe_clusters(
-    store: MilvusStore, collection: str, model: ClusterModel, samples: int
+    store: VectorStore, collection: str, model: ClusterModel, samples: int
 ) -> list[ClusterSummary]:
     """Every cluster's live size, keywords and up to ``samples`` representative chunks,
     largest first (unassigned chunks, if any, last)."""
@@ -152,7 +151,7 @@ def describe_clusters(
 
 
 def recluster(
-    store: MilvusStore,
+    store: VectorStore,
     collection: str,
     settings: ClusteringSettings,
     *,
@@ -281,7 +280,7 @@ def rebuild_name(collection: str) -> str:
     return f"{collection}{REBUILD_SUFFIX}"
 
 
-def finish_interrupted_rebuild(store: MilvusStore, collection: str) -> bool:
+def finish_interrupted_rebuild(store: VectorStore, collection: str) -> bool:
     """Rename a checked rebuild into place when a recluster stopped between dropping the
     old collection and renaming the copy; ``True`` when it did."""
     scratch = rebuild_name(collection)
@@ -294,7 +293,7 @@ def finish_interrupted_rebuild(store: MilvusStore, collection: str) -> bool:
 
 
 def _read_vectors(
-    store: MilvusStore, collection: str, step: ProgressFn
+    store: VectorStore, collection: str, step: ProgressFn
 ) -> tuple[list[str], np.ndarray, np.ndarray]:
     ids: list[str] = []
     labels: list[int] = []
@@ -321,7 +320,7 @@ def _read_vectors(
 
 
 def _rewrite(
-    store: MilvusStore,
+    store: VectorStore,
     collection: str,
     ids: list[str],
     labels: np.ndarray,
@@ -391,7 +390,7 @@ def _pages(rows: Any, size: int = MOVE_BATCH) -> Any:
 
 
 def _rebuild(
-    store: MilvusStore,
+    store: VectorStore,
     collection: str,
     labels: dict[str, int],
     partitioned: bool,
@@ -443,7 +442,7 @@ def _rebuild(
 
 
 def _insert_placed(
-    store: MilvusStore, name: str, rows: list[dict[str, Any]], partitioned: bool
+    store: VectorStore, name: str, rows: list[dict[str, Any]], partitioned: bool
 ) -> int:
     if not partitioned:
         return store.write_rows(name, rows, insert=True)
@@ -457,7 +456,7 @@ def _insert_placed(
 
 
 def _keywords(
-    store: MilvusStore,
+    store: VectorStore,
     collection: str,
     labels: dict[str, int],
     k: int,
@@ -490,7 +489,7 @@ def _representatives(
     return tuple(tuple(x) for x in out)
 
 
-def _verify(store: MilvusStore, collection: str, expected: set[str], step: ProgressFn) -> None:
+def _verify(store: VectorStore, collection: str, expected: set[str], step: ProgressFn) -> None:
     count = store.count(collection)
     seen: set[str] = set()
     dupes = 0

@@ -37,7 +37,7 @@ from ragsilo.rerank.strategies import cluster_smooth_scores
 from ragsilo.retrieval.searcher import fuse_rows
 from ragsilo.store.schema import UNASSIGNED
 
-CLUSTER_WEIGHTS = (0.05, 0.075, 0.1, 0.2)
+CLUSTER_WEIGHTS = (0.05, 0.1, 0.15, 0.2)
 DENSE_WEIGHTS = (0.3, 0.5, 0.7)
 MIN_QUERIES = 10
 ProgressFn = Callable[[str, int, int], None]
@@ -51,7 +51,7 @@ class TuneSetting:
     fusion: str = "rrf"
     dense_weight: float = 0.5
     rerank: str = "none"
-    cluster_weight: float = 0.075
+    cluster_weight: float = 0.1
 
     @property
     def label(self) -> str:

@@ -70,7 +70,7 @@ from ragsilo.parsers import Parser, parse_bytes
 from ragsilo.quality import QUALITY_KEY, QualityScore, QualityScorer, text_hash
 from ragsilo.settings import IngestSettings
 from ragsilo.sources import SourceEntry, escaped_names, iter_source_files, read_limited
-from ragsilo.store import MilvusStore, quote
+from ragsilo.store import VectorStore, quote
 from ragsilo.store.filters import with_tenant
 from ragsilo.store.milvus import truncate_utf8
 
@@ -193,7 +193,7 @@ class Ingestor:
 
     def __init__(
         self,
-        store: MilvusStore,
+        store: VectorStore,
         collection: str,
         embedder: Embedder,
         chunker: Chunker,
@@ -317,9 +317,9 @@ class Ingestor:
 
     def _flush(self, written: int, deleted: int) -> None:
         if written or deleted:
-            self._store.flush(self._collection)
+            self._store.commit(self._collection)
             if self._quarantine is not None and self._quarantine_exists:
-                self._store.flush(self._quarantine)
+                self._store.commit(self._quarantine)
 
     def _report(
         self, results: list[FileResult], writer: _Writer, deleted: int, started: float
@@ -974,7 +974,7 @@ class _Writer:
 
     def __init__(
         self,
-        store: MilvusStore,
+        store: VectorStore,
         collection: str,
         settings: IngestSettings,
         finish: Callable[[FileResult], None],

@@ -143,7 +143,7 @@ def write_texts(
         tenant=tenant,
         **clusters,
     )
-    store.flush(silo.collection)
+    store.commit(silo.collection)
     return keys
 
 
@@ -205,7 +205,7 @@ def delete_ids(silo: Silo, ids: Sequence[str], *, tenant: str | None = None) -> 
         if not wanted:
             return 0
     n = silo.store.delete_ids(silo.collection, wanted)
-    silo.store.flush(silo.collection)
+    silo.store.commit(silo.collection)
     return n
 
 

@@ -52,6 +52,7 @@ import numpy as np
 from ragsilo.errors import ConfigError, InputError
 from ragsilo.integrations import _rows
 from ragsilo.models import Hit
+from ragsilo.retrieval.query import Query
 from ragsilo.silo import Silo
 
 __all__ = ["RagsiloEmbeddings", "RagsiloRetriever", "RagsiloVectorStore", "langchain_embedder"]
@@ -235,8 +236,8 @@ class RagsiloVectorStore(VectorStore):
 
     def _hits(self, query: str, search: dict[str, Any]) -> list[Hit]:
         if _needs_query_vector(self.silo, search.get("mode")):
-            search["query_vector"] = _query_vector(self.silo, query)
-        return self.silo.search(query, **search)
+            search["vector"] = _query_vector(self.silo, query)
+        return self.silo.search(Query.of(query, **search))
 
     def similarity_search(
         self, query: str, k: int = 4, filter: Any = None, **kwargs: Any
@@ -259,8 +260,8 @@ class RagsiloVectorStore(VectorStore):
         if _needs_query_vector(self.silo, search.get("mode")):
             import asyncio
 
-            search["query_vector"] = await asyncio.to_thread(_query_vector, self.silo, query)
-        hits = await self.silo.asearch(query, **search)
+            search["vector"] = await asyncio.to_thread(_query_vector, self.silo, query)
+        hits = await self.silo.asearch(Query.of(query, **search))
         return [(_to_document(h), h.score) for h in hits]
 
     async def asimilarity_search(
@@ -277,7 +278,7 @@ class RagsiloVectorStore(VectorStore):
         if search.get("mode") not in (None, "dense"):
             raise InputError("a search by vector is a dense search; leave mode unset or 'dense'")
         search["mode"] = "dense"
-        hits = self.silo.search("", query_vector=np.asarray(embedding, np.float32), **search)
+        hits = self.silo.search(Query.of("", vector=np.asarray(embedding, np.float32), **search))
         return [_to_document(h) for h in hits]
 
     def max_marginal_relevance_search_by_vector(
@@ -302,7 +303,7 @@ class RagsiloVectorStore(VectorStore):
             raise InputError("MMR search is a dense search; leave mode unset or 'dense'")
         query = np.asarray(embedding, np.float32)
         search["mode"] = "dense"
-        hits = self.silo.search("", query_vector=query, **search)
+        hits = self.silo.search(Query.of("", vector=query, **search))
         if not hits:
             return []
         rows = self.silo.store.get_rows(
@@ -452,8 +453,8 @@ class RagsiloRetriever(BaseRetriever):
     ) -> list[Document]:
         search = self._search()
         if _needs_query_vector(self.silo, self.mode):
-            search["query_vector"] = _query_vector(self.silo, query)
-        return self._documents(self.silo.search(query, **search))
+            search["vector"] = _query_vector(self.silo, query)
+        return self._documents(self.silo.search(Query.of(query, **search)))
 
     async def _aget_relevant_documents(
         self, query: str, *, run_manager: AsyncCallbackManagerForRetrieverRun
@@ -462,8 +463,8 @@ class RagsiloRetriever(BaseRetriever):
 
         search = self._search()
         if _needs_query_vector(self.silo, self.mode):
-            search["query_vector"] = await asyncio.to_thread(_query_vector, self.silo, query)
-        return self._documents(await self.silo.asearch(query, **search))
+            search["vector"] = await asyncio.to_thread(_query_vector, self.silo, query)
+        return self._documents(await self.silo.asearch(Query.of(query, **search)))
 
 
 def _no_extra(kwargs: dict[str, Any], where: str, allowed: Sequence[str]) -> None:

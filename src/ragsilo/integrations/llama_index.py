@@ -61,6 +61,7 @@ import numpy as np
 from ragsilo.errors import FilterError, InputError
 from ragsilo.integrations import _rows
 from ragsilo.models import Hit
+from ragsilo.retrieval.query import Query
 from ragsilo.silo import Silo
 
 __all__ = ["RagsiloEmbedding", "RagsiloRetriever", "RagsiloVectorStore", "filters_to_expr"]
@@ -236,18 +237,18 @@ class RagsiloRetriever(BaseRetriever):
             "filter": filter,
         }
 
-    def _search(self, query_bundle: QueryBundle) -> dict[str, Any]:
+    def _search(self, query_bundle: QueryBundle) -> Query:
         options = {"k": self.similarity_top_k, **self.search_options}
         if query_bundle.embedding is not None and options["mode"] in (None, "dense", "hybrid"):
-            options["query_vector"] = np.asarray(query_bundle.embedding, dtype=np.float32)
-        return options
+            options["vector"] = np.asarray(query_bundle.embedding, dtype=np.float32)
+        return Query.of(query_bundle.query_str, **options)
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        hits = self.silo.search(query_bundle.query_str, **self._search(query_bundle))
+        hits = self.silo.search(self._search(query_bundle))
         return [NodeWithScore(node=to_node(h), score=h.score) for h in hits]
 
     async def _aretrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        hits = await self.silo.asearch(query_bundle.query_str, **self._search(query_bundle))
+        hits = await self.silo.asearch(self._search(query_bundle))
         return [NodeWithScore(node=to_node(h), score=h.score) for h in hits]
 
 
@@ -380,14 +381,14 @@ class RagsiloVectorStore(BasePydanticVectorStore):
 
     def query(self, query: VectorStoreQuery, **kwargs: Any) -> VectorStoreQueryResult:
         """The ``similarity_top_k`` nodes nearest the query."""
-        hits = self._silo.search(query.query_str or "", **self._search(query))
+        hits = self._silo.search(self._search(query))
         return _result(hits)
 
     async def aquery(self, query: VectorStoreQuery, **kwargs: Any) -> VectorStoreQueryResult:
-        hits = await self._silo.asearch(query.query_str or "", **self._search(query))
+        hits = await self._silo.asearch(self._search(query))
         return _result(hits)
 
-    def _search(self, query: VectorStoreQuery) -> dict[str, Any]:
+    def _search(self, query: VectorStoreQuery) -> Query:
         if query.mode not in _MODES:
             raise InputError(
                 f"query mode {query.mode.value!r} is not supported; use default, hybrid, "
@@ -409,10 +410,10 @@ class RagsiloVectorStore(BasePydanticVectorStore):
         }
         chosen = mode or self._silo.settings.retrieval.mode
         if query.query_embedding is not None and chosen != "bm25":
-            options["query_vector"] = np.asarray(query.query_embedding, dtype=np.float32)
+            options["vector"] = np.asarray(query.query_embedding, dtype=np.float32)
         elif not query.query_str:
             raise InputError("the query has neither an embedding nor a text")
-        return options
+        return Query.of(query.query_str or "", **options)
 
 
 def _result(hits: list[Hit]) -> VectorStoreQueryResult:

@@ -8,7 +8,7 @@ from typing import Any
 
 from ragsilo.quality.scoring import QUALITY_KEY, REASONS
 from ragsilo.settings import QualitySettings
-from ragsilo.store import MilvusStore, quote
+from ragsilo.store import VectorStore, quote
 
 _BANDS = ((0.0, 0.25), (0.25, 0.5), (0.5, 0.75), (0.75, 1.01))
 
@@ -72,7 +72,7 @@ def _quality(row: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def build_report(
-    store: MilvusStore, collection: str, quarantine: str | None, settings: QualitySettings
+    store: VectorStore, collection: str, quarantine: str | None, settings: QualitySettings
 ) -> QualityReport:
     bands: Counter[str] = Counter()
     reasons: dict[str, Counter[str]] = {"kept": Counter(), "quarantined": Counter()}
@@ -108,7 +108,7 @@ def build_report(
 
 
 def quarantined_rows(
-    store: MilvusStore,
+    store: VectorStore,
     quarantine: str,
     *,
     limit: int = 100,

@@ -11,7 +11,7 @@ import numpy as np
 from ragsilo.cluster.model import ClusterModel
 from ragsilo.models import Hit
 
-DEFAULT_CLUSTER_WEIGHT = 0.075
+DEFAULT_CLUSTER_WEIGHT = 0.1
 
 
 @dataclass(frozen=True)

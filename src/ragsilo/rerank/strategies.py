@@ -94,20 +94,23 @@ class CentroidQueryReranker:
         return [hits[int(i)] for i in order]
 
 
-CLUSTER_EVIDENCE_TOP = 10  # the head of the list whose clusters count as evidence
+CLUSTER_EVIDENCE_TOP = 20  # the head of the list whose clusters count as evidence
+CLUSTER_EVIDENCE_MIN = 3  # hits of one cluster at the head it takes to lend evidence
 
 
 class ClusterSmoothReranker:
     """Cluster-based score smoothing (Liu and Croft, 2004; Kurland and Lee, 2004): each hit's
-    score is ``(1 − w)·relevance + w·cluster evidence``, both scaled to 0..1 over the hits.
+    score is ``(1 − w)·relevance + w·cluster evidence``, relevance scaled to 0..1 over the
+    hits.
 
     Relevance is the search's score (a distance, when the scores grow down the list,
-    counts as its negative). A hit's cluster evidence is the mean relevance of its
-    cluster's hits among the first ``CLUSTER_EVIDENCE_TOP`` (0 when there are none): a
-    query-specific cluster score, high when the search put several good hits of that
-    topic at the top, so a hit of such a cluster rises over a hit of the same score
-    from a topic the top of the list does not share. A hit no clustering has reached is
-    its own cluster.
+    counts as its negative). Cluster evidence is query-specific: the mean relevance of
+    a cluster's hits among the first ``CLUSTER_EVIDENCE_TOP``, lent to every hit of a
+    cluster with at least ``CLUSTER_EVIDENCE_MIN`` hits there, so a hit of a topic the
+    search found several good hits of rises over a hit of the same score from a topic
+    it did not. Every other hit (a cluster with one hit or none at the head, a hit no
+    clustering has reached) is its own evidence: the blend leaves its relevance as it
+    is, neither pulling it up nor pushing it down.
     ``w`` is ``ctx.cluster_weight`` (``retrieval.cluster_weight``); 0 keeps the search's
     order. It uses only the hits' scores and cluster ids: no vectors are fetched for it.
     """
@@ -128,21 +131,27 @@ class ClusterSmoothReranker:
         return [hits[int(i)] for i in order]
 
 
-def cluster_smooth_scores(scores: np.ndarray, cluster_ids: np.ndarray, weight: float) -> np.ndarray:
+def cluster_smooth_scores(
+    scores: np.ndarray,
+    cluster_ids: np.ndarray,
+    weight: float,
+    *,
+    top: int = CLUSTER_EVIDENCE_TOP,
+    min_members: int = CLUSTER_EVIDENCE_MIN,
+) -> np.ndarray:
     """The blended score of each hit (see :class:`ClusterSmoothReranker`); hits best first."""
     s = np.asarray(scores, dtype=np.float64)
     if len(s) and s[0] < s[-1]:  # scores that grow down the list are distances
         s = -s
     rel = _unit_range(s)
     ids = np.asarray(cluster_ids, dtype=np.int64)
-    top = np.arange(len(rel)) < CLUSTER_EVIDENCE_TOP
-    # a hit without a cluster is its own cluster
-    evidence = np.where(top, rel, 0.0)
-    for c in np.unique(ids[ids >= 0]):
+    head = np.arange(len(rel)) < top
+    evidence = rel.copy()  # a hit without a cluster's support is its own evidence
+    clusters, counts = np.unique(ids[head & (ids >= 0)], return_counts=True)
+    for c in clusters[counts >= max(1, min_members)]:
         members = ids == c
-        shown = members & top
-        evidence[members] = rel[shown].mean() if shown.any() else 0.0
-    return (1.0 - weight) * rel + weight * _unit_range(evidence)
+        evidence[members] = rel[members & head].mean()
+    return (1.0 - weight) * rel + weight * evidence
 
 
 def _unit_range(x: np.ndarray) -> np.ndarray:

@@ -3,10 +3,12 @@
 
 from ragsilo.retrieval.fusion import rrf, weighted
 from ragsilo.retrieval.modes import FUSIONS, SEARCH_MODES, check_mode
+from ragsilo.retrieval.query import Query
 from ragsilo.retrieval.searcher import Retriever, SearchOptions, SearchResult, fuse_rows
 
 __all__ = [
     "FUSIONS",
+    "Query",
     "SEARCH_MODES",
     "Retriever",
     "SearchOptions",

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,10 +26,13 @@ from ragsilo.models import Hit
 from ragsilo.rerank import RerankContext, create_reranker
 from ragsilo.retrieval.fusion import rrf, weighted
 from ragsilo.retrieval.modes import check_mode, needs_text_index, needs_vector
-from ragsilo.settings import RetrievalSettings
-from ragsilo.store import MilvusStore
+from ragsilo.settings import RetrievalSettings, Settings
 from ragsilo.store.milvus import DEFAULT_OUTPUT_FIELDS, DEFAULT_PARTITION, cluster_partition
+from ragsilo.store.protocol import VectorStore
 from ragsilo.store.schema import UNASSIGNED, VECTOR_FIELD
+
+if TYPE_CHECKING:
+    from ragsilo.retrieval.query import Query
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +75,7 @@ class Retriever:
 
     def __init__(
         self,
-        store: MilvusStore,
+        store: VectorStore,
         collection: str,
         settings: RetrievalSettings,
         *,
@@ -241,3 +244,47 @@ def fuse_rows(
             weights=weights,
         )
     return [{**rows[i], "distance": score} for i, score in fused]
+
+
+# rerankers that use no query vector: a bm25 query with them is not embedded
+VECTORLESS_RERANKERS = ("none", "mmr", "cluster_size", "cluster_distance", "cluster_smooth")
+
+
+def run_query(
+    store: VectorStore,
+    collection: str,
+    settings: Settings,
+    query: Query,
+    *,
+    metric: Callable[[], str],
+    clusters: Callable[[], ClusterModel | None],
+    embed: Callable[[str], np.ndarray],
+    ready: Callable[[], None],
+) -> SearchResult:
+    """Check ``query`` under ``settings``, then run it on ``collection``.
+
+    The checks come first and cost nothing: the options (:meth:`Query.options`),
+    then whether the store can answer a BM25 query. ``ready`` opens the
+    collection; the text is embedded only when the mode, routing or reranker
+    needs its vector and the query carries none.
+    """
+    opts = query.options(settings)
+    if needs_text_index(opts.mode) and not store.info.bm25:
+        store.require_bm25(collection, opts.mode)  # refused before any work
+    ready()
+    vector = query.vector
+    if vector is None and (
+        needs_vector(opts.mode) or opts.route > 0 or opts.rerank not in VECTORLESS_RERANKERS
+    ):
+        vector = embed(query.text)
+    retriever = Retriever(
+        store,
+        collection,
+        settings.retrieval,
+        metric=metric(),
+        clusters=clusters,
+        to_hit=Hit.from_row,
+    )
+    return retriever.search(
+        query.text, None if vector is None else np.asarray(vector, dtype=np.float32), opts
+    )

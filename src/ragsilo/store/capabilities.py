@@ -1,8 +1,14 @@
-"""What the connected Milvus can do, decided once at open from its kind and version."""
+"""What the connected Milvus can do, decided once at open from its kind and version.
+
+:func:`capabilities_for` probes a Milvus into a :class:`~ragsilo.models.ServerInfo`;
+:func:`capabilities_of` turns any :class:`ServerInfo` into the named
+:class:`Capabilities` the store code branches on.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, fields
 
 from ragsilo.models import ServerInfo
 
@@ -60,4 +66,65 @@ def capabilities_for(kind: str, version: str, uri: str) -> ServerInfo:
         rbac=True,
         inverted_index=v >= (2, 4, 0),
         index_types=SERVER_INDEX_TYPES,
+    )
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What the store behind a :class:`ServerInfo` does differently, by name.
+
+    Computed once when a store opens (:func:`capabilities_of`); code that would
+    branch on ``info.kind`` or the version reads one of these instead, so each
+    difference between Milvus Lite, a server and the in-memory store is decided
+    in one place.
+    """
+
+    #: Milvus's BM25 function (Milvus Lite, a server from 2.5).
+    bm25_function: bool
+    #: The ``english`` and ``chinese`` analyzers are built in (a server). Where not,
+    #: ragsilo stems English itself into ``bm25_text`` (see ``schema.bm25_spec``).
+    builtin_analyzers: bool
+    #: Index build parameters are read only under one JSON ``params`` key (Milvus Lite
+    #: silently builds with its defaults otherwise).
+    nested_index_params: bool
+    #: Partitions are loaded and released one by one (a server); Milvus Lite loads the
+    #: whole collection, new partitions included.
+    loads_partitions: bool
+    #: A collection can be loaded with more than one in-memory replica, and replicas are
+    #: described by the server (on Lite there is one in-process copy).
+    replicas: bool
+    #: An upsert lands in the partition of its partition key. Milvus 2.3 does not route
+    #: upserted rows by their key, so upserts into a tenant collection are written as
+    #: delete + insert there.
+    upsert_routes_partition_key: bool
+    #: A GPU index may exist (a server; whether it is a GPU build is ``index.gpu``'s say).
+    gpu_indexes: bool
+    #: Routed searches pay off with a partition per cluster (measured on Milvus Lite: 16x
+    #: faster than searching everything at 100k chunks); on a server a partition per
+    #: cluster made every search slower, so a ``cluster_id`` filter routes there.
+    routes_by_partition: bool
+    #: A write is durable once the call returns: a server holds every acknowledged write in
+    #: its log (its WAL) and seals segments on its own, so ragsilo does not flush there (a
+    #: flush waits for the seal in 0.5 s steps: 1-3 s per ingest). Milvus Lite keeps writes
+    #: in memory until a flush.
+    durable_writes: bool
+
+    def to_dict(self) -> dict[str, bool]:
+        return {f.name: bool(getattr(self, f.name)) for f in fields(self)}
+
+
+def capabilities_of(info: ServerInfo) -> Capabilities:
+    """The :class:`Capabilities` of the store ``info`` describes (``lite``, ``server`` or the
+    in-memory store, ``memory``)."""
+    server = info.kind == "server"
+    return Capabilities(
+        bm25_function=info.bm25,
+        builtin_analyzers=server,
+        nested_index_params=info.kind == "lite",
+        loads_partitions=server,
+        replicas=server,
+        upsert_routes_partition_key=not server or parse_version(info.version) >= (2, 4, 0),
+        gpu_indexes=server,
+        routes_by_partition=info.kind == "lite",
+        durable_writes=server,
     )

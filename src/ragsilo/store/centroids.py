@@ -7,8 +7,11 @@ description (``info``, the same on every row). Written by upserting every cluste
 deleting ids beyond the new ``k``, so there is never a moment without centroids.
 
 This module knows the rows, not the clustering: it reads and writes
-:class:`StoredClusters` values. :class:`ragsilo.cluster.centroids.CentroidStore`
-turns them into :class:`~ragsilo.cluster.model.ClusterModel` objects.
+:class:`StoredClusters` values through any
+:class:`~ragsilo.store.protocol.VectorStore` (its collection is made by
+``ensure_centroid_collection``), and
+:class:`ragsilo.cluster.centroids.CentroidStore` turns them into
+:class:`~ragsilo.cluster.model.ClusterModel` objects.
 """
 
 from __future__ import annotations
@@ -17,13 +20,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
-from pymilvus import DataType, MilvusClient
 
 from ragsilo.errors import StoreError
-from ragsilo.store.milvus import MilvusStore
+from ragsilo.store.protocol import VectorStore
+from ragsilo.store.schema import CENTROID_FIELDS, VECTOR_FIELD
 
 CENTROID_SUFFIX = "_centroids"
-_FIELDS = ("cluster_id", "vector", "size", "detail", "info")
 
 
 def centroid_collection(collection: str) -> str:
@@ -64,9 +66,9 @@ class StoredClusters:
 
 
 class CentroidTable:
-    """Reads and writes a collection's clusters as rows, through a :class:`MilvusStore`."""
+    """Reads and writes a collection's clusters as rows, through a :class:`VectorStore`."""
 
-    def __init__(self, store: MilvusStore) -> None:
+    def __init__(self, store: VectorStore) -> None:
         self._store = store
 
     def read(self, collection: str) -> StoredClusters | None:
@@ -75,7 +77,7 @@ class CentroidTable:
         if not self._store.has_collection(name):
             return None
         self._store.ensure_loaded(name)
-        rows = self._store.query(name, "cluster_id >= 0", list(_FIELDS))
+        rows = self._store.query(name, "cluster_id >= 0", list(CENTROID_FIELDS))
         if not rows:
             return None
         rows.sort(key=lambda r: int(r["cluster_id"]))
@@ -87,7 +89,7 @@ class CentroidTable:
             )
         info = dict(rows[0].get("info") or {})
         return StoredClusters(
-            centroids=np.asarray([r["vector"] for r in rows], dtype=np.float32),
+            centroids=np.asarray([r[VECTOR_FIELD] for r in rows], dtype=np.float32),
             sizes=np.asarray([int(r["size"]) for r in rows], dtype=np.int64),
             metric=str(info.get("metric", "COSINE")),
             partitioned=bool(info.get("partitioned", False)),
@@ -102,19 +104,14 @@ class CentroidTable:
         """Store ``model`` as ``collection``'s clusters, replacing any earlier ones."""
         name = centroid_collection(collection)
         k, dimension = int(model.centroids.shape[0]), int(model.centroids.shape[1])
-        if self._store.has_collection(name):
-            dim = self._store.dimension_of(name)
-            if dim != dimension:
-                self._store.drop_collection(name)
-        if not self._store.has_collection(name):
-            self._create(name, dimension, model.metric)
+        self._store.ensure_centroid_collection(name, dimension=dimension, metric=model.metric)
         info = {**model.info, "metric": model.metric, "partitioned": model.partitioned}
         rows: list[dict[str, Any]] = []
         for i in range(k):
             rows.append(
                 {
                     "cluster_id": i,
-                    "vector": model.centroids[i].astype(np.float32).tolist(),
+                    VECTOR_FIELD: model.centroids[i].astype(np.float32).tolist(),
                     "size": int(model.sizes[i]),
                     "detail": {
                         "keywords": list(model.keywords[i]) if i < len(model.keywords) else [],
@@ -126,30 +123,9 @@ class CentroidTable:
                 }
             )
         self._store.write_rows(name, rows)
-        self._store._call(
-            f"delete old centroids from {name!r}",
-            lambda: self._store.client.delete(name, filter=f"cluster_id >= {k}"),
-        )
+        self._store.delete_where(name, f"cluster_id >= {k}")
         self._store.flush(name)
 
     def drop(self, collection: str) -> bool:
+        """Drop ``collection``'s centroid collection; ``False`` when it had none."""
         return self._store.drop_collection(centroid_collection(collection))
-
-    def _create(self, name: str, dimension: int, metric: str) -> None:
-        schema = MilvusClient.create_schema(
-            auto_id=False, enable_dynamic_field=False, description="ragsilo cluster centroids"
-        )
-        schema.add_field("cluster_id", DataType.INT64, is_primary=True)
-        schema.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
-        schema.add_field("size", DataType.INT64)
-        schema.add_field("detail", DataType.JSON)
-        schema.add_field("info", DataType.JSON)
-        params = MilvusClient.prepare_index_params()
-        params.add_index(field_name="vector", index_type="FLAT", metric_type=metric)
-        self._store._call(
-            f"create collection {name!r}",
-            lambda: self._store.client.create_collection(
-                name, schema=schema, index_params=params, consistency_level="Strong"
-            ),
-        )
-        self._store.ensure_loaded(name)

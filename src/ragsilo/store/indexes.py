@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from ragsilo.errors import CapabilityError, ConfigError
 from ragsilo.models import ServerInfo
 from ragsilo.settings import IndexSettings
+from ragsilo.store.capabilities import capabilities_of
 
 
 @dataclass(frozen=True)
@@ -130,9 +133,14 @@ def plan_index(
         chosen, tuned = settings.type, {}
         reason = f"index.type is set to {chosen}"
     spec = CATALOGUE[chosen]
-    if spec.gpu and (not gpu or info.kind == "lite"):
-        if info.kind == "lite":
-            where = "Milvus Lite has no GPU indexes"
+    may_have_gpu = capabilities_of(info).gpu_indexes
+    if spec.gpu and (not gpu or not may_have_gpu):
+        if not may_have_gpu:
+            where = (
+                "Milvus Lite has no GPU indexes"
+                if info.kind == "lite"
+                else f"{info.kind} has no GPU indexes"
+            )
             hint = f"choose one of {', '.join(info.index_types)}"
         else:
             where = f"{info.kind} {info.version} is not known to be a GPU build"
@@ -257,3 +265,45 @@ def _merge(
         allowed = ", ".join(sorted(defaults)) or "none"
         raise ConfigError(f"{where} for {name} has unknown keys {unknown}; allowed: {allowed}")
     return {**defaults, **given}
+
+
+_DESCRIBED_NOT_BUILD = frozenset(
+    {
+        "index_type",
+        "metric_type",
+        "field_name",
+        "index_name",
+        "total_rows",
+        "indexed_rows",
+        "pending_index_rows",
+        "state",
+        "params",
+    }
+)
+
+
+def plan_from_described(described: dict[str, Any]) -> IndexPlan | None:
+    """The plan that rebuilds an index Milvus described (``None`` when it says too little)."""
+    kind = described.get("index_type")
+    metric = described.get("metric_type")
+    if not kind or not metric:
+        return None
+    build = {k: _described_value(v) for k, v in described.items() if k not in _DESCRIBED_NOT_BUILD}
+    nested = described.get("params")
+    if isinstance(nested, dict):
+        build.update(nested)
+    elif isinstance(nested, str):
+        with contextlib.suppress(ValueError):
+            build.update(json.loads(nested))
+    return IndexPlan(str(kind), str(metric), build, {}, "the previous index")
+
+
+def _described_value(value: Any) -> Any:
+    """``'16'`` → ``16`` (Milvus describes index parameters as strings)."""
+    if isinstance(value, str):
+        for cast in (int, float):
+            try:
+                return cast(value)
+            except ValueError:
+                continue
+    return value

@@ -37,27 +37,26 @@ from ragsilo.errors import (
     SchemaMismatchError,
     StoreError,
 )
-from ragsilo.models import Chunk, CollectionStats, ServerInfo
-from ragsilo.store.capabilities import LITE_INDEX_TYPES
+from ragsilo.models import HIT_ROW_FIELDS, Chunk, CollectionStats, ServerInfo
+from ragsilo.store.capabilities import LITE_INDEX_TYPES, Capabilities, capabilities_of
 from ragsilo.store.filters import INT_FIELDS, JSON_FIELD, check_tenant
 from ragsilo.store.indexes import IndexPlan
-from ragsilo.store.milvus import (
-    DEFAULT_OUTPUT_FIELDS,
-    DEFAULT_PARTITION,
-    chunk_row,
-    cluster_partition,
-)
+from ragsilo.store.milvus import chunk_row
 from ragsilo.store.schema import (
+    CENTROID_FIELDS,
+    DEFAULT_PARTITION,
     SCALAR_FIELD_NAMES,
     TENANT_FIELD,
     UNASSIGNED,
     VECTOR_FIELD,
     BM25Spec,
+    cluster_partition,
 )
 
 #: The most rows one search may ask for (Milvus's limit).
 MAX_TOP_K = 16384
 MEMORY_VERSION = "in-memory"
+DEFAULT_OUTPUT_FIELDS = HIT_ROW_FIELDS
 
 
 def memory_info(uri: str = "memory://") -> ServerInfo:
@@ -85,6 +84,7 @@ class _Collection:
     fields: dict[str, str]  # field name -> "str", "int", "json" or "vector"
     consistency_level: str
     tenants: bool = False
+    primary: str = "id"
     partitions: dict[str, dict[str, dict[str, Any]]] = field(
         default_factory=lambda: {DEFAULT_PARTITION: {}}
     )
@@ -121,6 +121,7 @@ class InMemoryStore:
 
     def __init__(self, uri: str = "memory://") -> None:
         self._info = memory_info(uri)
+        self._caps = capabilities_of(self._info)
         self._collections: dict[str, _Collection] = {}
         self._lock = threading.RLock()
         self._closed = False
@@ -130,6 +131,10 @@ class InMemoryStore:
     @property
     def info(self) -> ServerInfo:
         return self._info
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self._caps
 
     def close(self) -> None:
         self._closed = True
@@ -231,6 +236,20 @@ class InMemoryStore:
             plan = IndexPlan("FLAT", metric, {}, {}, "a side collection of vectors")
             fields = {"id": "str", "doc_id": "str", "source": "str", VECTOR_FIELD: "vector"}
             self._collections[name] = _Collection(dimension, plan, fields, "Strong")
+
+    def ensure_centroid_collection(self, name: str, *, dimension: int, metric: str) -> bool:
+        """One row per cluster, keyed by ``cluster_id``; another dimension is created anew."""
+        with self._lock:
+            coll = self._collections.get(name)
+            if coll is not None and coll.dimension == dimension:
+                return False
+            plan = IndexPlan("FLAT", metric, {}, {}, "a collection of cluster centroids")
+            kinds = {"cluster_id": "int", "size": "int", "detail": "json", "info": "json"}
+            fields = {f: kinds.get(f, "vector") for f in CENTROID_FIELDS}
+            self._collections[name] = _Collection(
+                dimension, plan, fields, "Strong", primary="cluster_id"
+            )
+            return True
 
     def ensure_loaded(self, name: str, *, replicas: int | None = None) -> None:
         self._coll(name)
@@ -366,7 +385,7 @@ class InMemoryStore:
                 raise StoreError(f"partition {part!r} of {name!r} does not exist")
             target = coll.partitions[part]
             for row in checked:
-                target[str(row["id"])] = row
+                target[str(row[coll.primary])] = row
         return len(checked)
 
     def _checked_row(self, name: str, coll: _Collection, row: dict[str, Any]) -> dict[str, Any]:
@@ -443,7 +462,20 @@ class InMemoryStore:
                     rows.pop(str(i), None)
         return len(ids)
 
+    def delete_where(self, name: str, filter: str) -> None:
+        if not filter.strip():
+            raise InputError("delete_where needs a filter; drop the collection to empty it")
+        coll = self._coll(name)
+        test = compile_filter(filter, coll.fields)
+        with self._lock:
+            for rows in coll.partitions.values():
+                for key in [k for k, row in rows.items() if test(row)]:
+                    del rows[key]
+
     def flush(self, name: str) -> None:
+        self._coll(name)
+
+    def commit(self, name: str) -> None:
         self._coll(name)
 
     def count(self, name: str, filter: str = "", partitions: Sequence[str] | None = None) -> int:
@@ -477,7 +509,7 @@ class InMemoryStore:
         coll = self._coll(name)
         wanted = self._output_fields(name, coll, fields)
         keys = {str(i) for i in ids}
-        return [_project(r, wanted) for r in coll.rows() if str(r["id"]) in keys]
+        return [_project(r, wanted) for r in coll.rows() if str(r[coll.primary]) in keys]
 
     def search(
         self,
@@ -547,7 +579,7 @@ class InMemoryStore:
         unknown = [f for f in fields if f not in coll.fields]
         if unknown:
             raise InputError(f"collection {name!r} has no field {unknown[0]!r}")
-        return list(dict.fromkeys(["id", *fields]))
+        return list(dict.fromkeys([coll.primary, *fields]))
 
 
 def _project(row: dict[str, Any], fields: Sequence[str]) -> dict[str, Any]:

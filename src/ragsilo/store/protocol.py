@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ragsilo.models import Chunk, CollectionStats, ServerInfo
+from ragsilo.models import HIT_ROW_FIELDS, Chunk, CollectionStats, ServerInfo
+from ragsilo.store.capabilities import Capabilities
 from ragsilo.store.indexes import IndexPlan
-from ragsilo.store.milvus import DEFAULT_OUTPUT_FIELDS
 from ragsilo.store.schema import BM25Spec
 
 #: The fields a search returns when the caller names none.
-SEARCH_OUTPUT_FIELDS = DEFAULT_OUTPUT_FIELDS
+SEARCH_OUTPUT_FIELDS = HIT_ROW_FIELDS
 
 
 @runtime_checkable
@@ -45,6 +45,11 @@ class VectorStore(Protocol):
     @property
     def info(self) -> ServerInfo:
         """What the store is and can do (kind, version, BM25, RBAC, index types)."""
+        ...
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What the store does differently from the others, by name (from :attr:`info`)."""
         ...
 
     def close(self) -> None: ...
@@ -83,11 +88,22 @@ class VectorStore(Protocol):
         ``vector``), created if needed and loaded."""
         ...
 
+    def ensure_centroid_collection(self, name: str, *, dimension: int, metric: str) -> bool:
+        """A side collection of one row per cluster (``cluster_id`` the primary key,
+        ``vector``, ``size``, JSON ``detail`` and ``info``), created if needed and loaded;
+        one with vectors of another dimension is dropped and created again. ``True`` when
+        it was created."""
+        ...
+
     def ensure_loaded(self, name: str, *, replicas: int | None = None) -> None: ...
 
     def rename_collection(self, old: str, new: str) -> None: ...
 
     def stats(self, name: str) -> CollectionStats: ...
+
+    def dimension_of(self, name: str) -> int:
+        """The dimension of ``name``'s vector field."""
+        ...
 
     def plan_of(self, name: str) -> IndexPlan | None:
         """The index plan searches of ``name`` use (``None`` before it was opened)."""
@@ -148,7 +164,15 @@ class VectorStore(Protocol):
         self, name: str, ids: Sequence[str], batch: int = 1000, *, partition: str | None = None
     ) -> int: ...
 
+    def delete_where(self, name: str, filter: str) -> None:
+        """Delete every row that matches ``filter``; an empty filter is refused."""
+        ...
+
     def flush(self, name: str) -> None: ...
+
+    def commit(self, name: str) -> None:
+        """Make the writes to ``name`` durable (a flush only where the store needs one)."""
+        ...
 
     def count(
         self, name: str, filter: str = "", partitions: Sequence[str] | None = None

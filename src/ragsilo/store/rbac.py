@@ -8,8 +8,9 @@ anything is sent.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from ragsilo.errors import (
     AuthenticationError,
@@ -22,6 +23,7 @@ from ragsilo.store.milvus import MilvusStore
 
 #: Milvus's own users and roles, which ragsilo never drops.
 BUILTIN_USERS = ("root",)
+T = TypeVar("T")
 BUILTIN_ROLES = ("admin", "public")
 
 
@@ -72,37 +74,33 @@ class RbacStore:
                 hint="connect to a Milvus server with common.security.authorizationEnabled: true",
             )
 
-    def _call(self, op: str, fn: Any) -> Any:
-        return self._store._call(op, fn)
-
-    @property
-    def _client(self) -> Any:
-        return self._store.client
+    def _call(self, op: str, fn: Callable[[Any], T]) -> T:
+        return self._store.call(op, fn)
 
     # ----------------------------------------------------------------- users
     def list_users(self) -> list[str]:
         self._require("listing users")
-        return sorted(self._call("list users", self._client.list_users))
+        return sorted(self._call("list users", lambda c: c.list_users()))
 
     def user_roles(self, user: str) -> list[str]:
         self._require("describing a user")
         if user not in self.list_users():
             raise NotFoundError(f"user {user!r} does not exist")
-        res = self._call(f"describe user {user!r}", lambda: self._client.describe_user(user))
+        res = self._call(f"describe user {user!r}", lambda c: c.describe_user(user))
         return sorted((res or {}).get("roles", ()))
 
     def create_user(self, user: str, password: str) -> None:
         self._require("creating a user")
         if user in self.list_users():
             raise InputError(f"user {user!r} exists already", hint="choose another name")
-        self._call(f"create user {user!r}", lambda: self._client.create_user(user, password))
+        self._call(f"create user {user!r}", lambda c: c.create_user(user, password))
 
     def change_password(self, user: str, old_password: str, new_password: str) -> None:
         self._require("changing a password")
         try:
             self._call(
                 f"change the password of {user!r}",
-                lambda: self._client.update_password(user, old_password, new_password),
+                lambda c: c.update_password(user, old_password, new_password),
             )
         except StoreError as e:
             if "old password" in e.message.lower():
@@ -121,19 +119,19 @@ class RbacStore:
             return False
         for role in self.user_roles(user):
             self.revoke_role(user, role)
-        self._call(f"delete user {user!r}", lambda: self._client.drop_user(user))
+        self._call(f"delete user {user!r}", lambda c: c.drop_user(user))
         return True
 
     # ----------------------------------------------------------------- roles
     def list_roles(self) -> list[str]:
         self._require("listing roles")
-        return sorted(self._call("list roles", self._client.list_roles))
+        return sorted(self._call("list roles", lambda c: c.list_roles()))
 
     def describe_role(self, role: str) -> RoleInfo:
         self._require("describing a role")
         if role not in self.list_roles():
             raise NotFoundError(f"role {role!r} does not exist")
-        res = self._call(f"describe role {role!r}", lambda: self._client.describe_role(role))
+        res = self._call(f"describe role {role!r}", lambda c: c.describe_role(role))
         grants = tuple(
             sorted(
                 (
@@ -152,14 +150,14 @@ class RbacStore:
         return RoleInfo(role, grants, users)
 
     def _roles_of(self, user: str) -> tuple[str, ...]:
-        res = self._call(f"describe user {user!r}", lambda: self._client.describe_user(user))
+        res = self._call(f"describe user {user!r}", lambda c: c.describe_user(user))
         return tuple((res or {}).get("roles", ()))
 
     def create_role(self, role: str) -> None:
         self._require("creating a role")
         if role in self.list_roles():
             raise InputError(f"role {role!r} exists already", hint="choose another name")
-        self._call(f"create role {role!r}", lambda: self._client.create_role(role))
+        self._call(f"create role {role!r}", lambda c: c.create_role(role))
 
     def drop_role(self, role: str) -> bool:
         """Drop ``role``: its privileges are revoked and its users unassigned first (Milvus
@@ -174,14 +172,14 @@ class RbacStore:
             self.revoke_privilege(role, g)
         for user in info.users:
             self.revoke_role(user, role)
-        self._call(f"delete role {role!r}", lambda: self._client.drop_role(role))
+        self._call(f"delete role {role!r}", lambda c: c.drop_role(role))
         return True
 
     def grant_privilege(self, role: str, grant: Grant) -> None:
         self._require("granting a privilege")
         self._call(
             f"grant {grant.privilege} on {grant.object_type} {grant.object_name!r} to {role!r}",
-            lambda: self._client.grant_privilege(
+            lambda c: c.grant_privilege(
                 role, grant.object_type, grant.privilege, grant.object_name, db_name=grant.db_name
             ),
         )
@@ -190,17 +188,15 @@ class RbacStore:
         self._require("revoking a privilege")
         self._call(
             f"revoke {grant.privilege} on {grant.object_type} {grant.object_name!r} from {role!r}",
-            lambda: self._client.revoke_privilege(
+            lambda c: c.revoke_privilege(
                 role, grant.object_type, grant.privilege, grant.object_name, db_name=grant.db_name
             ),
         )
 
     def grant_role(self, user: str, role: str) -> None:
         self._require("assigning a role")
-        self._call(f"assign role {role!r} to {user!r}", lambda: self._client.grant_role(user, role))
+        self._call(f"assign role {role!r} to {user!r}", lambda c: c.grant_role(user, role))
 
     def revoke_role(self, user: str, role: str) -> None:
         self._require("unassigning a role")
-        self._call(
-            f"unassign role {role!r} from {user!r}", lambda: self._client.revoke_role(user, role)
-        )
+        self._call(f"unassign role {role!r} from {user!r}", lambda c: c.revoke_role(user, role))

@@ -21,6 +21,7 @@ from pymilvus.milvus_client import IndexParams
 
 from ragsilo.errors import MissingDependencyError, SchemaMismatchError
 from ragsilo.models import ServerInfo
+from ragsilo.store.capabilities import capabilities_of
 from ragsilo.store.indexes import IndexPlan
 
 VECTOR_FIELD = "vector"
@@ -32,6 +33,15 @@ TENANT_MAX_LENGTH = 128
 BM25_FUNCTION = "text_bm25"
 #: ``cluster_id`` of a chunk that no clustering has assigned yet.
 UNASSIGNED = -1
+DEFAULT_PARTITION = "_default"
+CLUSTER_PARTITION_PREFIX = "cluster_"
+
+
+def cluster_partition(cluster_id: int) -> str:
+    """The partition that holds cluster ``cluster_id`` when clusters are stored by partition."""
+    if cluster_id < 0:
+        return DEFAULT_PARTITION
+    return f"{CLUSTER_PARTITION_PREFIX}{cluster_id}"
 
 
 @dataclass(frozen=True)
@@ -91,7 +101,7 @@ def bm25_spec(
         return BM25Spec(dict(analyzer), k1, b)
     if analyzer == "standard":
         return BM25Spec({"tokenizer": "standard"}, k1, b)
-    if info.kind == "server":
+    if capabilities_of(info).builtin_analyzers:
         return BM25Spec({"type": analyzer}, k1, b)
     if analyzer == "english":
         return BM25Spec({"tokenizer": "standard"}, k1, b, input_field=TERMS_FIELD)
@@ -191,9 +201,45 @@ def _build_params(build: dict[str, Any], info: ServerInfo) -> dict[str, Any]:
     ``params`` key and would silently build with its defaults (for BM25, k1 = 1.5
     whatever ``retrieval.bm25_k1`` says), so on Lite they are nested under it.
     """
-    if info.kind == "lite" and build:
+    if build and capabilities_of(info).nested_index_params:
         return {"params": build}
     return build
+
+
+#: The fields of a collection's centroid collection, one row per cluster.
+CENTROID_FIELDS = ("cluster_id", VECTOR_FIELD, "size", "detail", "info")
+
+
+def build_centroid_schema(dimension: int) -> Any:
+    """The schema of a centroid collection: ``cluster_id`` (the primary key), the centroid
+    ``vector``, the cluster's ``size``, and JSON ``detail`` and ``info``."""
+    schema = MilvusClient.create_schema(
+        auto_id=False, enable_dynamic_field=False, description="ragsilo cluster centroids"
+    )
+    schema.add_field("cluster_id", DataType.INT64, is_primary=True)
+    schema.add_field(VECTOR_FIELD, DataType.FLOAT_VECTOR, dim=dimension)
+    schema.add_field("size", DataType.INT64)
+    schema.add_field("detail", DataType.JSON)
+    schema.add_field("info", DataType.JSON)
+    return schema
+
+
+def build_side_vector_schema(dimension: int, source_max_length: int) -> Any:
+    """The schema of a side collection of one vector per chunk id (``id``, ``doc_id``,
+    ``source``, ``vector``), as the image vectors of a silo are kept."""
+    schema = MilvusClient.create_schema(auto_id=False, enable_dynamic_field=False)
+    schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=64)
+    schema.add_field("doc_id", DataType.VARCHAR, max_length=64)
+    schema.add_field("source", DataType.VARCHAR, max_length=source_max_length)
+    schema.add_field(VECTOR_FIELD, DataType.FLOAT_VECTOR, dim=dimension)
+    return schema
+
+
+def flat_index_params(metric: str) -> IndexParams:
+    """A FLAT index on ``vector`` (exact search) for a small side collection."""
+    params = MilvusClient.prepare_index_params()
+    params.add_index(field_name=VECTOR_FIELD, index_type="FLAT", metric_type=metric)
+    return params
 
 
 def has_bm25(described: dict[str, Any]) -> bool:

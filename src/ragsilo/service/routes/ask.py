@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import StreamingResponse
 
 from ragsilo.errors import RagsiloError
+from ragsilo.retrieval.query import Query
 from ragsilo.service.auth import Principal
 from ragsilo.service.context import (
     ServiceContext,
@@ -55,28 +56,22 @@ def ask(
     tenant = tenant_for(who, body.tenant)
     ctx.limits.check_text(body.question, "question")
     ctx.limits.check_k(body.k)
+    question = Query.of(
+        body.question,
+        k=body.k,
+        where=body.where,
+        filter=body.filter,
+        consistency_level=body.consistency_level,
+        tenant=tenant,
+    )
     if not body.stream:
         with blame_raw_filter(body.filter):
-            answer = silo.ask(
-                body.question,
-                k=body.k,
-                where=body.where,
-                filter=body.filter,
-                consistency_level=body.consistency_level,
-                tenant=tenant,
-            )
+            answer = silo.ask(question)
         return answer.to_dict()
     # ask_stream reads the first piece, so an unreachable model is a clean JSON error
     # rather than a stream that breaks off.
     with blame_raw_filter(body.filter):
-        stream = silo.ask_stream(
-            body.question,
-            k=body.k,
-            where=body.where,
-            filter=body.filter,
-            consistency_level=body.consistency_level,
-            tenant=tenant,
-        )
+        stream = silo.ask_stream(question)
 
     def events() -> Iterator[str]:
         with stream:

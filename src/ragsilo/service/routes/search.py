@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends
 from ragsilo.errors import FilterError, StoreError
 from ragsilo.rerank import available_rerankers
 from ragsilo.retrieval.modes import SEARCH_MODES
+from ragsilo.retrieval.query import Query
 from ragsilo.service.auth import Principal
 from ragsilo.service.context import (
     ServiceContext,
@@ -102,19 +103,20 @@ def search(
     ctx.limits.check_k(body.k)
     check_options(ctx, silo, body.mode, body.reranker)
     started = time.perf_counter()
+    query = Query.of(
+        body.query,
+        k=body.k,
+        where=body.where,
+        filter=body.filter,
+        output_fields=body.output_fields,
+        mode=body.mode,
+        rerank=body.reranker,
+        route=body.route,
+        consistency_level=body.consistency_level,
+        tenant=tenant,
+    )
     with blame_raw_filter(body.filter):
-        result = silo.retrieve(
-            body.query,
-            k=body.k,
-            where=body.where,
-            filter=body.filter,
-            output_fields=body.output_fields,
-            mode=body.mode,
-            rerank=body.reranker,
-            route=body.route,
-            consistency_level=body.consistency_level,
-            tenant=tenant,
-        )
+        result = silo.retrieve(query)
     hits = []
     for hit, cluster in zip(result.hits, result.cluster_ids, strict=True):
         out = hit.to_dict()

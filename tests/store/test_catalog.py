@@ -1,0 +1,89 @@
+"""The per-collection state of MilvusStore: one record a collection, read with one describe,
+changed only when a collection is ensured, renamed or dropped."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from ragsilo.errors import DimensionMismatchError, RagsiloError
+from ragsilo.settings import MilvusSettings
+from ragsilo.store import CollectionState, MilvusStore
+from ragsilo.store.schema import SCALAR_FIELD_NAMES, VECTOR_FIELD, bm25_spec
+
+from .conftest import flat_plan, make_chunks, unit_vectors
+
+DIM = 8
+
+
+@pytest.fixture
+def lite(tmp_path) -> MilvusStore:
+    store = MilvusStore.connect(MilvusSettings(uri=str(tmp_path / "catalog.db")))
+    yield store
+    store.close()
+
+
+def _counting_describe(store: MilvusStore, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    calls: list[str] = []
+    real = store.describe
+
+    def describe(name: str):
+        calls.append(name)
+        return real(name)
+
+    monkeypatch.setattr(store, "describe", describe)
+    return calls
+
+
+def test_one_describe_fills_every_fact_of_a_collection(
+    lite: MilvusStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = f"c_{uuid.uuid4().hex[:8]}"
+    spec = bm25_spec("english", lite.info)
+    lite.ensure_collection(
+        name, dimension=DIM, plan=flat_plan(lite, DIM), consistency_level="Strong", bm25=spec
+    )
+    lite._forget(name)  # as a store that has not opened it yet
+    calls = _counting_describe(lite, monkeypatch)
+    assert lite.has_bm25(name) and lite.has_terms(name) and not lite.has_tenants(name)
+    assert lite.row_fields(name) == [*SCALAR_FIELD_NAMES, "bm25_text", VECTOR_FIELD]
+    assert lite.upsert_chunks(name, make_chunks(3), unit_vectors(3, DIM), batch_bytes=1 << 20)
+    assert calls == [name]  # read once, then remembered
+    assert lite.plan_of(name) is None  # a plan comes only from ensure_collection
+
+
+def test_ensure_remembers_without_describing_a_new_collection(
+    lite: MilvusStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _counting_describe(lite, monkeypatch)
+    name = f"c_{uuid.uuid4().hex[:8]}"
+    plan = flat_plan(lite, DIM)
+    assert lite.ensure_collection(name, dimension=DIM, plan=plan, consistency_level="Strong")
+    assert lite._states[name] == CollectionState(dimension=DIM, plan=plan)
+    lite.upsert_chunks(name, make_chunks(2), unit_vectors(2, DIM), batch_bytes=1 << 20)
+    assert lite.row_fields(name)[-1] == VECTOR_FIELD and calls == []
+
+
+def test_drop_and_rename_change_the_state_in_one_place(lite: MilvusStore) -> None:
+    old, new = f"o_{uuid.uuid4().hex[:8]}", f"n_{uuid.uuid4().hex[:8]}"
+    plan = flat_plan(lite, DIM)
+    lite.ensure_collection(old, dimension=DIM, plan=plan, consistency_level="Strong")
+    lite.rename_collection(old, new)
+    assert lite.plan_of(new) == plan and lite.plan_of(old) is None and old not in lite._states
+    assert lite.drop_collection(new)
+    assert new not in lite._states and lite.plan_of(new) is None
+    # created again with another dimension: the write path checks the new one
+    lite.ensure_collection(
+        new, dimension=DIM * 2, plan=flat_plan(lite, DIM * 2), consistency_level="Strong"
+    )
+    with pytest.raises(DimensionMismatchError, match=f"holds {DIM * 2}"):
+        lite.upsert_chunks(new, make_chunks(1), unit_vectors(1, DIM), batch_bytes=1 << 20)
+    lite.drop_collection(new)
+
+
+def test_call_runs_on_the_client_with_errors_translated(lite: MilvusStore) -> None:
+    assert lite.call("list collections", lambda c: c.list_collections()) == []
+    with pytest.raises(RagsiloError) as e:
+        lite.call("describe collection 'nope'", lambda c: c.describe_collection("nope"))
+    assert "nope" in str(e.value)
