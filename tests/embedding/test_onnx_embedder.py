@@ -203,3 +203,14 @@ def test_a_model_directory_brings_its_own_tokenizer(tmp_path: Path) -> None:
     upper = custom.embed(["HELLO WORLD"])[0] @ default.embed(["HELLO WORLD"])[0]
     assert lower == pytest.approx(1.0, abs=1e-5)
     assert upper < 0.99  # the custom tokenizer was used
+
+
+def test_an_ingest_hands_it_batches_long_enough_to_sort_by_length(embedder: OnnxEmbedder) -> None:
+    """One call to embed sorts its texts by length before batching: an ingest's calls hold
+    eight batches (less padding), unless embedding.batch_size is set."""
+    assert OnnxEmbedder(EmbeddingSettings()).ingest_batch == 8 * 32
+    assert embedder.ingest_batch == 3  # embedding.batch_size set: used as it is
+    assert embedder.fills_cores  # on the CPU: the model keeps the cores busy itself
+    texts = [("word " * n).strip() for n in (3, 90, 7, 40, 1, 60)]
+    big = embedder.embed(texts)
+    assert np.allclose(big, np.vstack([embedder.embed([t]) for t in texts]), atol=1e-5)

@@ -208,6 +208,9 @@ def test_kill_9_of_the_ingest_process_then_rerun(fault_server, tmp_path, embedde
         "RAGSILO_INGEST__QUEUE_FILES": "4",
         "RAGSILO_QUALITY__ENABLED": "false",
         "RAGSILO_EMBEDDING__THREADS": "1",
+        # calls of 32 (not the 256 an ingest gives the model by default): the writes are
+        # spread over the run, so the kill lands between them
+        "RAGSILO_EMBEDDING__BATCH_SIZE": "32",
     }
     env.pop("RAGSILO_CONFIG", None)
     cmd = [sys.executable, "-m", "ragsilo.cli.main", "--uri", fault_server.uri]

@@ -237,3 +237,39 @@ def test_delete_by_filter(make_silo, docs: Path) -> None:
     n = silo.delete(where={"mime_type": "text/csv"})
     assert n == 2
     assert silo.search("banana", k=5, where={"mime_type": "text/csv"}) == []
+
+
+def test_new_chunks_are_inserted_and_a_changed_file_keeps_one_row_per_chunk(
+    make_silo, docs: Path, monkeypatch
+) -> None:
+    """On Milvus Lite a chunk the store does not hold is inserted (an upsert there looks up
+    each id among the stored rows); one it may hold is upserted, so none is stored twice."""
+    silo = make_silo()
+    client = silo.store.client
+    rows_by_op = {"insert": 0, "upsert": 0}
+    for op in rows_by_op:
+        real = getattr(client, op)
+
+        def counted(name, rows, *args, _real=real, _op=op, **kwargs):
+            if name == silo.collection:
+                rows_by_op[_op] += len(rows)
+            return _real(name, rows, *args, **kwargs)
+
+        monkeypatch.setattr(client, op, counted)
+    first = silo.ingest([docs])
+    assert rows_by_op == {"insert": first.chunks_written, "upsert": 0}
+    target = docs / "bees.md"
+    before = {r["id"] for r in _rows_of(silo, target)}
+    target.write_text(
+        target.read_text(encoding="utf-8")
+        + "\n## Winter\n\nBees cluster to keep the queen warm.\n",
+        encoding="utf-8",
+    )
+    report = silo.ingest([docs])
+    assert (report.ingested, report.skipped) == (1, 2)
+    ids = [r["id"] for r in _rows_of(silo, target)]
+    assert len(ids) == len(set(ids)) == report.chunks_written
+    kept = before & set(ids)
+    assert kept  # the unchanged sections keep their ids: upserted, not inserted again
+    assert rows_by_op["upsert"] == len(kept)
+    assert rows_by_op["insert"] == first.chunks_written + len(set(ids) - before)

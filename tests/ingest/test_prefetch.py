@@ -154,3 +154,67 @@ def test_ingest_embeds_a_batch_while_the_next_files_are_parsed(tmp_path) -> None
     # some file was taken from the parse stage while the first batch was embedded
     start, end = embedded[0]
     assert any(start < t < end for t in taken)
+
+
+@pytest.mark.parametrize("fills_cores", [True, False])
+def test_a_model_that_fills_the_cores_takes_turns_with_the_writer(tmp_path, fills_cores) -> None:
+    """A CPU model's intra-op threads wait for each other at every layer: the writer does
+    not run beside it (it writes between calls); any other model runs beside the writer."""
+    from ragsilo.ingest import pipeline
+    from ragsilo.ingest.texts import text_sources
+    from ragsilo.settings import load_settings
+    from ragsilo.silo import Silo
+
+    spans: dict[str, list[tuple[float, float]]] = {"embed": [], "write": []}
+
+    class Model:
+        name = "model"
+        dimension = 8
+
+        def __init__(self) -> None:
+            self.fills_cores = fills_cores
+
+        def count_tokens(self, text: str) -> int:
+            return len(text.split())
+
+        def embed(self, texts: list[str]) -> np.ndarray:
+            t0 = time.monotonic()
+            time.sleep(0.1)
+            spans["embed"].append((t0, time.monotonic()))
+            v = np.random.default_rng(len(spans["embed"])).standard_normal((len(texts), 8))
+            return (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)
+
+        def embed_query(self, text: str) -> np.ndarray:
+            return self.embed([text])[0]
+
+    real = pipeline._Writer._write_group
+
+    def timed(self, jobs):
+        t0 = time.monotonic()
+        time.sleep(0.1)  # a write long enough to overlap the next call, if it may
+        try:
+            return real(self, jobs)
+        finally:
+            spans["write"].append((t0, time.monotonic()))
+
+    settings = load_settings(
+        None,
+        {
+            "milvus": {"uri": str(tmp_path / "m.db")},
+            "embedding": {"batch_size": 2},
+            "ingest": {"queue_files": 2},
+        },
+    )
+    texts = [(f"note {n}: the river meets the sea, {n}", {"name": f"n{n}"}) for n in range(12)]
+    try:
+        pipeline._Writer._write_group = timed  # type: ignore[method-assign]
+        with Silo.open(settings, embedder=Model()) as silo:
+            silo._ensure_collection(create=True)
+            report = silo._ingestor(silo.settings.ingest).run_documents(text_sources(texts))
+    finally:
+        pipeline._Writer._write_group = real  # type: ignore[method-assign]
+    assert report.chunks_written + report.chunks_quarantined == 12
+    overlaps = sum(
+        1 for a0, a1 in spans["embed"] for b0, b1 in spans["write"] if a0 < b1 and b0 < a1
+    )
+    assert (overlaps == 0) if fills_cores else (overlaps > 0)

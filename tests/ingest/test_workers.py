@@ -141,15 +141,35 @@ def test_workers_default_to_the_machine_cores() -> None:
     assert s.file_timeout_s == 120 and s.file_memory_mb == 2048
 
 
-@pytest.mark.parametrize("n", [40])
-def test_many_texts_go_through_the_workers(make_silo, n: int) -> None:
+def _texts(n: int) -> list[str]:
+    return [f"Text {i}: the {WORDS[i % 10]} and the {WORDS[(i + 3) % 10]} meet." for i in range(n)]
+
+
+def test_many_texts_go_through_the_workers(lite_uri: str, hash_embedder) -> None:
+    """With a fast embedder (a GPU, say) the texts are chunked and scored by the workers."""
+    from ragsilo.settings import load_settings
+    from ragsilo.silo import Silo
+
+    texts = _texts(40)
+    settings = load_settings(None, {"milvus": {"uri": lite_uri}, "ingest": {"workers": 2}})
+    with Silo.open(settings, embedder=hash_embedder) as silo:
+        report = silo.ingest_texts(texts)
+        assert [r.status for r in report.files] == ["ingested"] * len(texts)
+        assert silo._parse_pools._pool is not None and silo._parse_pools._pool.started
+        again = silo.ingest_texts(texts)
+        assert [r.status for r in again.files] == ["skipped"] * len(texts)
+
+
+def test_texts_are_chunked_here_while_a_cpu_model_fills_the_cores(make_silo, embedder) -> None:
+    """The ONNX model on the CPU keeps every core busy itself: parse workers for texts
+    already in memory would only take cores from it (and cost their start-up)."""
+    assert embedder.fills_cores
     silo = make_silo(ingest={"workers": 2})
-    texts = [f"Text {i}: the {WORDS[i % 10]} and the {WORDS[(i + 3) % 10]} meet." for i in range(n)]
+    texts = _texts(40)
     report = silo.ingest_texts(texts)
-    assert [r.status for r in report.files] == ["ingested"] * n
-    assert silo._parse_pools._pool is not None and silo._parse_pools._pool.started
-    again = silo.ingest_texts(texts)
-    assert [r.status for r in again.files] == ["skipped"] * n
+    assert [r.status for r in report.files] == ["ingested"] * len(texts)
+    assert silo._parse_pools._pool is None or not silo._parse_pools._pool.started
+    assert report.stages["parse"] > 0  # chunked here, through the same stages
 
 
 def test_a_script_without_a_main_guard_neither_hangs_nor_runs_again(tmp_path: Path) -> None:
@@ -159,6 +179,8 @@ def test_a_script_without_a_main_guard_neither_hangs_nor_runs_again(tmp_path: Pa
     import sys
 
     marker = tmp_path / "runs.txt"
+    docs = tmp_path / "docs"
+    _write_files(docs, 12)  # more than a tiny ingest: the workers parse
     script = tmp_path / "unguarded.py"
     script.write_text(
         "from ragsilo.settings import load_settings\n"
@@ -166,8 +188,7 @@ def test_a_script_without_a_main_guard_neither_hangs_nor_runs_again(tmp_path: Pa
         f"open({str(marker)!r}, 'a').write('run\\n')\n"
         f"silo = Silo.open(load_settings(None, {{'milvus': {{'uri': {str(tmp_path / 'u.db')!r}}},"
         " 'ingest': {'workers': 2}}))\n"
-        "texts = [f'Text {i} tells of rivers, mountains and the number {i}.' for i in range(40)]\n"
-        "r = silo.ingest_texts(texts)\n"
+        f"r = silo.ingest([{str(docs)!r}])\n"
         "print('STATUS', sorted({f.status for f in r.files}), silo._parse_pools._pool.started)\n"
         "silo.close()\n",
         encoding="utf-8",
@@ -316,3 +337,65 @@ def test_two_runs_on_one_pool_from_two_threads_take_turns(tmp_path: Path, embedd
     assert replaced == 0
     assert got["a"] == {n: f"a{n}" for n in range(4)}
     assert got["b"] == {n: f"b{n}" for n in range(4)}
+
+
+def test_a_worker_holds_several_small_files_and_a_slow_one_fails_alone(
+    tmp_path: Path, embedder
+) -> None:
+    """One worker gets small files several at a time (it never waits for this process
+    between them); the files queued behind one that runs out of time go on elsewhere."""
+    files = _write_files(tmp_path / "docs", 12)
+    slow = tmp_path / "docs" / "slow.txt"
+    slow.write_text("SLOW to parse, on purpose.", encoding="utf-8")
+    paths = [*files[:6], slow, *files[6:]]
+    kit = _kit(embedder)
+    tasks = [
+        ParseTask(n, str(p), "", f"d{n}", path=str(p), max_bytes=1 << 20)
+        for n, p in enumerate(paths)
+    ]
+    pool = WorkerPool(kit, 1, file_timeout_s=3)
+    held: list[int] = []  # how many tasks the worker holds after each one sent
+    try:
+        pool._start()
+        worker = pool._pool[0]
+        real_send = worker.conn.send
+
+        def counted(obj):
+            real_send(obj)
+            held.append(len(worker.tasks) + 1)
+
+        worker.conn.send = counted  # type: ignore[method-assign]
+        got = {o.key: o for o in pool.run(iter(tasks), window=4, local=lambda t: prepare(kit, t))}
+    finally:
+        pool.close()
+    assert max(held) > 1
+    assert sorted(got) == list(range(len(paths)))
+    assert got[6].error_code == "file_too_costly" and "longer than 3 s" in (got[6].error or "")
+    assert all(got[n].error is None and got[n].chunks for n in got if n != 6)
+
+
+def test_workers_make_the_rows_bm25_terms_and_content_hashes(tmp_path: Path, embedder) -> None:
+    from dataclasses import replace
+
+    from ragsilo.quality import text_hash
+    from ragsilo.store.analysis import EnglishTerms
+    from ragsilo.store.rows import row_terms
+
+    files = _write_files(tmp_path / "docs", 3)
+    kit = replace(_kit(embedder), english_terms=True)
+    tasks = [
+        ParseTask(n, str(p), "", f"d{n}", path=str(p), max_bytes=1 << 20)
+        for n, p in enumerate(files)
+    ]
+    pool = WorkerPool(kit, 1)
+    try:
+        got = list(pool.run(iter(tasks), window=2, local=lambda t: prepare(kit, t)))
+    finally:
+        pool.close()
+    english = EnglishTerms()
+    for o in got:
+        assert o.chunks and o.error is None
+        assert o.terms == [row_terms(c.text, english) for c in o.chunks]
+        assert o.hashes == [text_hash(c.text) for c in o.chunks]
+    plain = prepare(_kit(embedder), tasks[0])
+    assert plain.terms == [] and len(plain.hashes) == len(plain.chunks)

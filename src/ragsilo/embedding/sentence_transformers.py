@@ -58,6 +58,13 @@ class SentenceTransformerEmbedder:
         return max(s.batch_size, GPU_BATCH) if self._device_name == "cuda" else s.batch_size
 
     @property
+    def fills_cores(self) -> bool:
+        """Whether embedding keeps every core busy by itself (the model runs on the CPU);
+        loads the model the first time. See :attr:`OnnxEmbedder.fills_cores`."""
+        self._ensure_model()
+        return self._device_name == "cpu"
+
+    @property
     def dimension(self) -> int:
         """The vector length; loads the model the first time."""
         self._ensure_model()

@@ -2,9 +2,12 @@
 
 Three stages run at once, joined by bounded queues so memory stays flat:
 
-* parse workers (a thread pool, ``ingest.workers``) hash each file, skip it when
-  the store already holds exactly this version, and otherwise read, parse and
-  chunk it and score each chunk's text (:mod:`ragsilo.quality`);
+* each file is hashed here and skipped when the store already holds exactly
+  this version; otherwise parse worker processes (:mod:`ragsilo.ingest.workers`,
+  ``ingest.workers``) read, parse and chunk it, score each chunk's text
+  (:mod:`ragsilo.quality`) and make what its row needs besides the vector (BM25
+  terms, content hash). Texts given in memory are chunked in this process when
+  the embedder fills the cores itself (a model on the CPU), and so is a tiny ingest;
 * the calling thread embeds chunks in batches that span files;
 * one writer thread finishes the scores (duplicates by content hash and
   near-duplicates by embedding similarity, against what is stored), upserts
@@ -30,7 +33,9 @@ stages.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import inspect
 import logging
 import queue
 import threading
@@ -97,6 +102,10 @@ class _FileJob:
     targets: list[str] = field(default_factory=list)
     # the image vector of an image document (with an image model)
     image_vector: np.ndarray | None = None
+    # made with the chunks (in a parse worker), one per chunk or none: the BM25 terms of
+    # each chunk's row (a collection that keeps them) and its content hash (with scoring)
+    terms: list[str] = field(default_factory=list)
+    hashes: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.vectors = [None] * len(self.chunks)
@@ -238,6 +247,8 @@ class Ingestor:
         self._clock = _StageClock()
         # set when Milvus stays unreachable: the rest of the run is not attempted
         self._halt = Halt()
+        # BM25 terms of chunks made in this process (see ``_analyzer``)
+        self._english: Callable[[str], str] | None = None
 
     # ------------------------------------------------------------------ public
     def run(
@@ -347,8 +358,14 @@ class Ingestor:
 
     def _document_jobs(self, documents: Sequence[DocumentSource]) -> Iterator[_FileJob]:
         """The jobs of already-parsed documents: chunked and scored by the parse workers,
-        or here when there are few."""
-        pool = self._worker_pool() if len(documents) > _TINY_DOCUMENTS else None
+        or here when there are few, or when the embedder keeps every core busy itself (a
+        model on the CPU: chunking a text costs well under a thousandth of embedding it,
+        and workers would only take cores from the model)."""
+        pool = (
+            self._worker_pool()
+            if len(documents) > _TINY_DOCUMENTS and not _fills_cores(self._embedder)
+            else None
+        )
         if pool is not None:
             try:
                 yield from self._pooled(pool, self._document_tasks(documents))
@@ -414,7 +431,12 @@ class Ingestor:
         )
         # a batch sized for the device (an embedder may know better, e.g. a GPU: hundreds)
         batch = int(getattr(self._embedder, "ingest_batch", 0) or self._embed_batch)
-        embedder = _EmbedStage(self._embedder, batch, writer.put, self._clock)
+        # a model that fills the cores itself takes turns with the writer instead of running
+        # beside it: its intra-op threads wait for each other at every layer, so a writer
+        # (and Milvus Lite's threads) taking one core from them slows it by more than the
+        # writes cost (measured with the peers' benchmark, see BENCHMARKS.md)
+        turns = writer.turns if _fills_cores(self._embedder) else None
+        embedder = _EmbedStage(self._embedder, batch, writer.put, self._clock, turns=turns)
         writer.start()
         # parsed jobs wait in a queue in front of the embedder (up to two batches of chunks),
         # so the next batch is ready when the model finishes one, and parsing goes on meanwhile
@@ -458,7 +480,10 @@ class Ingestor:
         chunker = self._chunker
         for_workers = getattr(chunker, "for_workers", None)
         kit = WorkerKit(
-            for_workers() if callable(for_workers) else chunker, self._quality, self._parsers
+            for_workers() if callable(for_workers) else chunker,
+            self._quality,
+            self._parsers,
+            self._english_terms(),
         )
         if self._pools is None:
             self._pools = PoolKeeper()
@@ -518,7 +543,7 @@ class Ingestor:
 
         def local(task: ParseTask) -> ParseOutcome:
             try:
-                return prepare(self._kit(), task)
+                return prepare(self._kit(), task, self._analyzer())
             except MemoryError:
                 code, message = too_costly("memory", task.source, self._settings.file_memory_mb)
                 return ParseOutcome(task.key, error_code=code, error=message)
@@ -663,7 +688,7 @@ class Ingestor:
             return pending
         task = ParseTask(0, source, sha, pending.doc_id, parse=parse)
         try:
-            outcome = prepare(self._kit(), task)
+            outcome = prepare(self._kit(), task, self._analyzer())
         except MemoryError:
             code, message = too_costly("memory", source, self._settings.file_memory_mb)
             outcome = ParseOutcome(0, error_code=code, error=message)
@@ -708,7 +733,13 @@ class Ingestor:
             return _FileJob(source, [], set(), result=failed)
         chunks = outcome.chunks
         job = _FileJob(
-            source, chunks, pending.old_ids, old_where=pending.old_where, scores=outcome.scores
+            source,
+            chunks,
+            pending.old_ids,
+            old_where=pending.old_where,
+            scores=outcome.scores,
+            terms=outcome.terms,
+            hashes=outcome.hashes,
         )
         # chunks of another version (the file changed after it was hashed) are never purged
         job.purged = pending.purged & {c.id for c in chunks}
@@ -716,7 +747,24 @@ class Ingestor:
 
     def _kit(self) -> WorkerKit:
         """What parses, chunks and scores a document, here or in a worker."""
-        return WorkerKit(self._chunker, self._quality, self._parsers)
+        return WorkerKit(self._chunker, self._quality, self._parsers, self._english_terms())
+
+    def _english_terms(self) -> bool:
+        """Whether chunks come with their rows' BM25 terms: the collection keeps
+        ragsilo-made ones (English on Milvus Lite)."""
+        has_terms = getattr(self._store, "has_terms", None)
+        return bool(has_terms(self._collection)) if callable(has_terms) else False
+
+    def _analyzer(self) -> Callable[[str], str] | None:
+        """The English BM25 analyzer for chunks made in this process (its stems cached
+        for the life of this ingestor), or None when the rows keep no terms."""
+        if not self._english_terms():
+            return None
+        if self._english is None:
+            from ragsilo.store.analysis import EnglishTerms
+
+            self._english = EnglishTerms()
+        return self._english
 
     def _job_or_failure(self, source: str, make: Callable[..., _FileJob]) -> _FileJob:
         try:
@@ -786,11 +834,15 @@ class _EmbedStage:
         batch_size: int,
         emit: Callable[[_FileJob], None],
         clock: _StageClock | None = None,
+        *,
+        turns: threading.Lock | None = None,
     ):
         self._embedder = embedder
         self._batch_size = batch_size
         self._emit = emit
         self._clock = clock or _StageClock()
+        # held while the model runs, when it takes turns with the writer
+        self._turns = turns
         self._pending: list[tuple[_FileJob, int]] = []
 
     def add(self, job: _FileJob) -> None:
@@ -802,12 +854,23 @@ class _EmbedStage:
         while self._pending:
             self._run_batch()
 
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        """The model's vectors of ``texts``; in its turn, when it takes turns with the writer
+        (the turn is released before the jobs go on: the writer needs it to write them, and
+        waiting for it is not embedding time)."""
+        with self._turns if self._turns is not None else contextlib.nullcontext():
+            t0 = time.perf_counter()
+            try:
+                return self._embedder.embed(texts)
+            finally:
+                self._clock.add("embed", time.perf_counter() - t0)
+
     def _run_batch(self) -> None:
         batch = self._pending[: self._batch_size]
         del self._pending[: self._batch_size]
-        t0 = time.perf_counter()
+        texts = [job.chunks[i].text for job, i in batch]
         try:
-            vectors = self._embedder.embed([job.chunks[i].text for job, i in batch])
+            vectors = self._embed(texts)
         except Exception as e:  # noqa: BLE001 - fail only the files in this batch
             code = e.code if isinstance(e, RagsiloError) else "embedding_error"
             for job in {id(j): j for j, _ in batch}.values():
@@ -815,8 +878,6 @@ class _EmbedStage:
                 self._pending = [(j, i) for j, i in self._pending if j is not job]
                 self._emit(job)
             return
-        finally:
-            self._clock.add("embed", time.perf_counter() - t0)
         for n, (job, i) in enumerate(batch):
             job.vectors[i] = vectors[n]
             job.embedded += 1
@@ -947,7 +1008,8 @@ class _Writer:
         self._clock = clock or _StageClock()
         self._queue: queue.Queue[object] = queue.Queue(maxsize=self._group_files)
         self._thread = threading.Thread(target=self._loop, name="ragsilo-writer", daemon=True)
-        self._lock = threading.Lock()
+        # held while a group is written; a model that fills the cores holds it while it runs
+        self.turns = threading.Lock()
         self._error: BaseException | None = None
         self.rows_written = 0
         self.rows_quarantined = 0
@@ -956,6 +1018,10 @@ class _Writer:
         self._had_rows: bool | None = None
         # the chunks this run wrote to the collection, for the duplicate checks
         self._seen = _RunVectors()
+        # whether the store takes terms made ahead, and can be told that rows are new
+        # (a store that stands in for it in tests may not)
+        self._takes_terms = _accepts(store.upsert_chunks, "terms")
+        self._says_new = _accepts(store.upsert_chunks, "new")
 
     def start(self) -> None:
         self._thread.start()
@@ -994,10 +1060,13 @@ class _Writer:
                 except queue.Empty:
                     break
             if group and self._error is None:
-                t0 = time.perf_counter()
                 try:
-                    with self._lock:
-                        results = self._write_group(group)
+                    with self.turns:  # waiting for the model's turn is not write time
+                        t0 = time.perf_counter()
+                        try:
+                            results = self._write_group(group)
+                        finally:
+                            self._clock.add("write", time.perf_counter() - t0)
                 except RagsiloError as e:
                     if not stops_the_ingest(e):
                         self._error = e
@@ -1007,8 +1076,6 @@ class _Writer:
                 except BaseException as e:  # noqa: BLE001 - handed to the producer
                     self._error = e
                     continue
-                finally:
-                    self._clock.add("write", time.perf_counter() - t0)
                 for result in results:
                     try:
                         self._finish(result)
@@ -1026,7 +1093,14 @@ class _Writer:
             return
         t0 = time.perf_counter()
         scorer = self._quality
-        hashes = {id(job): [text_hash(c.text) for c in job.chunks] for job in jobs}
+        hashes = {
+            id(job): (
+                job.hashes
+                if len(job.hashes) == len(job.chunks)
+                else [text_hash(c.text) for c in job.chunks]
+            )
+            for job in jobs
+        }
         cands: list[tuple[_FileJob, int, str]] = []
         first: set[str] = set()
         for job in jobs:
@@ -1140,48 +1214,67 @@ class _Writer:
             log.warning(
                 "a grouped write of %d files failed (%s); writing them one by one", len(ready), e
             )
-            return [self._write(j) for j in jobs]
+            # some of their rows may be written already: upserted again, never inserted twice
+            return [self._write(j, again=True) for j in jobs]
         return [j.result if j.result is not None else self._replace_stale(j) for j in jobs]
 
     def _unwritten(self, job: _FileJob) -> FileResult:
         """A job's outcome once the ingest has stopped: its own, or 'not written'."""
         return job.result if job.result is not None else self._halt.result(job.path)
 
-    def _upsert(self, jobs: list[_FileJob]) -> None:
+    def _upsert(self, jobs: list[_FileJob], *, again: bool = False) -> None:
         """Upsert the chunks of ``jobs``: good ones to the collection, poor ones to the
-        quarantine (purged ones to neither)."""
+        quarantine (purged ones to neither).
+
+        A chunk whose id the store did not hold when its file was looked up is new: the
+        store may insert it rather than upsert it (cheaper on Milvus Lite), unless this
+        is a write ``again`` after a failed one, which may have left some rows behind.
+        """
         for target in (MAIN, QUARANTINE):
-            chunks: list[Chunk] = []
-            vecs: list[np.ndarray] = []
+            # (chunks, vectors, terms) of the new chunks, then of those that may be stored
+            parts: tuple[_Rows, _Rows] = (_Rows(), _Rows())
             for j in jobs:
+                with_terms = len(j.terms) == len(j.chunks)
                 for i, c in enumerate(j.chunks):
                     if j.targets[i] == target and c.id not in j.purged:
-                        chunks.append(c)
-                        vecs.append(j.vectors[i])  # type: ignore[arg-type]
-            if not chunks:
-                continue
-            vectors = np.vstack(vecs).astype(np.float32, copy=False)
-            if target == MAIN:
-                self.rows_written += self._store.upsert_chunks(
-                    self._collection,
-                    chunks,
-                    vectors,
-                    batch_bytes=self._batch_bytes,
-                    **self._clusters_of(vectors),
-                )
-                if self._quality is not None:
-                    self._seen.add(vectors, chunks)
-            else:
-                assert self._quarantine is not None
-                if self._ensure_quarantine is not None:
-                    self._ensure_quarantine()
-                self.rows_quarantined += self._store.upsert_chunks(
-                    self._quarantine,
-                    chunks,
-                    vectors,
-                    batch_bytes=self._batch_bytes,
-                    tenant=self._tenant,
-                )
+                        part = parts[1 if again or c.id in j.old_ids else 0]
+                        part.add(c, j.vectors[i], j.terms[i] if with_terms else None)
+            for new, part in zip((True, False), parts, strict=True):
+                if part.chunks:
+                    self._upsert_part(target, part, new=new)
+        self._write_images(jobs)
+
+    def _upsert_part(self, target: str, part: _Rows, *, new: bool) -> None:
+        vectors = np.vstack(part.vectors).astype(np.float32, copy=False)
+        terms = part.all_terms()
+        extra: dict[str, Any] = {"terms": terms} if terms is not None and self._takes_terms else {}
+        if new and self._says_new:
+            extra["new"] = True
+        if target == MAIN:
+            self.rows_written += self._store.upsert_chunks(
+                self._collection,
+                part.chunks,
+                vectors,
+                batch_bytes=self._batch_bytes,
+                **self._clusters_of(vectors),
+                **extra,
+            )
+            if self._quality is not None:
+                self._seen.add(vectors, part.chunks)
+        else:
+            assert self._quarantine is not None
+            if self._ensure_quarantine is not None:
+                self._ensure_quarantine()
+            self.rows_quarantined += self._store.upsert_chunks(
+                self._quarantine,
+                part.chunks,
+                vectors,
+                batch_bytes=self._batch_bytes,
+                tenant=self._tenant,
+                **extra,
+            )
+
+    def _write_images(self, jobs: list[_FileJob]) -> None:
         image_rows = [
             {
                 "id": c.id,
@@ -1199,11 +1292,11 @@ class _Writer:
             self._images_ready = True
             self._store.write_rows(self._images, image_rows, batch_bytes=self._batch_bytes)
 
-    def _write(self, job: _FileJob) -> FileResult:
+    def _write(self, job: _FileJob, *, again: bool = False) -> FileResult:
         if job.result is not None or self._halt:
             return self._unwritten(job)
         try:
-            self._upsert([job])
+            self._upsert([job], again=again)
         except RagsiloError as e:
             if stops_the_ingest(e):
                 # no rollback: Milvus is unreachable; the next ingest rewrites this file
@@ -1331,6 +1424,43 @@ class _RunVectors:
                 near = sims[n] >= threshold
                 if near.any() and (seen_docs[near] != docs[n]).any():
                     verdict[n] = "near_duplicate"
+
+
+class _Rows:
+    """Chunks on their way to one upsert, with their vectors and (where made) BM25 terms."""
+
+    def __init__(self) -> None:
+        self.chunks: list[Chunk] = []
+        self.vectors: list[np.ndarray] = []
+        self.terms: list[str | None] = []
+
+    def add(self, chunk: Chunk, vector: np.ndarray | None, terms: str | None) -> None:
+        assert vector is not None
+        self.chunks.append(chunk)
+        self.vectors.append(vector)
+        self.terms.append(terms)
+
+    def all_terms(self) -> list[str] | None:
+        """The terms of every chunk, or None when some were not made ahead."""
+        if any(t is None for t in self.terms):
+            return None
+        return cast(list[str], self.terms)
+
+
+def _fills_cores(embedder: Embedder) -> bool:
+    """Whether ``embedder`` says it keeps every core busy by itself (a model on the CPU)."""
+    try:
+        return bool(getattr(embedder, "fills_cores", False))
+    except RagsiloError:
+        return False  # the model does not load: the embed stage reports it per batch
+
+
+def _accepts(fn: Callable[..., Any], keyword: str) -> bool:
+    """Whether ``fn`` takes the keyword argument ``keyword``."""
+    try:
+        return keyword in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def _vectors(job: _FileJob) -> np.ndarray:

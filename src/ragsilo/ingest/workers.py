@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import itertools
 import logging
 import os
 import pickle
@@ -35,6 +34,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection, wait
@@ -63,6 +63,8 @@ class WorkerKit:
     chunker: Any
     quality: Any = None  # a QualityScorer, or None when scoring is off
     parsers: Mapping[str, Any] | None = None
+    # make each chunk's English BM25 terms (a collection on Milvus Lite keeps them per row)
+    english_terms: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,10 @@ class ParseOutcome:
     sha256: str = ""
     error_code: str | None = None
     error: str | None = None
+    # per chunk, made here so that the writing process need not: the BM25 terms of its
+    # row (with ``english_terms``) and its content hash (with quality scoring)
+    terms: list[str] = field(default_factory=list)
+    hashes: list[str] = field(default_factory=list)
     parse_s: float = 0.0
     score_s: float = 0.0
     # the worker should be replaced (it hit its memory limit)
@@ -113,11 +119,15 @@ def score_chunks(quality: Any, chunks: list[Any]) -> list[Any]:
     return scores
 
 
-def prepare(kit: WorkerKit, task: ParseTask) -> ParseOutcome:
+def prepare(
+    kit: WorkerKit, task: ParseTask, analyzer: Callable[[str], str] | None = None
+) -> ParseOutcome:
     """Parse, chunk and score one document; errors become the outcome, never escape.
 
-    A :class:`MemoryError` is left to the caller (a worker answers it and is
-    replaced; in-process it is a plain failure).
+    With ``kit.english_terms``, ``analyzer`` (an :class:`~ragsilo.store.analysis.EnglishTerms`,
+    made here when not given) makes each chunk's BM25 terms. A :class:`MemoryError` is
+    left to the caller (a worker answers it and is replaced; in-process it is a plain
+    failure).
     """
     from ragsilo.errors import RagsiloError
 
@@ -140,7 +150,20 @@ def prepare(kit: WorkerKit, task: ParseTask) -> ParseOutcome:
         chunks = kit.chunker.chunk(doc, doc_id=task.doc_id, source=task.source, file_sha256=sha)
         chunks = [replace(c, doc_chunks=len(chunks)) for c in chunks]
         t1 = time.perf_counter()
-        scores = score_chunks(kit.quality, chunks) if kit.quality is not None else []
+        scores, hashes, terms = [], [], []
+        if kit.quality is not None:
+            from ragsilo.quality import text_hash
+
+            scores = score_chunks(kit.quality, chunks)
+            hashes = [text_hash(c.text) for c in chunks]
+        if kit.english_terms:
+            from ragsilo.store.rows import row_terms
+
+            if analyzer is None:
+                from ragsilo.store.analysis import EnglishTerms
+
+                analyzer = EnglishTerms()
+            terms = [row_terms(c.text, analyzer) for c in chunks]
         t2 = time.perf_counter()
     except RagsiloError as e:
         if _out_of_memory(e):
@@ -151,7 +174,9 @@ def prepare(kit: WorkerKit, task: ParseTask) -> ParseOutcome:
     except Exception as e:  # noqa: BLE001 - one bad file never stops the others
         log.exception("unexpected error while reading %s", task.source)
         return ParseOutcome(task.key, sha256=sha, error_code="internal_error", error=repr(e))
-    return ParseOutcome(task.key, chunks, scores, sha, parse_s=t1 - t0, score_s=t2 - t1)
+    return ParseOutcome(
+        task.key, chunks, scores, sha, terms=terms, hashes=hashes, parse_s=t1 - t0, score_s=t2 - t1
+    )
 
 
 def _out_of_memory(error: BaseException) -> bool:
@@ -247,6 +272,11 @@ def _worker_main(conn: Connection, kit_bytes: bytes, memory_mb: float) -> None:
         with contextlib.suppress(OSError):
             conn.send(("failed", repr(e)))
         return
+    analyzer = None
+    if kit.english_terms:
+        from ragsilo.store.analysis import EnglishTerms
+
+        analyzer = EnglishTerms()  # its stem cache lives as long as the worker
     if memory_mb > 0:
         _set_memory_limit(memory_mb)
     conn.send(("ready", os.getpid()))
@@ -258,7 +288,7 @@ def _worker_main(conn: Connection, kit_bytes: bytes, memory_mb: float) -> None:
         if task is None:
             return
         try:
-            outcome = prepare(kit, task)
+            outcome = prepare(kit, task, analyzer)
         except MemoryError:
             code, message = too_costly("memory", task.source, memory_mb)
             outcome = ParseOutcome(task.key, error_code=code, error=message, recycle=True)
@@ -321,8 +351,10 @@ class _Worker:
         self.conn: Connection = Connection(parent.detach())
         self._kit_bytes = kit_bytes
         self._memory_mb = memory_mb
-        self.task: ParseTask | None = None
-        self.started = 0.0
+        # sent and not yet answered, in order: the worker parses the first, the rest wait in
+        # its socket (so it never waits for this process between files)
+        self.tasks: deque[ParseTask] = deque()
+        self.started = 0.0  # when the worker began the first of ``tasks``
 
     @property
     def pid(self) -> int:
@@ -500,41 +532,75 @@ class WorkerPool:
         stop: threading.Event,
         local: Callable[[ParseTask], ParseOutcome],
     ) -> None:
-        idle = list(self._pool)
-        busy: list[_Worker] = []
+        workers = list(self._pool)
+        # tasks taken back from a worker that was stopped before it reached them
+        again: deque[ParseTask] = deque()
         exhausted = False
+        pace = _Pace()
+
+        def next_item() -> object | None:
+            nonlocal exhausted
+            if again:
+                return again.popleft()
+            if exhausted:
+                return None
+            item = next(tasks, None)
+            exhausted = item is None
+            return item
+
+        def lost(w: _Worker) -> None:
+            """``w`` is gone: the tasks it had not begun go to the others."""
+            again.extendleft(reversed(list(w.tasks)))
+            w.tasks.clear()
+
         try:
             while True:
-                while idle and not exhausted and not stop.is_set():
-                    item = next(tasks, None)
+                depth = pace.depth()
+                while not stop.is_set():
+                    open_ = [w for w in workers if len(w.tasks) < depth]
+                    if not open_:
+                        break
+                    item = next_item()
                     if item is None:
-                        exhausted = True
                         break
                     if not isinstance(item, ParseTask):
                         if not emit(item):  # decided without parsing: passes straight through
                             return
                         continue
-                    w = idle.pop()
+                    w = min(open_, key=lambda x: len(x.tasks))
                     try:
                         w.conn.send(item)
                     except (pickle.PicklingError, AttributeError, TypeError):
-                        idle.append(w)  # a parse that cannot travel: done here instead
+                        # a parse that cannot travel: done here instead
                         if not emit(local(item)):
                             return
                         continue
                     except OSError:  # the worker is gone: another takes its place
-                        fresh = self._replace(w)
-                        if fresh is not None:
-                            idle.append(fresh)
-                        elif not idle and not busy:
-                            if not emit(local(item)):
+                        again.appendleft(item)
+                        if w.tasks:
+                            # it died on the file it was parsing: that file fails
+                            first = w.tasks.popleft()
+                            lost(w)
+                            if not emit(self._died(w, first)):
                                 return
-                            continue
-                        tasks = itertools.chain([item], tasks)
+                        fresh = self._replace(w)
+                        workers.remove(w)
+                        if fresh is not None:
+                            workers.append(fresh)
+                        elif not workers:
+                            break
                         continue
-                    w.task, w.started = item, time.monotonic()
-                    busy.append(w)
+                    if not w.tasks:
+                        w.started = time.monotonic()
+                    w.tasks.append(item)
+                busy = [w for w in workers if w.tasks]
                 if not busy or stop.is_set():
+                    if not workers and not stop.is_set():  # no worker could be replaced
+                        while (item := next_item()) is not None:
+                            if stop.is_set() or not emit(
+                                local(item) if isinstance(item, ParseTask) else item
+                            ):
+                                return
                     return
                 now = time.monotonic()
                 wait_s = min(w.started + self.file_timeout_s for w in busy) - now
@@ -544,65 +610,71 @@ class WorkerPool:
                 )
                 if stop.is_set():
                     return
-                now = time.monotonic()
-                for w in list(busy):
-                    outcome = self._collect(w, ready, now)
-                    if outcome is None:
-                        continue
-                    busy.remove(w)
-                    w.task = None
-                    if outcome.recycle or not w.alive() or w.conn.closed:
-                        fresh = self._replace(w)
-                        if fresh is not None:
-                            idle.append(fresh)
-                    else:
-                        idle.append(w)
-                    if not emit(outcome):
-                        return
-                if not idle and not busy:  # no worker could be replaced: the rest here
-                    for item in tasks:
-                        if stop.is_set() or not emit(
-                            local(item) if isinstance(item, ParseTask) else item
-                        ):
+                for w in busy:
+                    outcomes, gone = self._collect(w, ready, time.monotonic())
+                    for outcome in outcomes:
+                        pace.add(outcome)
+                        if not emit(outcome):
                             return
-                    return
+                    if gone:
+                        lost(w)
+                        fresh = self._replace(w)
+                        workers.remove(w)
+                        if fresh is not None:
+                            workers.append(fresh)
         finally:
             # a run left early: workers still on a task are stopped, so that the next run
             # does not read this one's answers; it starts new ones in their place
-            for w in busy:
-                w.kill()
-                with self._lock:
-                    self._pool = [p for p in self._pool if p is not w]
+            for w in workers:
+                if w.tasks:
+                    w.kill()
+                    with self._lock:
+                        self._pool = [p for p in self._pool if p is not w]
 
-    def _collect(self, w: _Worker, ready: list[Any], now: float) -> ParseOutcome | None:
-        """``w``'s outcome if it has one (answered, died, or ran out of time), else None."""
-        task = w.task
-        assert task is not None
+    def _collect(self, w: _Worker, ready: list[Any], now: float) -> tuple[list[ParseOutcome], bool]:
+        """The outcomes ``w`` has sent (answered, died, or ran out of time), and whether it
+        must be replaced (its tasks not yet begun are then taken back by the caller)."""
+        out: list[ParseOutcome] = []
         if w.conn in ready:
             try:
-                if w.conn.poll():
+                while w.tasks and w.conn.poll():
                     got = w.conn.recv()
-                    if isinstance(got, ParseOutcome):
-                        return got
+                    if not isinstance(got, ParseOutcome):
+                        continue
+                    w.tasks.popleft()
+                    w.started = time.monotonic()  # it began the next one as it sent this
+                    out.append(got)
+                    if got.recycle:
+                        return out, True
+                return out, False
             except (EOFError, OSError):
                 pass
-            # the worker died on this file: out of memory in native code, or a crash
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                w.process.wait(1)
-            code, message = too_costly("memory", task.source, self.file_memory_mb)
-            exit_code = w.process.returncode
-            if exit_code not in (None, -9, 137) and exit_code < 0:
-                message = (
-                    f"{task.source}: the parse worker crashed on it (signal {-exit_code}); "
-                    f"the other files go on. {message.split('; the other files go on. ')[-1]}"
-                )
-            return ParseOutcome(task.key, error_code=code, error=message, recycle=True)
-        if now >= w.started + self.file_timeout_s:
+            # the worker died on the file it was parsing: out of memory in native code, or
+            # a crash
+            task = w.tasks.popleft()
+            out.append(self._died(w, task))
+            return out, True
+        if w.tasks and now >= w.started + self.file_timeout_s:
+            task = w.tasks.popleft()
             code, message = too_costly("time", task.source, self.file_timeout_s)
             log.warning("parse worker %s stopped: %s", w.pid, message)
             w.kill()
-            return ParseOutcome(task.key, error_code=code, error=message, recycle=True)
-        return None
+            out.append(ParseOutcome(task.key, error_code=code, error=message, recycle=True))
+            return out, True
+        return out, False
+
+    def _died(self, w: _Worker, task: ParseTask) -> ParseOutcome:
+        """The outcome of ``task``, on which worker ``w`` died."""
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            w.process.wait(1)
+        code, message = too_costly("memory", task.source, self.file_memory_mb)
+        exit_code = w.process.returncode
+        if exit_code not in (None, -9, 137) and exit_code < 0:
+            message = (
+                f"{task.source}: the parse worker crashed on it (signal {-exit_code}); "
+                f"the other files go on. {message.split('; the other files go on. ')[-1]}"
+            )
+        return ParseOutcome(task.key, error_code=code, error=message, recycle=True)
 
     def _replace(self, w: _Worker) -> _Worker | None:
         """Kill ``w`` and start another in its place; None when that one cannot start."""
@@ -619,6 +691,32 @@ class WorkerPool:
         with self._lock:
             self._pool = [fresh if p is w else p for p in self._pool]
         return fresh
+
+
+class _Pace:
+    """How many tasks each worker holds at once: enough that it never waits for this
+    process between files (whose threads may hold the GIL for a few milliseconds at a
+    time), few enough that the last files spread over all workers. Small files (a text of
+    a few chunks: a millisecond or two) go ``_QUEUED_S`` worth at a time, large ones two."""
+
+    def __init__(self) -> None:
+        self._mean_s = 0.0
+        self._n = 0
+
+    def add(self, outcome: ParseOutcome) -> None:
+        s = outcome.parse_s + outcome.score_s
+        self._n += 1
+        self._mean_s += (s - self._mean_s) / min(self._n, 32)
+
+    def depth(self) -> int:
+        if not self._n:
+            return 2
+        return 2 + min(_MAX_QUEUED - 2, int(_QUEUED_S / max(self._mean_s, 1e-4)))
+
+
+# the work a worker holds, in seconds (so that small files do not go one per round trip)
+_QUEUED_S = 0.02
+_MAX_QUEUED = 16
 
 
 class PoolKeeper:

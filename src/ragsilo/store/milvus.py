@@ -10,30 +10,31 @@ in byte-bounded batches.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from ragsilo.errors import ConnectionFailedError, DimensionMismatchError, InputError
 from ragsilo.models import Chunk
-from ragsilo.sources import escape_surrogates, is_utf8
 from ragsilo.store.admin import MilvusAdmin
 from ragsilo.store.connection import lite_file_holder
 from ragsilo.store.indexes import (  # noqa: F401 - the name silo.py imports from here
     plan_from_described as _plan_from_described,
 )
 from ragsilo.store.reads import DEFAULT_OUTPUT_FIELDS
+from ragsilo.store.rows import (
+    byte_batches,
+    chunk_row,
+    chunk_rows,
+    row_bytes,
+    row_terms,
+    truncate_utf8,
+)
 from ragsilo.store.schema import (
     CLUSTER_PARTITION_PREFIX,
     DEFAULT_PARTITION,
-    MAX_LENGTHS,
     SCALAR_FIELD_NAMES,
-    TENANT_FIELD,
-    TERMS_FIELD,
-    UNASSIGNED,
-    VECTOR_FIELD,
     cluster_partition,
 )
 
@@ -61,6 +62,8 @@ class MilvusStore(MilvusAdmin):
         cluster_ids: Sequence[int] | np.ndarray | None = None,
         partitioned: bool = False,
         tenant: str | None = None,
+        terms: Sequence[str] | None = None,
+        new: bool = False,
     ) -> int:
         """Upsert chunks with their vectors in batches of at most ``batch_bytes``.
 
@@ -70,11 +73,19 @@ class MilvusStore(MilvusAdmin):
         ``cluster_ids`` (one per chunk, default unassigned) is stored with each
         row; with ``partitioned`` each row goes to its cluster's partition (an id
         stored already keeps its partition, see :meth:`place_rows`).
+
+        ``terms`` are the chunks' BM25 terms made ahead (:func:`~ragsilo.store.rows.row_terms`,
+        used where the collection keeps ragsilo-made terms, else made here). ``new`` says
+        that no chunk's id is stored yet: on Milvus Lite they are then inserted, not
+        upserted (an upsert there looks up every id among the stored rows in Python,
+        which costs up to three times the insert).
         """
         if len(chunks) != len(vectors):
             raise InputError(f"{len(chunks)} chunks but {len(vectors)} vectors")
         if cluster_ids is not None and len(cluster_ids) != len(chunks):
             raise InputError(f"{len(chunks)} chunks but {len(cluster_ids)} cluster ids")
+        if terms is not None and len(terms) != len(chunks):
+            raise InputError(f"{len(chunks)} chunks but {len(terms)} BM25 term strings")
         if len(chunks) == 0:
             return 0
         tenanted = self.has_tenants(name)
@@ -91,20 +102,21 @@ class MilvusStore(MilvusAdmin):
             raise DimensionMismatchError(
                 f"vectors have dimension {dim} but collection {name!r} holds {held}"
             )
-        ids = [UNASSIGNED] * len(chunks) if cluster_ids is None else [int(c) for c in cluster_ids]
-        rows = [chunk_row(c, v, cid) for c, v, cid in zip(chunks, vectors, ids, strict=True)]
-        if self.has_terms(name):
-            for row in rows:
-                row[TERMS_FIELD] = truncate_utf8(self.bm25_terms(row["text"]), MAX_LENGTHS["text"])
         if tenant is not None:
             from ragsilo.store.filters import check_tenant
 
             check_tenant(tenant)
-            for row in rows:
-                row[TENANT_FIELD] = tenant
+        if self.has_terms(name):
+            if terms is None:
+                terms = [row_terms(c.text, self.bm25_terms) for c in chunks]
+        else:
+            terms = None
+        rows = chunk_rows(chunks, vectors, cluster_ids, terms=terms, tenant=tenant)
         if partitioned:
             return self.place_rows(name, rows, batch_bytes=batch_bytes)
-        return self.write_rows(name, rows, batch_bytes=batch_bytes)
+        return self.write_rows(
+            name, rows, batch_bytes=batch_bytes, insert=new and self.info.kind == "lite"
+        )
 
     def write_rows(
         self,
@@ -221,94 +233,6 @@ def _number(value: Any) -> Any:
             except ValueError:
                 continue
     return value
-
-
-def chunk_row(chunk: Chunk, vector: np.ndarray, cluster_id: int = UNASSIGNED) -> dict[str, Any]:
-    """The Milvus row for one chunk, with VARCHAR values cut to their byte limits."""
-    row: dict[str, Any] = {
-        "id": chunk.id,
-        "doc_id": chunk.doc_id,
-        "source": chunk.source,
-        "file_sha256": chunk.file_sha256,
-        "mime_type": chunk.mime_type,
-        "title": chunk.title,
-        "page": int(chunk.page or 0),
-        "section": chunk.section or "",
-        "chunk_index": int(chunk.chunk_index),
-        "doc_chunks": int(chunk.doc_chunks),
-        "text": chunk.text,
-        "metadata": chunk.metadata or {},
-        "cluster_id": int(cluster_id),
-        VECTOR_FIELD: np.asarray(vector, dtype=np.float32).tolist(),
-    }
-    for field, value in row.items():
-        if isinstance(value, str) and not is_utf8(value):
-            row[field] = escape_surrogates(value)
-    if not _is_utf8_json(row["metadata"]):
-        row["metadata"] = _escape_json(row["metadata"])
-    for field, limit in MAX_LENGTHS.items():
-        value = row[field]
-        if len(value) * 4 > limit:  # only measure bytes when it could be over
-            row[field] = truncate_utf8(value, limit)
-    return row
-
-
-def _is_utf8_json(value: Any) -> bool:
-    try:
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    except (TypeError, ValueError):
-        return True  # not this check's business
-    return True
-
-
-def _escape_json(value: Any) -> Any:
-    if isinstance(value, str):
-        return escape_surrogates(value)
-    if isinstance(value, dict):
-        return {escape_surrogates(str(k)): _escape_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_escape_json(v) for v in value]
-    return value
-
-
-def truncate_utf8(text: str, max_bytes: int) -> str:
-    """``text`` cut to at most ``max_bytes`` UTF-8 bytes, on a character boundary."""
-    data = text.encode("utf-8")
-    if len(data) <= max_bytes:
-        return text
-    return data[:max_bytes].decode("utf-8", errors="ignore")
-
-
-def row_bytes(row: dict[str, Any]) -> int:
-    """A close upper estimate of a row's size on the wire."""
-    size = 64
-    for key, value in row.items():
-        if key == VECTOR_FIELD:
-            size += 4 * len(value) + 16
-        elif isinstance(value, str):
-            size += len(value.encode("utf-8", "surrogatepass")) + 8
-        elif isinstance(value, dict):
-            size += len(json.dumps(value, ensure_ascii=False).encode("utf-8", "surrogatepass")) + 8
-        else:
-            size += 8
-    return size
-
-
-def byte_batches(rows: list[dict[str, Any]], max_bytes: int) -> Iterator[list[dict[str, Any]]]:
-    """Split rows into consecutive batches whose estimated size stays under ``max_bytes``."""
-    batch: list[dict[str, Any]] = []
-    size = 0
-    for row in rows:
-        n = row_bytes(row)
-        if batch and size + n > max_bytes:
-            yield batch
-            batch, size = [], 0
-        batch.append(row)
-        size += n
-    if batch:
-        yield batch
 
 
 __all__ = [
