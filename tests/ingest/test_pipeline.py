@@ -86,13 +86,14 @@ def test_failed_write_rolls_back_and_spares_other_files(make_silo, docs: Path, m
     silo = make_silo(ingest={"retries": 0})
     real = MilvusStore.upsert_chunks
 
-    def flaky(self, name, chunks, vectors, *, batch_bytes):
+    def flaky(self, name, chunks, vectors, *, batch_bytes, **kw):
         hit = [i for i, c in enumerate(chunks) if c.source.endswith("volcano.txt")]
         if hit:  # any write that carries volcano.txt fails after writing part of it
             i = hit[0]
-            real(self, name, chunks[i : i + 1], vectors[i : i + 1], batch_bytes=batch_bytes)
+            one = {**kw, "terms": kw["terms"][i : i + 1]} if kw.get("terms") else kw
+            real(self, name, chunks[i : i + 1], vectors[i : i + 1], batch_bytes=batch_bytes, **one)
             raise StoreError("upsert failed: the row is too large")
-        return real(self, name, chunks, vectors, batch_bytes=batch_bytes)
+        return real(self, name, chunks, vectors, batch_bytes=batch_bytes, **kw)
 
     monkeypatch.setattr(MilvusStore, "upsert_chunks", flaky)
     report = silo.ingest([docs])

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import inspect
 import logging
 import queue
 import threading
@@ -1018,10 +1017,6 @@ class _Writer:
         self._had_rows: bool | None = None
         # the chunks this run wrote to the collection, for the duplicate checks
         self._seen = _RunVectors()
-        # whether the store takes terms made ahead, and can be told that rows are new
-        # (a store that stands in for it in tests may not)
-        self._takes_terms = _accepts(store.upsert_chunks, "terms")
-        self._says_new = _accepts(store.upsert_chunks, "new")
 
     def start(self) -> None:
         self._thread.start()
@@ -1247,8 +1242,8 @@ class _Writer:
     def _upsert_part(self, target: str, part: _Rows, *, new: bool) -> None:
         vectors = np.vstack(part.vectors).astype(np.float32, copy=False)
         terms = part.all_terms()
-        extra: dict[str, Any] = {"terms": terms} if terms is not None and self._takes_terms else {}
-        if new and self._says_new:
+        extra: dict[str, Any] = {"terms": terms} if terms is not None else {}
+        if new:
             extra["new"] = True
         if target == MAIN:
             self.rows_written += self._store.upsert_chunks(
@@ -1453,14 +1448,6 @@ def _fills_cores(embedder: Embedder) -> bool:
         return bool(getattr(embedder, "fills_cores", False))
     except RagsiloError:
         return False  # the model does not load: the embed stage reports it per batch
-
-
-def _accepts(fn: Callable[..., Any], keyword: str) -> bool:
-    """Whether ``fn`` takes the keyword argument ``keyword``."""
-    try:
-        return keyword in inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return False
 
 
 def _vectors(job: _FileJob) -> np.ndarray:

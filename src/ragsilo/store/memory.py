@@ -336,6 +336,8 @@ class InMemoryStore:
         cluster_ids: Sequence[int] | np.ndarray | None = None,
         partitioned: bool = False,
         tenant: str | None = None,
+        terms: Sequence[str] | None = None,  # no BM25 here: the terms are not kept
+        new: bool = False,  # an upsert costs the same as an insert here
     ) -> int:
         if len(chunks) != len(vectors):
             raise InputError(f"{len(chunks)} chunks but {len(vectors)} vectors")

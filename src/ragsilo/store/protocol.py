@@ -134,7 +134,12 @@ class VectorStore(Protocol):
         cluster_ids: Sequence[int] | np.ndarray | None = None,
         partitioned: bool = False,
         tenant: str | None = None,
-    ) -> int: ...
+        terms: Sequence[str] | None = None,
+        new: bool = False,
+    ) -> int:
+        """``terms``: the chunks' BM25 terms made ahead (used where the store keeps
+        ragsilo-made terms); ``new``: no chunk's id is stored yet (a store may insert)."""
+        ...
 
     def write_rows(
         self,
