@@ -224,17 +224,6 @@ class MilvusStore(MilvusAdmin):
             self.flush(name)
 
 
-def _number(value: Any) -> Any:
-    """``'16'`` → ``16`` (Milvus describes index parameters as strings)."""
-    if isinstance(value, str):
-        for cast in (int, float):
-            try:
-                return cast(value)
-            except ValueError:
-                continue
-    return value
-
-
 __all__ = [
     "CLUSTER_PARTITION_PREFIX",
     "DEFAULT_OUTPUT_FIELDS",
