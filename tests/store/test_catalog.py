@@ -87,3 +87,30 @@ def test_call_runs_on_the_client_with_errors_translated(lite: MilvusStore) -> No
     with pytest.raises(RagsiloError) as e:
         lite.call("describe collection 'nope'", lambda c: c.describe_collection("nope"))
     assert "nope" in str(e.value)
+
+
+def test_a_new_collection_is_ready_without_waiting_on_its_empty_indexes(
+    tmp_path, monkeypatch
+) -> None:
+    """pymilvus sleeps 0.5 s before it first looks at an index it created; a new collection
+    has no rows to index, so ragsilo does not wait there (loading it says it is ready)."""
+    import pymilvus.client.grpc_handler as handler
+
+    from ragsilo.settings import IndexSettings, MilvusSettings
+    from ragsilo.store import MilvusStore, plan_index
+    from ragsilo.store.schema import bm25_spec
+
+    store = MilvusStore.connect(MilvusSettings(uri=str(tmp_path / "new.db")))
+    try:
+        sleeps: list[float] = []
+        monkeypatch.setattr(handler.time, "sleep", sleeps.append)
+        plan = plan_index(IndexSettings(), store.info, 16)
+        spec = bm25_spec("english", store.info)
+        assert store.ensure_collection(
+            "fresh", dimension=16, plan=plan, consistency_level="Strong", bm25=spec
+        )
+        assert sleeps == []
+        assert store._load_state("fresh") == "Loaded"
+        assert store.vector_index("fresh")["index_type"] == plan.type
+    finally:
+        store.close()

@@ -94,16 +94,13 @@ class MilvusAdmin(MilvusReads):
             schema = build_schema(dimension, description, spec, tenants=tenants)
             index_params = build_index_params(plan, self.info, spec)
             extra: dict[str, Any] = {"num_partitions": tenant_partitions} if tenants else {}
-            self._call(
-                f"create collection {name!r}",
-                lambda: self.client.create_collection(
-                    name,
-                    schema=schema,
-                    index_params=index_params,
-                    consistency_level=consistency_level,
-                    num_shards=shards,
-                    **extra,
-                ),
+            self._create_indexed(
+                name,
+                schema,
+                index_params,
+                consistency_level=consistency_level,
+                num_shards=shards,
+                **extra,
             )
             created = True
             state = CollectionState(
@@ -182,12 +179,23 @@ class MilvusAdmin(MilvusReads):
         return not exists
 
     def _create_side_collection(self, name: str, schema: Any, metric: str) -> None:
-        index = flat_index_params(metric)
+        self._create_indexed(name, schema, flat_index_params(metric), consistency_level="Strong")
+
+    def _create_indexed(self, name: str, schema: Any, index_params: Any, **kwargs: Any) -> None:
+        """Create ``name`` with its indexes; the caller loads it.
+
+        pymilvus's ``create_collection(index_params=...)`` waits for each index it creates
+        and sleeps 0.5 s before it first looks (1-2 s for a collection with a vector and a
+        BM25 index). A new collection has no rows, so its indexes have nothing to build:
+        they are created without that wait, and loading the collection (which the caller
+        does and verifies) is what says the collection is ready."""
         self._call(
             f"create collection {name!r}",
-            lambda: self.client.create_collection(
-                name, schema=schema, index_params=index, consistency_level="Strong"
-            ),
+            lambda: self.client.create_collection(name, schema=schema, **kwargs),
+        )
+        self._call(
+            f"create the indexes of {name!r}",
+            lambda: self.client.create_index(name, index_params, sync=False),
         )
 
     def rename_collection(self, old: str, new: str) -> None:
