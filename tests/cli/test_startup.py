@@ -110,9 +110,13 @@ def test_one_version_source() -> None:
     assert installed == ragsilo.__version__
 
 
-def test_shell_completion_is_offered() -> None:
+def test_shell_completion_is_offered(monkeypatch: pytest.MonkeyPatch) -> None:
     res = CliRunner().invoke(create_app(), ["--help"])
     assert "--install-completion" in res.output and "--show-completion" in res.output
+    # By default Typer finds the shell by walking up the process tree (a test run whose
+    # parent is not a shell finds none and exits 1); this Typer switch makes the option
+    # take the shell's name instead, so the script is checked the same way everywhere.
+    monkeypatch.setenv("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "1")
     res = CliRunner().invoke(create_app(), ["--show-completion", "bash"])
     assert res.exit_code == 0 and "_RAGSILO_COMPLETE" in res.output
 
