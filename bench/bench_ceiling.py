@@ -223,24 +223,33 @@ def _write_heavy_corpus(folder: Path, n: int, skip: int = 0) -> list[Path]:
 
 
 def workers_sweep(n: int, tmp: Path, counts: list[int], repeat: int) -> list[dict[str, Any]]:
-    """Each worker count ``repeat`` times, interleaved (1 2 4 1 2 4), each into a fresh
-    collection after a warm-up ingest of two files that starts the workers; the fastest
-    run of each count is kept (on a shared machine the slow runs measure the neighbours)."""
+    """Each worker count ``repeat`` times, interleaved (1 2 4 1 2 4), each into a fresh, empty
+    collection with its workers started before the clock (as the ceiling's cold run); the
+    fastest run of each count is kept (on a shared machine the slow runs measure the
+    neighbours). CPU seconds are counted apart for the ingest process (its threads and
+    Milvus Lite's) and for the parse workers (reaped when the silo closes), so a row shows
+    how much of the machine's cores the run kept busy."""
     files = tmp / "heavy"
     _write_heavy_corpus(files, n)
-    warm = tmp / "warm"
-    _write_heavy_corpus(warm, 2, skip=n * 4)
     best: dict[int, dict[str, Any]] = {}
+    cores = len(os.sched_getaffinity(0))
     for rep in range(repeat):
         for w in counts:
             uri = str(tmp / f"workers-{w}-{rep}.db")
             with Silo.open(_settings(uri, workers=w), embedder=ZeroCostEmbedder()) as silo:
+                silo._ensure_collection(create=True)
                 t0 = time.perf_counter()
-                silo.ingest([warm])
+                pool = silo._ingestor(silo.settings.ingest)._worker_pool()
+                assert pool is not None
+                pool._start()
                 startup = time.perf_counter() - t0
-                t0 = time.perf_counter()
+                pids = [p.process.pid for p in pool._pool]
+                k0 = _processes_cpu(pids)
+                c0, t0 = time.process_time(), time.perf_counter()
                 report = silo.ingest([files])
-                wall = time.perf_counter() - t0
+                wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+                # the workers' CPU during the ingest (a worker replaced meanwhile is not counted)
+                workers_cpu = _processes_cpu(pids) - k0
             chunks = report.chunks_written + report.chunks_quarantined
             row = {
                 "workers": w,
@@ -250,7 +259,11 @@ def workers_sweep(n: int, tmp: Path, counts: list[int], repeat: int) -> list[dic
                 "seconds": round(wall, 2),
                 "all_runs_s": [*best.get(w, {}).get("all_runs_s", []), round(wall, 2)],
                 "files_per_s": round(len(report.files) / wall, 2),
-                "warmup_ingest_s": round(startup, 2),
+                "workers_start_s": round(startup, 2),
+                "cpu_s_ingest_process": round(cpu, 2),
+                "cpu_s_workers": round(workers_cpu, 2),
+                "cores_busy": round((cpu + workers_cpu) / wall, 2),
+                "cores": cores,
                 "us_per_chunk": _stages_us(report.stages, chunks),
             }
             if w not in best or wall < best[w]["seconds"]:
@@ -262,6 +275,18 @@ def workers_sweep(n: int, tmp: Path, counts: list[int], repeat: int) -> list[dic
     for row in out:
         row["speedup"] = round(base / row["seconds"], 2)
     return out
+
+
+def _processes_cpu(pids: list[int]) -> float:
+    """CPU seconds (user + system) the live processes ``pids`` have used, from /proc."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def parse_only(tmp: Path, counts: list[int], repeat: int) -> list[dict[str, Any]]:
@@ -308,11 +333,17 @@ def parse_only(tmp: Path, counts: list[int], repeat: int) -> list[dict[str, Any]
 
 
 # ---------------------------------------------------------------------------- 3. onnx
-def onnx(n: int, tmp: Path, workers: int, threads: list[int]) -> dict[str, Any]:
+def onnx(n: int, tmp: Path, workers: int, threads: list[int], repeat: int = 2) -> dict[str, Any]:
+    """Embed-only and the ingest, taking turns ``repeat`` times (embed-only, ingest into a
+    fresh collection, embed-only, ...) with the same model, called alike; the best of each
+    is compared, so a change in the machine's load falls on both."""
     texts = _texts(n)
-    uri = str(tmp / "onnx.db")
-    with Silo.open(_settings(uri, workers=workers)) as silo:
-        silo.embedder.embed(["warm up"])
+    from ragsilo.embedding import OnnxEmbedder
+    from ragsilo.settings import EmbeddingSettings
+
+    model = OnnxEmbedder(load_settings(None, {}).embedding)
+    model.embed(["warm up"])
+    with Silo.open(_settings(str(tmp / "onnx-warm.db"), workers=workers), embedder=model) as silo:
         # warm-up (a CPU model fills the cores itself: the texts are chunked in this process)
         silo.ingest_texts(_texts(40, skip=n))
         # the chunk texts the ingest will embed: chunked here, untimed
@@ -324,38 +355,45 @@ def onnx(n: int, tmp: Path, workers: int, threads: list[int]) -> dict[str, Any]:
                 c.text
                 for c in silo.chunker.chunk(d.parse(), doc_id="x", source=d.source, file_sha256="")
             ]
-        # the calls an ingest makes (an ONNX model gets eight batches a call, sorted by
-        # length inside): the ceiling pads no more than the ingest does
-        batch = int(getattr(silo.embedder, "ingest_batch", 0) or silo.settings.embedding.batch_size)
+    # the calls an ingest makes (an ONNX model gets several batches a call, sorted by
+    # length inside): the ceiling pads no more than the ingest does
+    batch = int(model.ingest_batch)
 
-        def embed_only_s(embedder: Any) -> float:
-            t0 = time.perf_counter()
-            for i in range(0, len(chunk_texts), batch):
-                embedder.embed(chunk_texts[i : i + batch])
-            return time.perf_counter() - t0
-
-        embed_only = embed_only_s(silo.embedder)
+    def embed_only_s(embedder: Any) -> float:
         t0 = time.perf_counter()
-        report = silo.ingest_texts(texts)
-        wall = time.perf_counter() - t0
-        # embed-only over ONNX intra-op thread counts (one session each, warmed up first)
-        from ragsilo.embedding import OnnxEmbedder
-        from ragsilo.settings import EmbeddingSettings
+        for i in range(0, len(chunk_texts), batch):
+            embedder.embed(chunk_texts[i : i + batch])
+        return time.perf_counter() - t0
 
-        by_threads = {}
-        for t in threads:
-            e = OnnxEmbedder(EmbeddingSettings(threads=t))
-            e.embed(["warm up"])
-            by_threads[str(t)] = round(len(chunk_texts) / embed_only_s(e), 1)
+    embed_runs, ingest_runs = [], []
+    report = None
+    for r in range(repeat):
+        embed_runs.append(embed_only_s(model))
+        uri = str(tmp / f"onnx-{r}.db")
+        with Silo.open(_settings(uri, workers=workers), embedder=model) as silo:
+            silo._ensure_collection(create=True)
+            t0 = time.perf_counter()
+            report = silo.ingest_texts(texts)
+            ingest_runs.append(time.perf_counter() - t0)
+    assert report is not None
+    # embed-only over ONNX intra-op thread counts (one session each, warmed up first)
+    by_threads = {}
+    for t in threads:
+        e = OnnxEmbedder(EmbeddingSettings(threads=t))
+        e.embed(["warm up"])
+        by_threads[str(t)] = round(len(chunk_texts) / embed_only_s(e), 1)
     chunks = report.chunks_written + report.chunks_quarantined
+    embed_only, wall = min(embed_runs), min(ingest_runs)
     return {
         "embed_only_per_s_by_threads": by_threads,
         "texts": n,
         "chunks": chunks,
         "embed_only_s": round(embed_only, 2),
+        "embed_only_runs_s": [round(x, 2) for x in embed_runs],
         "embed_only_per_s": round(len(chunk_texts) / embed_only, 1),
         "embed_only_texts_per_call": batch,
         "ingest_s": round(wall, 2),
+        "ingest_runs_s": [round(x, 2) for x in ingest_runs],
         "ingest_chunks_per_s": round(chunks / wall, 1),
         "ratio": round((chunks / wall) / (len(chunk_texts) / embed_only), 3),
         "stages_s": {k: round(v, 2) for k, v in sorted(report.stages.items())},
@@ -424,7 +462,7 @@ def main() -> None:
             for row in result["parse_only"]:
                 print("parse only:", json.dumps(row), flush=True)
         if args.onnx:
-            result["onnx"] = onnx(args.onnx, tmp, cores, args.onnx_threads)
+            result["onnx"] = onnx(args.onnx, tmp, cores, args.onnx_threads, args.repeat)
             print("onnx:", json.dumps(result["onnx"]), flush=True)
     result["load_average_1min"] = load.summary()
     print("load average (1 min, every 10 s):", json.dumps(result["load_average_1min"]), flush=True)
