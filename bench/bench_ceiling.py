@@ -335,8 +335,9 @@ def parse_only(tmp: Path, counts: list[int], repeat: int) -> list[dict[str, Any]
 # ---------------------------------------------------------------------------- 3. onnx
 def onnx(n: int, tmp: Path, workers: int, threads: list[int], repeat: int = 2) -> dict[str, Any]:
     """Embed-only and the ingest, taking turns ``repeat`` times (embed-only, ingest into a
-    fresh collection, embed-only, ...) with the same model, called alike; the best of each
-    is compared, so a change in the machine's load falls on both."""
+    fresh collection, embed-only, ...) with the same model, called alike. Two ratios: the
+    best ingest against the best embed-only, and the median over the pairs (each ingest
+    against the embed-only run just before it)."""
     texts = _texts(n)
     from ragsilo.embedding import OnnxEmbedder
     from ragsilo.settings import EmbeddingSettings
@@ -384,6 +385,11 @@ def onnx(n: int, tmp: Path, workers: int, threads: list[int], repeat: int = 2) -
         by_threads[str(t)] = round(len(chunk_texts) / embed_only_s(e), 1)
     chunks = report.chunks_written + report.chunks_quarantined
     embed_only, wall = min(embed_runs), min(ingest_runs)
+    # each ingest against the embed-only run just before it: a neighbour's load that comes
+    # and goes falls on both of a pair more often than on the best of each
+    pairs = [
+        (chunks / i) / (len(chunk_texts) / e) for e, i in zip(embed_runs, ingest_runs, strict=True)
+    ]
     return {
         "embed_only_per_s_by_threads": by_threads,
         "texts": n,
@@ -396,6 +402,8 @@ def onnx(n: int, tmp: Path, workers: int, threads: list[int], repeat: int = 2) -
         "ingest_runs_s": [round(x, 2) for x in ingest_runs],
         "ingest_chunks_per_s": round(chunks / wall, 1),
         "ratio": round((chunks / wall) / (len(chunk_texts) / embed_only), 3),
+        "ratio_pairs": [round(r, 3) for r in pairs],
+        "ratio_pairs_median": round(float(np.median(pairs)), 3),
         "stages_s": {k: round(v, 2) for k, v in sorted(report.stages.items())},
     }
 
@@ -434,7 +442,12 @@ def main() -> None:
     ap.add_argument("--texts", type=int, default=600, help="abstracts for the ceiling")
     ap.add_argument("--files", type=int, default=60, help="PDF+DOCX files for the workers sweep")
     ap.add_argument("--workers", type=int, nargs="*", default=[1, 2, 4])
-    ap.add_argument("--repeat", type=int, default=2, help="runs per worker count (best kept)")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=2,
+        help="runs per worker count (best kept), and embed-only/ingest pairs for ONNX",
+    )
     ap.add_argument("--onnx", type=int, default=0, help="abstracts for the ONNX run (0: skip)")
     ap.add_argument(
         "--onnx-threads", type=int, nargs="*", default=[1, 2], help="embed-only thread counts"
