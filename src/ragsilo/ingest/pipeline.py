@@ -145,6 +145,8 @@ _STOP = object()
 # a write group waits at most this long for more files, up to this many chunks
 _GROUP_WAIT_S = 0.25
 _GROUP_CHUNKS = 2048
+# a run into an empty collection remembers this many document ids, then asks the store
+_LOOKED_UP_CAP = 1_000_000
 # up to this many documents (texts) are chunked and scored in this process
 _TINY_DOCUMENTS = 32
 # files parsed in this process when an ingest is this small and all are plain text
@@ -243,6 +245,10 @@ class Ingestor:
         # what the store holds per document id, prefetched a block at a time
         self._states: dict[str, list[dict[str, Any]]] = {}
         self._purged: dict[str, list[dict[str, Any]]] = {}
+        # per run: whether the collection and its quarantine held no rows when it began
+        # (None: not counted yet), and the documents it has looked up so far
+        self._empty_at_start: bool | None = None
+        self._looked_up: set[str] = set()
         self._clock = _StageClock()
         # set when Milvus stays unreachable: the rest of the run is not attempted
         self._halt = Halt()
@@ -274,7 +280,7 @@ class Ingestor:
         names = {**escaped_names(entries), **(source_names or {})}
         results: list[FileResult] = []
         finish = self._finisher(results, progress)
-        self._halt = Halt()
+        self._begin_run()
         try:
             writer = self._write_jobs(self._parsed_jobs(entries, names), finish)
             deleted = writer.rows_deleted
@@ -343,7 +349,7 @@ class Ingestor:
         started = time.perf_counter()
         results: list[FileResult] = []
         finish = self._finisher(results, progress)
-        self._halt = Halt()
+        self._begin_run()
         try:
             writer = self._write_jobs(self._document_jobs(documents), finish)
             if self._halt:
@@ -607,23 +613,40 @@ class Ingestor:
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)
 
+    def _begin_run(self) -> None:
+        self._halt = Halt()
+        self._states.clear()
+        self._purged.clear()
+        self._empty_at_start = None
+        self._looked_up = set()
+
     def _prefetch_states(self, sources: list[str]) -> None:
         """Look up what the store holds for a block of documents in one query.
 
         One ``doc_id in [...]`` query per block, made before this block's writes
         begin, replaces a query per file (each of which, on Milvus Lite, also has
-        to scan the rows written earlier in the same run).
+        to scan the rows written earlier in the same run). A run that began with
+        the collection and its quarantine empty asks only about documents it has
+        looked up before (given twice): no other document can have rows.
         """
         doc_ids = [self._doc_id(s) for s in sources]
         if not doc_ids or self._halt:
             return
-        expr = f"doc_id in [{', '.join(quote(d) for d in doc_ids)}]"
         found: dict[str, list[dict[str, Any]]] = {d: [] for d in doc_ids}
+        ask = doc_ids
+        if self._began_empty():
+            ask = [d for d in doc_ids if d in self._looked_up]
+            self._looked_up.update(doc_ids)
+            if len(self._looked_up) > _LOOKED_UP_CAP:
+                self._empty_at_start = False  # past this, every block is asked about again
+                self._looked_up = set()
         fields = ["doc_id", "id", "file_sha256", "doc_chunks"]
         try:
-            for where, name in self._collections():
-                for r in self._store.query(name, expr, fields):
-                    found.setdefault(r["doc_id"], []).append({**r, "_where": where})
+            if ask:
+                expr = f"doc_id in [{', '.join(quote(d) for d in ask)}]"
+                for where, name in self._collections():
+                    for r in self._store.query(name, expr, fields):
+                        found.setdefault(r["doc_id"], []).append({**r, "_where": where})
         except RagsiloError as e:
             if not stops_the_ingest(e):
                 raise
@@ -633,6 +656,18 @@ class Ingestor:
         if self._journal is not None:
             purged = self._journal.purged_ids(doc_ids)
             self._purged.update({d: purged.get(d, []) for d in doc_ids})
+
+    def _began_empty(self) -> bool:
+        """Whether the collection and its quarantine held no rows when this run began
+        (counted on the first call; an error counts as "not empty")."""
+        if self._empty_at_start is None:
+            try:
+                self._empty_at_start = all(
+                    self._store.count(name) == 0 for _, name in self._collections()
+                )
+            except RagsiloError:
+                self._empty_at_start = False
+        return self._empty_at_start
 
     def _collections(self) -> list[tuple[str, str]]:
         out = [(MAIN, self._collection)]
