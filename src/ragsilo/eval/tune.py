@@ -7,7 +7,7 @@ expected one, or ends with it after a ``/``).
 
 Every query is embedded once and searched once per leg (dense and, where the
 collection has it, BM25) for ``retrieval.candidates`` chunks, with their
-clusters; each candidate setting (mode, fusion, weights, ``cluster_smooth``
+clusters and vectors; each candidate setting (mode, fusion, weights, ``cluster_smooth``
 and its ``cluster_weight``) then ranks those chunks the way a search with that
 setting would, without asking Milvus again. Settings are scored by nDCG@10 over
 documents.
@@ -33,9 +33,10 @@ import numpy as np
 
 from ragsilo.errors import InputError
 from ragsilo.eval.metrics import dedupe, mean, ndcg_at_k
+from ragsilo.rerank.base import DEFAULT_CLUSTER_WEIGHT
 from ragsilo.rerank.strategies import cluster_smooth_scores
 from ragsilo.retrieval.searcher import fuse_rows
-from ragsilo.store.schema import UNASSIGNED
+from ragsilo.store.schema import VECTOR_FIELD
 
 CLUSTER_WEIGHTS = (0.05, 0.1, 0.15, 0.2)
 DENSE_WEIGHTS = (0.3, 0.5, 0.7)
@@ -51,7 +52,7 @@ class TuneSetting:
     fusion: str = "rrf"
     dense_weight: float = 0.5
     rerank: str = "none"
-    cluster_weight: float = 0.1
+    cluster_weight: float = DEFAULT_CLUSTER_WEIGHT
 
     @property
     def label(self) -> str:
@@ -247,11 +248,21 @@ def rank_documents(
     if setting.rerank == "cluster_smooth" and clustered and len(rows) > 1:
         scores = cluster_smooth_scores(
             np.asarray([float(r["distance"]) for r in rows]),
-            np.asarray([int(r.get("cluster_id", UNASSIGNED)) for r in rows]),
+            row_vectors(rows),
             setting.cluster_weight,
         )
         rows = [rows[int(i)] for i in np.argsort(-scores, kind="stable")]
     return dedupe([key(str(r.get("source", ""))) for r in rows])
+
+
+def row_vectors(rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    """The rows' vectors, one row each (as :func:`collect_pools` fetches them)."""
+    if any(VECTOR_FIELD not in r for r in rows):
+        raise InputError(
+            "cluster_smooth needs the candidates' vectors: collect the pools with "
+            "collect_pools, which fetches them"
+        )
+    return np.asarray([r[VECTOR_FIELD] for r in rows], dtype=np.float32)
 
 
 def source_key(expected: Sequence[str]) -> Callable[[str], str]:
@@ -404,11 +415,12 @@ def collect_pools(
     silo: Any, labelled: LabelledQueries, *, bm25: bool, progress: ProgressFn | None = None
 ) -> list[QueryPool]:
     """Each query's ``retrieval.candidates`` best chunks from dense search (and BM25), with
-    their clusters, in the order of ``labelled.qrels``."""
+    their clusters and vectors (``cluster_smooth`` uses them), in the order of
+    ``labelled.qrels``."""
     store, collection = silo.store, silo.collection
     store.ensure_loaded(collection)
     depth = silo.settings.retrieval.candidates
-    fields = ["source", "cluster_id"]
+    fields = ["source", "cluster_id", VECTOR_FIELD]
     qids = list(labelled.qrels)
     pools = []
     for i, qid in enumerate(qids):
