@@ -445,7 +445,7 @@ class RetrievalSettings(_Section):
     analyzer: str | dict[str, Any] = "english"
     bm25_k1: float = Field(default=1.2, gt=0, le=10)
     bm25_b: float = Field(default=0.75, ge=0, le=1)
-    rerank: str = "none"
+    rerank: str = "cluster_smooth"
     mmr_lambda: float = Field(default=0.7, ge=0, le=1)
     candidates: int = Field(default=50, ge=1, le=16384)
     route_clusters: int = Field(default=0, ge=0, le=4096)

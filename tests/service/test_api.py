@@ -220,4 +220,4 @@ def test_web_page_and_assets_are_served(seeded) -> None:
         "centroid_query",
         "mmr",
     ]
-    assert options["default_mode"] == "dense" and options["default_reranker"] == "none"
+    assert options["default_mode"] == "dense" and options["default_reranker"] == "cluster_smooth"

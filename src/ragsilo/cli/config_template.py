@@ -113,7 +113,7 @@ retrieval:
                          # | {Milvus analyzer_params}; fixed when the collection is created
   bm25_k1: 1.2           # BM25 term-frequency saturation
   bm25_b: 0.75           # BM25 length normalisation
-  rerank: none           # none | cluster_smooth | cluster_distance | cluster_size
+  rerank: cluster_smooth # none | cluster_smooth | cluster_distance | cluster_size
                          # | centroid_query | mmr
                          # | custom:package.module:function
                          # | an entry point of the group ragsilo.rerankers
