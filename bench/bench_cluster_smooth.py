@@ -151,7 +151,7 @@ def run(args: argparse.Namespace) -> None:
                 TuneSetting(mode, rerank="cluster_smooth", cluster_weight=w) for w in args.weights
             ]
         per_query = score_settings(
-            pools, labelled, grid, base, True, doc_key, metric=silo.index_plan.metric
+            pools, labelled, grid, base, doc_key, metric=silo.index_plan.metric
         )
         sweep = []
         print("\n| mode | cluster_weight | nDCG@10 | gain over none | 95% interval |")

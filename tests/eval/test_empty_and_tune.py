@@ -11,6 +11,7 @@ import pytest
 from ragsilo.errors import InputError
 from ragsilo.eval import load_beir, run_eval
 from ragsilo.eval.tune import (
+    CLUSTER_WEIGHTS,
     QueryPool,
     TuneSetting,
     bootstrap_ci,
@@ -116,9 +117,11 @@ def test_sources_match_exactly_or_as_a_path_suffix() -> None:
 
 
 def test_the_grid_and_what_a_setting_writes() -> None:
-    grid = default_grid(bm25=True, clusters=True)
+    grid = default_grid(bm25=True)
     assert len(grid) == len(set(grid)) == 8 * 5
-    assert default_grid(bm25=False, clusters=False) == [TuneSetting("dense")]
+    assert default_grid(bm25=False) == [TuneSetting("dense")] + [
+        TuneSetting("dense", rerank="cluster_smooth", cluster_weight=w) for w in CLUSTER_WEIGHTS
+    ]
     s = TuneSetting("hybrid", "weighted", 0.7, "cluster_smooth", 0.3)
     assert s.retrieval_section() == {
         "mode": "hybrid",
@@ -146,10 +149,8 @@ def test_tune_ranks_cluster_smooth_from_the_candidates_vectors_like_the_reranker
     ]
     pool = QueryPool(None, rows, [])
     base = load_settings(None).retrieval
-    smooth = rank_documents(
-        pool, TuneSetting("dense", rerank="cluster_smooth"), base, True, doc_key
-    )
-    plain = rank_documents(pool, TuneSetting("dense"), base, True, doc_key)
+    smooth = rank_documents(pool, TuneSetting("dense", rerank="cluster_smooth"), base, doc_key)
+    plain = rank_documents(pool, TuneSetting("dense"), base, doc_key)
     assert plain[:3] == ["d0", "d1", "d2"] and smooth[:3] == ["d0", "d2", "d1"]
     hits = [Hit(r["id"], r["distance"], r["id"], r["source"], "", None, None, 0, "") for r in rows]
     ctx = RerankContext("q", None, vecs.astype(np.float32), np.full(8, -1), None)
@@ -158,4 +159,4 @@ def test_tune_ranks_cluster_smooth_from_the_candidates_vectors_like_the_reranker
     # without the vectors it cannot score cluster_smooth, and says what to do
     bare = QueryPool(None, [{k: v for k, v in r.items() if k != "vector"} for r in rows], [])
     with pytest.raises(InputError, match="collect_pools"):
-        rank_documents(bare, TuneSetting("dense", rerank="cluster_smooth"), base, True, doc_key)
+        rank_documents(bare, TuneSetting("dense", rerank="cluster_smooth"), base, doc_key)

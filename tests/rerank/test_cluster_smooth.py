@@ -1,5 +1,5 @@
 """cluster_smooth on hand-built candidates whose right order is known, its weight setting, and
-the fall-back of a silo that has no clusters yet."""
+a silo that has no clusters yet (cluster_smooth needs none; the seed strategies fall back)."""
 
 from __future__ import annotations
 
@@ -125,7 +125,7 @@ def test_fewer_hits_than_neighbours_and_no_vectors() -> None:
 def test_one_hit_stays_and_the_vectors_are_asked_for() -> None:
     r = create_reranker("cluster_smooth")
     assert smooth(HITS[:1], VECTORS[:1], 0.5) == ["a"]
-    assert r.needs_clusters and getattr(r, "needs_vectors", False) is True
+    assert not r.needs_clusters and getattr(r, "needs_vectors", False) is True
 
 
 def test_the_default_weight() -> None:
@@ -147,21 +147,29 @@ def test_cluster_weight_from_the_environment(monkeypatch) -> None:
 
 
 @pytest.mark.lite
-def test_a_silo_without_clusters_falls_back_with_a_log_line(
+def test_cluster_smooth_needs_no_clusters_and_the_seed_strategies_fall_back(
     lite_uri: str, hash_embedder, caplog
 ) -> None:
     from ragsilo.silo import Silo
 
-    settings = load_settings(
-        None, {"milvus": {"uri": lite_uri}, "retrieval": {"rerank": "cluster_smooth"}}
-    )
+    settings = load_settings(None, {"milvus": {"uri": lite_uri}})
+    assert settings.retrieval.rerank == "cluster_smooth"  # the default
     with Silo.open(settings, embedder=hash_embedder) as silo:
-        silo.ingest_texts(["alpha beta gamma", "delta epsilon zeta", "eta theta iota"])
+        silo.ingest_texts([f"{w} beta gamma {i}" for i, w in enumerate("abcdefghijkl")])
         with caplog.at_level(logging.INFO, logger="ragsilo.retrieval.searcher"):
-            result = silo.retrieve("alpha", k=3)
+            before = silo.retrieve("a beta", k=12)
+        assert before.reranker == "cluster_smooth" and len(before.hits) == 12
+        assert "needs clusters" not in caplog.text
+        # a seed cluster strategy as the default: no clusters yet, so no reranking, logged;
+        # asked for by name, it is refused
+        silo.settings.retrieval.rerank = "centroid_query"
+        with caplog.at_level(logging.INFO, logger="ragsilo.retrieval.searcher"):
+            result = silo.retrieve("a beta", k=3)
         assert result.reranker == "none" and len(result.hits) == 3
-        assert "cluster_smooth needs clusters" in caplog.text
+        assert "centroid_query needs clusters" in caplog.text
         with pytest.raises(InputError, match="needs clusters"):
-            silo.search("alpha", rerank="cluster_smooth")
+            silo.search("a beta", rerank="cluster_size")
+        # clustering changes nothing for cluster_smooth: its clusters are the candidates'
         silo.recluster(k=2)
-        assert silo.retrieve("alpha", k=3).reranker == "cluster_smooth"
+        after = silo.retrieve("a beta", k=12, rerank="cluster_smooth")
+        assert [h.id for h in after.hits] == [h.id for h in before.hits]

@@ -87,7 +87,7 @@ def test_every_mode_finds_the_right_document(seeded, mode) -> None:
     )
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["mode"] == mode and body["reranker"] == "none"
+    assert body["mode"] == mode and body["reranker"] == "cluster_smooth"  # the default
     assert body["hits"][0]["source"] == "text://bees"
 
 

@@ -7,8 +7,8 @@ expected one, or ends with it after a ``/``).
 
 Every query is embedded once and searched once per leg (dense and, where the
 collection has it, BM25) for ``retrieval.candidates`` chunks, with their
-clusters and vectors; each candidate setting (mode, fusion, weights, ``cluster_smooth``
-and its ``cluster_weight``) then ranks those chunks the way a search with that
+vectors; each candidate setting (mode, fusion, weights, ``cluster_smooth`` and
+its ``cluster_weight``) then ranks those chunks the way a search with that
 setting would, without asking Milvus again. Settings are scored by nDCG@10 over
 documents.
 
@@ -189,9 +189,10 @@ def load_question_csv(path: str | Path) -> LabelledQueries:
     return LabelledQueries(p.stem, queries, qrels, by_source=True)
 
 
-def default_grid(*, bm25: bool, clusters: bool) -> list[TuneSetting]:
+def default_grid(*, bm25: bool) -> list[TuneSetting]:
     """The settings tried: dense, BM25 and hybrid (both fusions, three weightings) when the
-    collection has BM25, each without and with ``cluster_smooth`` when it has clusters."""
+    collection has BM25, each without and with ``cluster_smooth`` at each of
+    ``CLUSTER_WEIGHTS``."""
     bases = [TuneSetting("dense")]
     if bm25:
         bases.append(TuneSetting("bm25"))
@@ -203,11 +204,10 @@ def default_grid(*, bm25: bool, clusters: bool) -> list[TuneSetting]:
     out: list[TuneSetting] = []
     for b in bases:
         out.append(b)
-        if clusters:
-            out += [
-                TuneSetting(b.mode, b.fusion, b.dense_weight, "cluster_smooth", w)
-                for w in CLUSTER_WEIGHTS
-            ]
+        out += [
+            TuneSetting(b.mode, b.fusion, b.dense_weight, "cluster_smooth", w)
+            for w in CLUSTER_WEIGHTS
+        ]
     return out
 
 
@@ -225,7 +225,6 @@ def rank_documents(
     pool: QueryPool,
     setting: TuneSetting,
     base: Any,
-    clustered: bool,
     key: Callable[[str], str],
     *,
     metric: str = "COSINE",
@@ -245,7 +244,7 @@ def rank_documents(
             }
         )
         rows = fuse_rows(pool.dense, pool.sparse, fused, metric=metric)[:depth]
-    if setting.rerank == "cluster_smooth" and clustered and len(rows) > 1:
+    if setting.rerank == "cluster_smooth" and len(rows) > 1:
         scores = cluster_smooth_scores(
             np.asarray([float(r["distance"]) for r in rows]),
             row_vectors(rows),
@@ -357,15 +356,10 @@ def run_tune(
     metric = silo.index_plan.metric
     notes: list[str] = []
     bm25 = bool(silo.info.bm25) and _has_bm25(store, collection)
-    model = silo.cluster_model(refresh=True)
-    if model is None:
-        notes.append("the collection has no clusters: cluster_smooth not tried (run recluster)")
     if not bm25:
         notes.append("no BM25 here: only dense search tried")
-    settings = (
-        list(grid) if grid is not None else default_grid(bm25=bm25, clusters=model is not None)
-    )
-    baseline = _baseline(base, bm25=bm25, clusters=model is not None, notes=notes)
+    settings = list(grid) if grid is not None else default_grid(bm25=bm25)
+    baseline = _baseline(base, bm25=bm25, notes=notes)
     if baseline not in settings:
         settings.insert(0, baseline)
     settings = [s for s in settings if (s.mode == "dense" or bm25)]
@@ -376,15 +370,7 @@ def run_tune(
         else doc_key
     )
     pools = collect_pools(silo, labelled, bm25=bm25, progress=step)
-    per_query = score_settings(
-        pools,
-        labelled,
-        settings,
-        base,
-        model is not None,
-        key,
-        metric=metric,
-    )
+    per_query = score_settings(pools, labelled, settings, base, key, metric=metric)
     base_scores = per_query[baseline]
     scores = []
     for s in settings:
@@ -415,12 +401,11 @@ def collect_pools(
     silo: Any, labelled: LabelledQueries, *, bm25: bool, progress: ProgressFn | None = None
 ) -> list[QueryPool]:
     """Each query's ``retrieval.candidates`` best chunks from dense search (and BM25), with
-    their clusters and vectors (``cluster_smooth`` uses them), in the order of
-    ``labelled.qrels``."""
+    their vectors (``cluster_smooth`` uses them), in the order of ``labelled.qrels``."""
     store, collection = silo.store, silo.collection
     store.ensure_loaded(collection)
     depth = silo.settings.retrieval.candidates
-    fields = ["source", "cluster_id", VECTOR_FIELD]
+    fields = ["source", VECTOR_FIELD]
     qids = list(labelled.qrels)
     pools = []
     for i, qid in enumerate(qids):
@@ -441,7 +426,6 @@ def score_settings(
     labelled: LabelledQueries,
     settings: Sequence[TuneSetting],
     base: Any,
-    clustered: bool,
     key: Callable[[str], str],
     *,
     metric: str = "COSINE",
@@ -450,19 +434,19 @@ def score_settings(
     out: dict[TuneSetting, list[float]] = {s: [] for s in settings}
     for pool, qid in zip(pools, labelled.qrels, strict=True):
         for s in settings:
-            ranked = rank_documents(pool, s, base, clustered, key, metric=metric)
+            ranked = rank_documents(pool, s, base, key, metric=metric)
             out[s].append(ndcg_at_k(ranked, labelled.qrels[qid], 10))
     return out
 
 
-def _baseline(base: Any, *, bm25: bool, clusters: bool, notes: list[str]) -> TuneSetting:
+def _baseline(base: Any, *, bm25: bool, notes: list[str]) -> TuneSetting:
     mode = base.mode if (base.mode == "dense" or bm25) else "dense"
     if mode != base.mode:
         notes.append(f"retrieval.mode {base.mode} cannot run here: the baseline is dense")
     total = base.weights["dense"] + base.weights["bm25"]
     weight = round(base.weights["dense"] / total, 4) if total > 0 else 0.5
     rerank = base.rerank
-    if rerank not in ("none", "cluster_smooth") or (rerank == "cluster_smooth" and not clusters):
+    if rerank not in ("none", "cluster_smooth"):
         if rerank != "none":
             notes.append(f"retrieval.rerank {rerank} is not tuned: the baseline has no reranker")
         rerank = "none"

@@ -113,13 +113,13 @@ class ClusterSmoothReranker:
     (``retrieval.cluster_weight``); 0 keeps the search's order.
 
     It needs the candidates' vectors (``needs_vectors``), which the search fetches with
-    the hits. The global k-means clusters are not part of the score; the reranker still
-    asks for them (``needs_clusters``) so that it behaves like the other cluster
-    rerankers: a silo never clustered searches unreranked, with a log line.
+    the hits, and not the collection's k-means clusters (``needs_clusters`` is false):
+    those are too coarse to tell one query's candidates apart, and a silo ranks the same
+    before and after ``recluster``.
     """
 
     name = "cluster_smooth"
-    needs_clusters = True
+    needs_clusters = False
     needs_vectors = True
 
     def rerank(self, hits: Sequence[Hit], ctx: RerankContext) -> list[Hit]:
