@@ -118,6 +118,8 @@ def test_fewer_hits_than_neighbours_and_no_vectors() -> None:
     # no vectors at all (no columns): the relevance alone, the search's order
     s = cluster_smooth_scores(np.asarray([0.9, 0.5, 0.1]), np.zeros((3, 0)), 0.5)
     assert np.allclose(s, [1.0, 0.5, 0.0])
+    assert len(cluster_smooth_scores(np.asarray([]), np.zeros((0, 3)), 0.5)) == 0
+    assert cluster_smooth_scores(np.asarray([0.4]), [], 0.5).tolist() == [0.0]
     with pytest.raises(ValueError, match="one vector per hit"):
         cluster_smooth_scores(np.asarray([0.9, 0.5, 0.1]), np.eye(2), 0.5)
 

@@ -148,11 +148,13 @@ def cluster_smooth_scores(
     if len(s) and s[0] < s[-1]:  # scores that grow down the list are distances
         s = -s
     rel = _unit_range(s)
+    if len(rel) < 2:
+        return rel
     v = np.asarray(vectors, dtype=np.float64)
     if v.ndim != 2 or len(v) != len(rel):
         raise ValueError(f"cluster_smooth needs one vector per hit: {v.shape} for {len(rel)}")
     k = min(int(neighbours), len(rel) - 1)
-    if v.shape[1] == 0 or k < 1:
+    if v.shape[1] == 0 or k < 1 or weight <= 0:
         return rel
     v = normalise(v)
     sim = v @ v.T
