@@ -38,6 +38,7 @@ from ragsilo.eval.tune import (  # noqa: E402
     bootstrap_ci,
     collect_pools,
     doc_key,
+    row_vectors,
     score_settings,
 )
 from ragsilo.rerank.strategies import cluster_smooth_scores  # noqa: E402
@@ -150,7 +151,7 @@ def run(args: argparse.Namespace) -> None:
                 TuneSetting(mode, rerank="cluster_smooth", cluster_weight=w) for w in args.weights
             ]
         per_query = score_settings(
-            pools, labelled, grid, base, True, doc_key, metric=silo.index_plan.metric
+            pools, labelled, grid, base, doc_key, metric=silo.index_plan.metric
         )
         sweep = []
         print("\n| mode | cluster_weight | nDCG@10 | gain over none | 95% interval |")
@@ -191,13 +192,13 @@ def run(args: argparse.Namespace) -> None:
 def variant_sweep(
     pools: list, labelled: LabelledQueries, base, args: argparse.Namespace, *, metric: str
 ) -> list[dict]:
-    """The evidence's two constants against each other, offline on the same pools: how many
-    first hits count as the head (``top``) and how many hits of a cluster there it takes to
-    lend evidence (``min_members``), each at every ``--weights``."""
-    variants = [tuple(int(x) for x in v.split(":")) for v in args.variants]
+    """The evidence's constant against the weight, offline on the same pools: how many
+    nearest candidates make up a hit's cluster (``neighbours``), each at every
+    ``--weights``."""
+    variants = [int(v) for v in args.variants]
     qrels = [labelled.qrels[q] for q in labelled.qrels]
     out = []
-    print("\n| mode | top:min_members | " + " | ".join(f"w {w:g}" for w in args.weights) + " |")
+    print("\n| mode | neighbours | " + " | ".join(f"w {w:g}" for w in args.weights) + " |")
     print("|---|---|" + "---:|" * len(args.weights))
     for mode in args.modes:
         lists = []
@@ -212,7 +213,7 @@ def variant_sweep(
             ndcg_at_k(dedupe([doc_key(str(r.get("source", ""))) for r in rows]), q, 10)
             for rows, q in zip(lists, qrels, strict=True)
         ]
-        for top, least in variants:
+        for neighbours in variants:
             cells = []
             for w in args.weights:
                 scores = []
@@ -220,10 +221,9 @@ def variant_sweep(
                     if len(rows) > 1:
                         blended = cluster_smooth_scores(
                             np.asarray([float(r["distance"]) for r in rows]),
-                            np.asarray([int(r.get("cluster_id", -1)) for r in rows]),
+                            row_vectors(rows),
                             w,
-                            top=top,
-                            min_members=least,
+                            neighbours=neighbours,
                         )
                         rows = [rows[int(i)] for i in np.argsort(-blended, kind="stable")]
                     ranked = dedupe([doc_key(str(r.get("source", ""))) for r in rows])
@@ -233,15 +233,14 @@ def variant_sweep(
                 out.append(
                     {
                         "mode": mode,
-                        "top": top,
-                        "min_members": least,
+                        "neighbours": neighbours,
                         "weight": w,
                         "gain": mean(deltas),
                         "ci": [lo, hi],
                     }
                 )
                 cells.append(f"{mean(deltas):+.4f}")
-            print(f"| {mode} | {top}:{least} | " + " | ".join(cells) + " |", flush=True)
+            print(f"| {mode} | {neighbours} | " + " | ".join(cells) + " |", flush=True)
     return out
 
 
@@ -382,7 +381,7 @@ def summary(args: argparse.Namespace) -> None:
 
 
 def pick(gains: dict, pairs: list) -> tuple:
-    """The (top, min_members, weight) the rule picks on ``pairs``: no pair below -0.005
+    """The (neighbours, weight) the rule picks on ``pairs``: no pair below -0.005
     first, then the most pairs above +0.005, then the best worst pair."""
 
     def rank(key: tuple) -> tuple:
@@ -400,11 +399,11 @@ def variant_summary(results: list[dict]) -> None:
     gains: dict = {}
     for r in results:
         for x in r["variants"]:
-            key = (x["top"], x["min_members"], x["weight"])
+            key = (x["neighbours"], x["weight"])
             gains.setdefault(key, {})[(r["dataset"], x["mode"])] = x["gain"]
     pairs = [(r["dataset"], m) for r in results for m in ("dense", "hybrid")]
     print(
-        "\n| top:min_members | weight | "
+        "\n| neighbours | weight | "
         + " | ".join(f"{d} {m}" for d, m in pairs)
         + " | worst | pairs > +0.005 |"
     )
@@ -412,19 +411,19 @@ def variant_summary(results: list[dict]) -> None:
     for key in sorted(gains):
         g = [gains[key].get(p, float("nan")) for p in pairs]
         print(
-            f"| {key[0]}:{key[1]} | {key[2]:g} | "
+            f"| {key[0]} | {key[1]:g} | "
             + " | ".join(f"{x:+.4f}" for x in g)
             + f" | {min(g):+.4f} | {sum(x > 0.005 for x in g)} |"
         )
     best = pick(gains, pairs)
-    print(f"\nPicked on all sets: top {best[0]}, min_members {best[1]}, weight {best[2]:g}")
+    print(f"\nPicked on all sets: neighbours {best[0]}, weight {best[1]:g}")
     print("\n| held-out set | picked on the others | held-out dense | held-out hybrid |")
     print("|---|---|---:|---:|")
     for r in results:
         d = r["dataset"]
         key = pick(gains, [p for p in pairs if p[0] != d])
         print(
-            f"| {d} | {key[0]}:{key[1]} at {key[2]:g} | {gains[key][(d, 'dense')]:+.4f} "
+            f"| {d} | {key[0]} at {key[1]:g} | {gains[key][(d, 'dense')]:+.4f} "
             f"| {gains[key][(d, 'hybrid')]:+.4f} |"
         )
 
@@ -433,7 +432,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="command", required=True)
     sub.add_parser("summary").add_argument("--dir", type=Path, required=True)
-    sub.choices["summary"].add_argument("--weight", type=float, default=0.075)
+    sub.choices["summary"].add_argument("--weight", type=float, default=0.15)
 
     for name in ("prepare", "run"):
         p = sub.add_parser(name)
@@ -458,13 +457,13 @@ def main() -> None:
     r.add_argument(
         "--weights", type=float, nargs="+", default=[0.05, 0.075, 0.1, 0.125, 0.15, 0.2, 0.3]
     )
-    r.add_argument("--weight", type=float, default=0.075, help="cluster_weight for the search path")
+    r.add_argument("--weight", type=float, default=0.15, help="cluster_weight for the search path")
     r.add_argument("--seed-strategies", nargs="*", default=[])
     r.add_argument(
         "--variants",
         nargs="*",
         default=[],
-        help="evidence variants TOP:MIN_MEMBERS to sweep offline too (e.g. 10:1 10:2 20:2)",
+        help="neighbour counts of the evidence to sweep offline too (e.g. 3 5 7)",
     )
     r.add_argument("--ask", action="store_true")
     args = ap.parse_args()

@@ -97,7 +97,7 @@ def test_init_template_is_valid_and_complete(tmp_path: Path) -> None:
 def test_retrieval_and_clustering_sections_check_their_values(tmp_path: Path) -> None:
     s = load_settings(_yaml(tmp_path, CONFIG_TEMPLATE))
     r = s.retrieval
-    assert (r.mode, r.rerank, r.route_clusters) == ("dense", "none", 0)
+    assert (r.mode, r.rerank, r.route_clusters) == ("dense", "cluster_smooth", 0)
     assert s.clustering.k == "auto" and s.clustering.partitions == "auto"
     assert "retrieval:" in CONFIG_TEMPLATE and "clustering:" in CONFIG_TEMPLATE
     s = load_settings(None, {"clustering": {"k": "12", "partitions": "true"}})

@@ -433,8 +433,9 @@ class RetrievalSettings(_Section):
     ``custom:module:callable`` or an entry point of the group
     ``ragsilo.rerankers``); it reorders the top ``candidates`` hits.
     ``cluster_weight`` (0 to 1) is how much of a hit's score ``cluster_smooth``
-    takes from its cluster. ``route_clusters`` > 0 searches only the nearest N
-    clusters (0: search everything).
+    takes from its query-specific cluster (its nearest candidates).
+    ``route_clusters`` > 0 searches only the nearest N clusters (0: search
+    everything).
     """
 
     mode: SearchMode = "dense"
@@ -444,12 +445,12 @@ class RetrievalSettings(_Section):
     analyzer: str | dict[str, Any] = "english"
     bm25_k1: float = Field(default=1.2, gt=0, le=10)
     bm25_b: float = Field(default=0.75, ge=0, le=1)
-    rerank: str = "none"
+    rerank: str = "cluster_smooth"
     mmr_lambda: float = Field(default=0.7, ge=0, le=1)
     candidates: int = Field(default=50, ge=1, le=16384)
     route_clusters: int = Field(default=0, ge=0, le=4096)
-    # cluster_smooth: how much of a hit's score is its cluster's evidence (0: none, 1: all)
-    cluster_weight: float = 0.1
+    # cluster_smooth: how much of a hit's score is its neighbours' evidence (0: none, 1: all)
+    cluster_weight: float = 0.15
 
     @field_validator("cluster_weight", mode="before")
     @classmethod

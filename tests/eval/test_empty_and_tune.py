@@ -11,11 +11,15 @@ import pytest
 from ragsilo.errors import InputError
 from ragsilo.eval import load_beir, run_eval
 from ragsilo.eval.tune import (
+    CLUSTER_WEIGHTS,
+    QueryPool,
     TuneSetting,
     bootstrap_ci,
     cross_validate,
     default_grid,
+    doc_key,
     load_question_csv,
+    rank_documents,
     source_key,
 )
 from ragsilo.settings import load_settings
@@ -113,9 +117,11 @@ def test_sources_match_exactly_or_as_a_path_suffix() -> None:
 
 
 def test_the_grid_and_what_a_setting_writes() -> None:
-    grid = default_grid(bm25=True, clusters=True)
+    grid = default_grid(bm25=True)
     assert len(grid) == len(set(grid)) == 8 * 5
-    assert default_grid(bm25=False, clusters=False) == [TuneSetting("dense")]
+    assert default_grid(bm25=False) == [TuneSetting("dense")] + [
+        TuneSetting("dense", rerank="cluster_smooth", cluster_weight=w) for w in CLUSTER_WEIGHTS
+    ]
     s = TuneSetting("hybrid", "weighted", 0.7, "cluster_smooth", 0.3)
     assert s.retrieval_section() == {
         "mode": "hybrid",
@@ -126,3 +132,31 @@ def test_the_grid_and_what_a_setting_writes() -> None:
     }
     assert s.label == "hybrid weighted dense=0.7 cluster_smooth w=0.3"
     load_settings(None, {"retrieval": s.retrieval_section()})  # what is written loads
+
+
+def test_tune_ranks_cluster_smooth_from_the_candidates_vectors_like_the_reranker() -> None:
+    from ragsilo.models import Hit
+    from ragsilo.rerank import RerankContext, create_reranker
+
+    # d0 and d2 are of one topic; d1, as good as d2, sits apart, among the weak hits
+    vecs = np.asarray(
+        [[1, 0, 0], [0, 1, 0], [0.99, 0.1, 0]] + [[0, 0.9, 0.4 + i / 10] for i in range(5)]
+    )
+    scores = [0.9, 0.8, 0.8, 0.3, 0.28, 0.26, 0.24, 0.22]
+    rows = [
+        {"id": f"c{i}", "distance": s, "source": f"beir://t/d{i}", "vector": v.tolist()}
+        for i, (s, v) in enumerate(zip(scores, vecs, strict=True))
+    ]
+    pool = QueryPool(None, rows, [])
+    base = load_settings(None).retrieval
+    smooth = rank_documents(pool, TuneSetting("dense", rerank="cluster_smooth"), base, doc_key)
+    plain = rank_documents(pool, TuneSetting("dense"), base, doc_key)
+    assert plain[:3] == ["d0", "d1", "d2"] and smooth[:3] == ["d0", "d2", "d1"]
+    hits = [Hit(r["id"], r["distance"], r["id"], r["source"], "", None, None, 0, "") for r in rows]
+    ctx = RerankContext("q", None, vecs.astype(np.float32), np.full(8, -1), None)
+    reranked = create_reranker("cluster_smooth").rerank(hits, ctx)
+    assert smooth == [doc_key(h.source) for h in reranked]
+    # without the vectors it cannot score cluster_smooth, and says what to do
+    bare = QueryPool(None, [{k: v for k, v in r.items() if k != "vector"} for r in rows], [])
+    with pytest.raises(InputError, match="collect_pools"):
+        rank_documents(bare, TuneSetting("dense", rerank="cluster_smooth"), base, doc_key)

@@ -1,5 +1,5 @@
-"""cluster_smooth on hand-built clusters whose right order is known, its weight setting, and
-the fall-back of a silo that has no clusters yet."""
+"""cluster_smooth on hand-built candidates whose right order is known, its weight setting, and
+a silo that has no clusters yet (cluster_smooth needs none; the seed strategies fall back)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from ragsilo.cluster.model import ClusterModel
 from ragsilo.errors import ConfigError, InputError
 from ragsilo.models import Hit
 from ragsilo.rerank import RerankContext, cluster_smooth_scores, create_reranker
-from ragsilo.rerank.strategies import CLUSTER_EVIDENCE_MIN, CLUSTER_EVIDENCE_TOP
+from ragsilo.rerank.base import DEFAULT_CLUSTER_WEIGHT
+from ragsilo.rerank.strategies import CLUSTER_NEIGHBOURS
 from ragsilo.settings import load_settings
 
 
@@ -33,13 +34,13 @@ MODEL = ClusterModel(
 )
 
 
-def ctx(cluster_ids, weight: float) -> RerankContext:
-    n = len(cluster_ids)
+def ctx(vectors, weight: float) -> RerankContext:
+    v = np.asarray(vectors, dtype=np.float32)
     return RerankContext(
         query="q",
         query_vector=None,
-        vectors=np.zeros((n, 0), dtype=np.float32),
-        cluster_ids=np.asarray(cluster_ids),
+        vectors=v,
+        cluster_ids=np.full(len(v), -1),
         clusters=MODEL,
         cluster_weight=weight,
     )
@@ -49,64 +50,88 @@ def ids(hits) -> list[str]:
     return [h.id for h in hits]
 
 
-def smooth(hits, cluster_ids, weight: float) -> list[str]:
-    return ids(create_reranker("cluster_smooth").rerank(hits, ctx(cluster_ids, weight)))
+def smooth(hits, vectors, weight: float) -> list[str]:
+    return ids(create_reranker("cluster_smooth").rerank(hits, ctx(vectors, weight)))
 
 
-# Cluster 0 holds three good hits; "lone" scored between them, and its cluster's other hit
-# is weak (two hits of cluster 1 are too few to lend evidence: CLUSTER_EVIDENCE_MIN is 3).
-HITS = [
-    hit("a", 0.90),
-    hit("b", 0.88),
-    hit("lone", 0.857),
-    hit("c", 0.855),
-    hit("weak", 0.30),
-    hit("low", 0.20),
-]
-CLUSTERS = [0, 0, 1, 0, 1, 2]
+def near(centre, i: int) -> np.ndarray:
+    """A vector close to ``centre`` (each ``i`` a little apart)."""
+    rng = np.random.default_rng(i)
+    return unit(*(np.asarray(centre, dtype=np.float64) + 0.05 * rng.normal(size=len(centre))))
+
+
+# Topic X: five good hits close together. "lone" scores the same as "c" but sits apart from
+# every good hit, next to six weak hits of topic Y. With 5 neighbours, c's nearest candidates
+# are the rest of topic X (the best hit among them), lone's the weak hits of topic Y.
+X, Z, Y = (1, 0, 0, 0), (0, 1, 0, 0), (0, 0.8, 0.6, 0)
+HITS = [hit("a", 0.90), hit("b", 0.88), hit("lone", 0.86), hit("c", 0.86)]
+HITS += [hit("x4", 0.84), hit("x5", 0.82)]
+HITS += [hit(f"y{i}", 0.30 - 0.02 * i) for i in range(6)]
+VECTORS = np.stack(
+    [near(X, 0), near(X, 1), unit(*Z), near(X, 2), near(X, 3), near(X, 4)]
+    + [near(Y, 10 + i) for i in range(6)]
+)
+ORDER = [h.id for h in HITS]
 
 
 def test_weight_zero_keeps_the_search_order() -> None:
-    assert smooth(HITS, CLUSTERS, 0.0) == ["a", "b", "lone", "c", "weak", "low"]
+    assert smooth(HITS, VECTORS, 0.0) == ORDER
 
 
-def test_a_close_call_goes_to_the_hit_whose_cluster_the_search_found_good() -> None:
-    # relevance 0..1: a 1, b .971, lone .939, c .936, weak .143, low 0; cluster 0's
-    # evidence is the mean of a, b and c (.969); lone and the rest keep their relevance
-    assert smooth(HITS, CLUSTERS, 0.05) == ["a", "b", "lone", "c", "weak", "low"]
-    assert smooth(HITS, CLUSTERS, 0.1) == ["a", "b", "c", "lone", "weak", "low"]
+def test_a_hit_among_good_neighbours_rises_over_an_isolated_hit_of_the_same_score() -> None:
+    for w in (0.05, DEFAULT_CLUSTER_WEIGHT, 0.3):
+        out = smooth(HITS, VECTORS, w)
+        assert out.index("c") < out.index("lone"), w
+        assert out[:2] == ["a", "b"], w  # a clear lead is kept
 
 
-def test_a_weak_hit_is_not_carried_up_by_its_cluster() -> None:
-    for w in (0.05, 0.1, 0.2, 0.3, 0.5):
-        assert smooth(HITS, CLUSTERS, w)[-2:] == ["weak", "low"], w
+def test_weak_hits_are_not_carried_over_good_ones_by_a_good_neighbour() -> None:
+    for w in (0.05, DEFAULT_CLUSTER_WEIGHT, 0.3):
+        out = smooth(HITS, VECTORS, w)
+        assert set(out[:6]) == {"a", "b", "c", "lone", "x4", "x5"}, w
+        assert out[6:] == [f"y{i}" for i in range(6)], w
 
 
 def test_the_blend_by_hand() -> None:
-    s = cluster_smooth_scores(np.asarray([h.score for h in HITS]), np.asarray(CLUSTERS), 0.4)
-    rel = (np.asarray([h.score for h in HITS]) - 0.2) / 0.7
-    ev_0 = (rel[0] + rel[1] + rel[3]) / 3
-    assert math.isclose(s[3], 0.6 * rel[3] + 0.4 * ev_0)
-    assert math.isclose(s[2], rel[2]) and math.isclose(s[4], rel[4])  # cluster 1: no evidence
+    scores = np.asarray([h.score for h in HITS])
+    s = cluster_smooth_scores(scores, VECTORS, 0.4)
+    rel = (scores - scores.min()) / (scores.max() - scores.min())
+    sim = VECTORS @ VECTORS.T
+    for i in range(len(HITS)):
+        others = [j for j in np.argsort(-sim[i], kind="stable") if j != i][:CLUSTER_NEIGHBOURS]
+        assert math.isclose(s[i], 0.6 * rel[i] + 0.4 * max(rel[j] for j in others)), i
     assert s.min() >= 0 and s.max() <= 1
 
 
-def test_distances_count_as_their_negative_and_unclustered_hits_stand_alone() -> None:
+def test_distances_count_as_their_negative() -> None:
     # L2-like scores: smaller is better, so the list grows down; the same blend as for
     # the mirrored similarities
-    distances = np.asarray([1 - h.score for h in HITS])
-    by_distance = cluster_smooth_scores(distances, np.asarray(CLUSTERS), 0.1)
-    by_score = cluster_smooth_scores(np.asarray([h.score for h in HITS]), CLUSTERS, 0.1)
-    assert np.allclose(by_distance, by_score)
-    # hits no clustering has reached keep their own relevance, and lend no evidence
-    s = cluster_smooth_scores(np.asarray([h.score for h in HITS]), [-1, -1, 1, -1, 1, 2], 0.3)
-    assert np.allclose(s, (np.asarray([h.score for h in HITS]) - 0.2) / 0.7)
+    scores = np.asarray([h.score for h in HITS])
+    by_distance = cluster_smooth_scores(1 - scores, VECTORS, 0.2)
+    assert np.allclose(by_distance, cluster_smooth_scores(scores, VECTORS, 0.2))
 
 
-def test_one_hit_stays_and_no_vectors_are_asked_for() -> None:
+def test_fewer_hits_than_neighbours_and_no_vectors() -> None:
+    # three hits: each hit's cluster is the other two
+    s = cluster_smooth_scores(np.asarray([0.9, 0.5, 0.1]), np.eye(3), 0.5)
+    assert np.allclose(s, [0.5 * 1 + 0.5 * 0.5, 0.5 * 0.5 + 0.5 * 1, 0.5 * 0 + 0.5 * 1])
+    # no vectors at all (no columns): the relevance alone, the search's order
+    s = cluster_smooth_scores(np.asarray([0.9, 0.5, 0.1]), np.zeros((3, 0)), 0.5)
+    assert np.allclose(s, [1.0, 0.5, 0.0])
+    assert len(cluster_smooth_scores(np.asarray([]), np.zeros((0, 3)), 0.5)) == 0
+    assert cluster_smooth_scores(np.asarray([0.4]), [], 0.5).tolist() == [0.0]
+    with pytest.raises(ValueError, match="one vector per hit"):
+        cluster_smooth_scores(np.asarray([0.9, 0.5, 0.1]), np.eye(2), 0.5)
+
+
+def test_one_hit_stays_and_the_vectors_are_asked_for() -> None:
     r = create_reranker("cluster_smooth")
-    assert smooth(HITS[:1], CLUSTERS[:1], 0.5) == ["a"]
-    assert r.needs_clusters and getattr(r, "needs_vectors", True) is False
+    assert smooth(HITS[:1], VECTORS[:1], 0.5) == ["a"]
+    assert not r.needs_clusters and getattr(r, "needs_vectors", False) is True
+
+
+def test_the_default_weight() -> None:
+    assert load_settings(None).retrieval.cluster_weight == DEFAULT_CLUSTER_WEIGHT == 0.15
 
 
 @pytest.mark.parametrize("bad", [-0.1, 1.5, float("nan"), float("inf"), "heavy", True])
@@ -124,64 +149,29 @@ def test_cluster_weight_from_the_environment(monkeypatch) -> None:
 
 
 @pytest.mark.lite
-def test_a_silo_without_clusters_falls_back_with_a_log_line(
+def test_cluster_smooth_needs_no_clusters_and_the_seed_strategies_fall_back(
     lite_uri: str, hash_embedder, caplog
 ) -> None:
     from ragsilo.silo import Silo
 
-    settings = load_settings(
-        None, {"milvus": {"uri": lite_uri}, "retrieval": {"rerank": "cluster_smooth"}}
-    )
+    settings = load_settings(None, {"milvus": {"uri": lite_uri}})
+    assert settings.retrieval.rerank == "cluster_smooth"  # the default
     with Silo.open(settings, embedder=hash_embedder) as silo:
-        silo.ingest_texts(["alpha beta gamma", "delta epsilon zeta", "eta theta iota"])
+        silo.ingest_texts([f"{w} beta gamma {i}" for i, w in enumerate("abcdefghijkl")])
         with caplog.at_level(logging.INFO, logger="ragsilo.retrieval.searcher"):
-            result = silo.retrieve("alpha", k=3)
+            before = silo.retrieve("a beta", k=12)
+        assert before.reranker == "cluster_smooth" and len(before.hits) == 12
+        assert "needs clusters" not in caplog.text
+        # a seed cluster strategy as the default: no clusters yet, so no reranking, logged;
+        # asked for by name, it is refused
+        silo.settings.retrieval.rerank = "centroid_query"
+        with caplog.at_level(logging.INFO, logger="ragsilo.retrieval.searcher"):
+            result = silo.retrieve("a beta", k=3)
         assert result.reranker == "none" and len(result.hits) == 3
-        assert "cluster_smooth needs clusters" in caplog.text
+        assert "centroid_query needs clusters" in caplog.text
         with pytest.raises(InputError, match="needs clusters"):
-            silo.search("alpha", rerank="cluster_smooth")
+            silo.search("a beta", rerank="cluster_size")
+        # clustering changes nothing for cluster_smooth: its clusters are the candidates'
         silo.recluster(k=2)
-        assert silo.retrieve("alpha", k=3).reranker == "cluster_smooth"
-
-
-def test_only_clusters_at_the_head_of_the_list_lend_evidence() -> None:
-    # "t" (cluster 5) ties "u" (cluster 6) just below the head; cluster 5 holds the three
-    # best hits, cluster 6 the rest of its hits far down, so only "t" gets evidence (over
-    # the whole list, cluster 5's mean would be dragged down by "t2" and "t3")
-    head = CLUSTER_EVIDENCE_TOP
-    scores = [0.95, 0.94, 0.93] + [0.9 - i * 0.01 for i in range(head - 3)]
-    scores += [0.5, 0.5, 0.49, 0.48, 0.47, 0.1, 0.1]
-    names = ["best", "b2", "b3"] + [f"h{i}" for i in range(head - 3)]
-    names += ["u", "t", "u2", "u3", "u4", "t2", "t3"]
-    clusters = [5, 5, 5] + [100 + i for i in range(head - 3)] + [6, 5, 6, 6, 6, 5, 5]
-    hits = [hit(n, s) for n, s in zip(names, scores, strict=True)]
-    out = smooth(hits, clusters, 0.1)
-    assert out.index("t") < out.index("u") and out[:3] == ["best", "b2", "b3"]
-
-
-def test_a_hit_below_the_head_is_not_pushed_down_for_its_cluster_being_absent() -> None:
-    # "x" and "y", below the head, have no cluster mate there: their blended scores are
-    # their own relevance, not a share of it
-    head = CLUSTER_EVIDENCE_TOP
-    scores = np.asarray([0.95 - i * 0.01 for i in range(head)] + [0.60, 0.59])
-    clusters = np.asarray([i // 4 for i in range(head)] + [90, 91])
-    rel = (scores - 0.59) / (0.95 - 0.59)
-    for w in (0.05, 0.1, 0.2):
-        s = cluster_smooth_scores(scores, clusters, w)
-        assert math.isclose(s[head], rel[head]) and s[head + 1] == 0.0, w
-
-
-def test_a_cluster_needs_enough_hits_at_the_head_to_lend_evidence() -> None:
-    # "mate" (cluster 3) sits below the head just above "trio" (cluster 4): cluster 3 has
-    # CLUSTER_EVIDENCE_MIN - 1 hits at the head, the best ones, cluster 4 has
-    # CLUSTER_EVIDENCE_MIN; a few good hits do not make a topic, so only trio rises
-    head, least = CLUSTER_EVIDENCE_TOP, CLUSTER_EVIDENCE_MIN
-    scores = [0.99 - i * 0.001 for i in range(least - 1)]
-    scores += [0.8 - i * 0.001 for i in range(least)]
-    rest = head - len(scores)
-    scores += [0.78 - i * 0.01 for i in range(rest)] + [0.40, 0.39, 0.1]
-    clusters = [3] * (least - 1) + [4] * least + [100 + i for i in range(rest)] + [3, 4, 200]
-    names = [f"h{i}" for i in range(head)] + ["mate", "trio", "low"]
-    hits = [hit(n, s) for n, s in zip(names, scores, strict=True)]
-    out = smooth(hits, clusters, 0.1)
-    assert out.index("trio") < out.index("mate") and out[0] == "h0"
+        after = silo.retrieve("a beta", k=12, rerank="cluster_smooth")
+        assert [h.id for h in after.hits] == [h.id for h in before.hits]

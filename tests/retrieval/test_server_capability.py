@@ -42,6 +42,7 @@ def test_bm25_and_hybrid_are_refused_and_the_rest_works(milvus_server, hash_embe
             assert report.rebuilt and silo.stats().rows == len(TEXTS)
             routed = silo.retrieve(TEXTS[9], k=1, route=1)
             assert routed.hits[0].text == TEXTS[9] and len(routed.partitions) == 2
+            assert routed.reranker == "cluster_smooth"  # the default; its vectors come back too
             res = CliRunner().invoke(
                 app,
                 [

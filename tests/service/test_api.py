@@ -87,7 +87,7 @@ def test_every_mode_finds_the_right_document(seeded, mode) -> None:
     )
     assert r.status_code == 200, r.text
     body = r.json()
-    assert body["mode"] == mode and body["reranker"] == "none"
+    assert body["mode"] == mode and body["reranker"] == "cluster_smooth"  # the default
     assert body["hits"][0]["source"] == "text://bees"
 
 
@@ -220,4 +220,4 @@ def test_web_page_and_assets_are_served(seeded) -> None:
         "centroid_query",
         "mmr",
     ]
-    assert options["default_mode"] == "dense" and options["default_reranker"] == "none"
+    assert options["default_mode"] == "dense" and options["default_reranker"] == "cluster_smooth"

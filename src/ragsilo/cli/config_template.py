@@ -113,12 +113,12 @@ retrieval:
                          # | {Milvus analyzer_params}; fixed when the collection is created
   bm25_k1: 1.2           # BM25 term-frequency saturation
   bm25_b: 0.75           # BM25 length normalisation
-  rerank: none           # none | cluster_smooth | cluster_distance | cluster_size
+  rerank: cluster_smooth # none | cluster_smooth | cluster_distance | cluster_size
                          # | centroid_query | mmr
                          # | custom:package.module:function
                          # | an entry point of the group ragsilo.rerankers
   mmr_lambda: 0.7        # mmr: 1 = relevance only, 0 = diversity only
-  cluster_weight: 0.1  # cluster_smooth: share of a hit's score from its cluster (0 to 1)
+  cluster_weight: 0.15   # cluster_smooth: share of a hit's score from its neighbours (0 to 1)
   candidates: 50         # hits a reranker reorders (and each hybrid list brings)
   route_clusters: 0      # search only the N clusters nearest the query; 0 = search everything
 

@@ -145,7 +145,12 @@ def rrf_scale(mode: str, reranker: str, retrieval: Any) -> float | None:
     (first in both the dense and the BM25 list), 1.0 means "first in both" and 0.5 "first in
     one list only".
     """
-    if mode != "hybrid" or reranker != "none" or getattr(retrieval, "fusion", None) != "rrf":
+    # cluster_smooth reorders but keeps each hit's own fused score, so it reads the same way
+    if (
+        mode != "hybrid"
+        or reranker not in ("none", "cluster_smooth")
+        or getattr(retrieval, "fusion", None) != "rrf"
+    ):
         return None
     weights = getattr(retrieval, "weights", {}) or {}
     best = (float(weights.get("dense", 1.0)) + float(weights.get("bm25", 1.0))) / (

@@ -7,8 +7,8 @@ expected one, or ends with it after a ``/``).
 
 Every query is embedded once and searched once per leg (dense and, where the
 collection has it, BM25) for ``retrieval.candidates`` chunks, with their
-clusters; each candidate setting (mode, fusion, weights, ``cluster_smooth``
-and its ``cluster_weight``) then ranks those chunks the way a search with that
+vectors; each candidate setting (mode, fusion, weights, ``cluster_smooth`` and
+its ``cluster_weight``) then ranks those chunks the way a search with that
 setting would, without asking Milvus again. Settings are scored by nDCG@10 over
 documents.
 
@@ -33,9 +33,10 @@ import numpy as np
 
 from ragsilo.errors import InputError
 from ragsilo.eval.metrics import dedupe, mean, ndcg_at_k
+from ragsilo.rerank.base import DEFAULT_CLUSTER_WEIGHT
 from ragsilo.rerank.strategies import cluster_smooth_scores
 from ragsilo.retrieval.searcher import fuse_rows
-from ragsilo.store.schema import UNASSIGNED
+from ragsilo.store.schema import VECTOR_FIELD
 
 CLUSTER_WEIGHTS = (0.05, 0.1, 0.15, 0.2)
 DENSE_WEIGHTS = (0.3, 0.5, 0.7)
@@ -51,7 +52,7 @@ class TuneSetting:
     fusion: str = "rrf"
     dense_weight: float = 0.5
     rerank: str = "none"
-    cluster_weight: float = 0.1
+    cluster_weight: float = DEFAULT_CLUSTER_WEIGHT
 
     @property
     def label(self) -> str:
@@ -188,9 +189,10 @@ def load_question_csv(path: str | Path) -> LabelledQueries:
     return LabelledQueries(p.stem, queries, qrels, by_source=True)
 
 
-def default_grid(*, bm25: bool, clusters: bool) -> list[TuneSetting]:
+def default_grid(*, bm25: bool) -> list[TuneSetting]:
     """The settings tried: dense, BM25 and hybrid (both fusions, three weightings) when the
-    collection has BM25, each without and with ``cluster_smooth`` when it has clusters."""
+    collection has BM25, each without and with ``cluster_smooth`` at each of
+    ``CLUSTER_WEIGHTS``."""
     bases = [TuneSetting("dense")]
     if bm25:
         bases.append(TuneSetting("bm25"))
@@ -202,11 +204,10 @@ def default_grid(*, bm25: bool, clusters: bool) -> list[TuneSetting]:
     out: list[TuneSetting] = []
     for b in bases:
         out.append(b)
-        if clusters:
-            out += [
-                TuneSetting(b.mode, b.fusion, b.dense_weight, "cluster_smooth", w)
-                for w in CLUSTER_WEIGHTS
-            ]
+        out += [
+            TuneSetting(b.mode, b.fusion, b.dense_weight, "cluster_smooth", w)
+            for w in CLUSTER_WEIGHTS
+        ]
     return out
 
 
@@ -224,7 +225,6 @@ def rank_documents(
     pool: QueryPool,
     setting: TuneSetting,
     base: Any,
-    clustered: bool,
     key: Callable[[str], str],
     *,
     metric: str = "COSINE",
@@ -244,14 +244,24 @@ def rank_documents(
             }
         )
         rows = fuse_rows(pool.dense, pool.sparse, fused, metric=metric)[:depth]
-    if setting.rerank == "cluster_smooth" and clustered and len(rows) > 1:
+    if setting.rerank == "cluster_smooth" and len(rows) > 1:
         scores = cluster_smooth_scores(
             np.asarray([float(r["distance"]) for r in rows]),
-            np.asarray([int(r.get("cluster_id", UNASSIGNED)) for r in rows]),
+            row_vectors(rows),
             setting.cluster_weight,
         )
         rows = [rows[int(i)] for i in np.argsort(-scores, kind="stable")]
     return dedupe([key(str(r.get("source", ""))) for r in rows])
+
+
+def row_vectors(rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
+    """The rows' vectors, one row each (as :func:`collect_pools` fetches them)."""
+    if any(VECTOR_FIELD not in r for r in rows):
+        raise InputError(
+            "cluster_smooth needs the candidates' vectors: collect the pools with "
+            "collect_pools, which fetches them"
+        )
+    return np.asarray([r[VECTOR_FIELD] for r in rows], dtype=np.float32)
 
 
 def source_key(expected: Sequence[str]) -> Callable[[str], str]:
@@ -346,15 +356,10 @@ def run_tune(
     metric = silo.index_plan.metric
     notes: list[str] = []
     bm25 = bool(silo.info.bm25) and _has_bm25(store, collection)
-    model = silo.cluster_model(refresh=True)
-    if model is None:
-        notes.append("the collection has no clusters: cluster_smooth not tried (run recluster)")
     if not bm25:
         notes.append("no BM25 here: only dense search tried")
-    settings = (
-        list(grid) if grid is not None else default_grid(bm25=bm25, clusters=model is not None)
-    )
-    baseline = _baseline(base, bm25=bm25, clusters=model is not None, notes=notes)
+    settings = list(grid) if grid is not None else default_grid(bm25=bm25)
+    baseline = _baseline(base, bm25=bm25, notes=notes)
     if baseline not in settings:
         settings.insert(0, baseline)
     settings = [s for s in settings if (s.mode == "dense" or bm25)]
@@ -365,15 +370,7 @@ def run_tune(
         else doc_key
     )
     pools = collect_pools(silo, labelled, bm25=bm25, progress=step)
-    per_query = score_settings(
-        pools,
-        labelled,
-        settings,
-        base,
-        model is not None,
-        key,
-        metric=metric,
-    )
+    per_query = score_settings(pools, labelled, settings, base, key, metric=metric)
     base_scores = per_query[baseline]
     scores = []
     for s in settings:
@@ -404,11 +401,11 @@ def collect_pools(
     silo: Any, labelled: LabelledQueries, *, bm25: bool, progress: ProgressFn | None = None
 ) -> list[QueryPool]:
     """Each query's ``retrieval.candidates`` best chunks from dense search (and BM25), with
-    their clusters, in the order of ``labelled.qrels``."""
+    their vectors (``cluster_smooth`` uses them), in the order of ``labelled.qrels``."""
     store, collection = silo.store, silo.collection
     store.ensure_loaded(collection)
     depth = silo.settings.retrieval.candidates
-    fields = ["source", "cluster_id"]
+    fields = ["source", VECTOR_FIELD]
     qids = list(labelled.qrels)
     pools = []
     for i, qid in enumerate(qids):
@@ -429,7 +426,6 @@ def score_settings(
     labelled: LabelledQueries,
     settings: Sequence[TuneSetting],
     base: Any,
-    clustered: bool,
     key: Callable[[str], str],
     *,
     metric: str = "COSINE",
@@ -438,19 +434,19 @@ def score_settings(
     out: dict[TuneSetting, list[float]] = {s: [] for s in settings}
     for pool, qid in zip(pools, labelled.qrels, strict=True):
         for s in settings:
-            ranked = rank_documents(pool, s, base, clustered, key, metric=metric)
+            ranked = rank_documents(pool, s, base, key, metric=metric)
             out[s].append(ndcg_at_k(ranked, labelled.qrels[qid], 10))
     return out
 
 
-def _baseline(base: Any, *, bm25: bool, clusters: bool, notes: list[str]) -> TuneSetting:
+def _baseline(base: Any, *, bm25: bool, notes: list[str]) -> TuneSetting:
     mode = base.mode if (base.mode == "dense" or bm25) else "dense"
     if mode != base.mode:
         notes.append(f"retrieval.mode {base.mode} cannot run here: the baseline is dense")
     total = base.weights["dense"] + base.weights["bm25"]
     weight = round(base.weights["dense"] / total, 4) if total > 0 else 0.5
     rerank = base.rerank
-    if rerank not in ("none", "cluster_smooth") or (rerank == "cluster_smooth" and not clusters):
+    if rerank not in ("none", "cluster_smooth"):
         if rerank != "none":
             notes.append(f"retrieval.rerank {rerank} is not tuned: the baseline has no reranker")
         rerank = "none"

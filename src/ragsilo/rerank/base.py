@@ -11,7 +11,7 @@ import numpy as np
 from ragsilo.cluster.model import ClusterModel
 from ragsilo.models import Hit
 
-DEFAULT_CLUSTER_WEIGHT = 0.1
+DEFAULT_CLUSTER_WEIGHT = 0.15
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ order (every sort is stable).
 
 What each does to the ranking:
 
-- ``cluster_smooth`` blends each hit's own relevance with its cluster's evidence
+- ``cluster_smooth`` blends each hit's own relevance with the evidence of its
+  query-specific cluster, its nearest neighbours among the candidates
   (``retrieval.cluster_weight``); at weight 0 it is the search's order. The one
   cluster reranker meant to improve relevance.
 - ``cluster_distance`` only swaps hits of one cluster among that cluster's places.
@@ -94,8 +95,7 @@ class CentroidQueryReranker:
         return [hits[int(i)] for i in order]
 
 
-CLUSTER_EVIDENCE_TOP = 20  # the head of the list whose clusters count as evidence
-CLUSTER_EVIDENCE_MIN = 3  # hits of one cluster at the head it takes to lend evidence
+CLUSTER_NEIGHBOURS = 5  # the nearest candidates that make up each hit's query-specific cluster
 
 
 class ClusterSmoothReranker:
@@ -104,27 +104,30 @@ class ClusterSmoothReranker:
     hits.
 
     Relevance is the search's score (a distance, when the scores grow down the list,
-    counts as its negative). Cluster evidence is query-specific: the mean relevance of
-    a cluster's hits among the first ``CLUSTER_EVIDENCE_TOP``, lent to every hit of a
-    cluster with at least ``CLUSTER_EVIDENCE_MIN`` hits there, so a hit of a topic the
-    search found several good hits of rises over a hit of the same score from a topic
-    it did not. Every other hit (a cluster with one hit or none at the head, a hit no
-    clustering has reached) is its own evidence: the blend leaves its relevance as it
-    is, neither pulling it up nor pushing it down.
-    ``w`` is ``ctx.cluster_weight`` (``retrieval.cluster_weight``); 0 keeps the search's
-    order. It uses only the hits' scores and cluster ids: no vectors are fetched for it.
+    counts as its negative). The clusters are query-specific, built from the candidates
+    themselves: each hit's cluster is its ``CLUSTER_NEIGHBOURS`` nearest candidates by
+    the cosine of their vectors, and its evidence is the best relevance in that cluster.
+    A hit whose closest neighbours include a strong hit rises over an isolated hit of
+    the same score; an isolated hit near the top gives up a little, a weak hit next to
+    strong ones gains a little. ``w`` is ``ctx.cluster_weight``
+    (``retrieval.cluster_weight``); 0 keeps the search's order.
+
+    It needs the candidates' vectors (``needs_vectors``), which the search fetches with
+    the hits, and not the collection's k-means clusters (``needs_clusters`` is false):
+    those are too coarse to tell one query's candidates apart, and a silo ranks the same
+    before and after ``recluster``.
     """
 
     name = "cluster_smooth"
-    needs_clusters = True
-    needs_vectors = False
+    needs_clusters = False
+    needs_vectors = True
 
     def rerank(self, hits: Sequence[Hit], ctx: RerankContext) -> list[Hit]:
         if len(hits) < 2 or ctx.cluster_weight <= 0:
             return list(hits)
         scores = cluster_smooth_scores(
             np.asarray([h.score for h in hits], dtype=np.float64),
-            ctx.cluster_ids,
+            ctx.vectors,
             ctx.cluster_weight,
         )
         order = np.argsort(-scores, kind="stable")
@@ -133,24 +136,31 @@ class ClusterSmoothReranker:
 
 def cluster_smooth_scores(
     scores: np.ndarray,
-    cluster_ids: np.ndarray,
+    vectors: np.ndarray,
     weight: float,
     *,
-    top: int = CLUSTER_EVIDENCE_TOP,
-    min_members: int = CLUSTER_EVIDENCE_MIN,
+    neighbours: int = CLUSTER_NEIGHBOURS,
 ) -> np.ndarray:
-    """The blended score of each hit (see :class:`ClusterSmoothReranker`); hits best first."""
+    """The blended score of each hit (see :class:`ClusterSmoothReranker`); hits best first,
+    ``vectors`` row ``i`` hit ``i``'s. Without vectors (no columns) it is the relevance
+    alone, the search's order."""
     s = np.asarray(scores, dtype=np.float64)
     if len(s) and s[0] < s[-1]:  # scores that grow down the list are distances
         s = -s
     rel = _unit_range(s)
-    ids = np.asarray(cluster_ids, dtype=np.int64)
-    head = np.arange(len(rel)) < top
-    evidence = rel.copy()  # a hit without a cluster's support is its own evidence
-    clusters, counts = np.unique(ids[head & (ids >= 0)], return_counts=True)
-    for c in clusters[counts >= max(1, min_members)]:
-        members = ids == c
-        evidence[members] = rel[members & head].mean()
+    if len(rel) < 2:
+        return rel
+    v = np.asarray(vectors, dtype=np.float64)
+    if v.ndim != 2 or len(v) != len(rel):
+        raise ValueError(f"cluster_smooth needs one vector per hit: {v.shape} for {len(rel)}")
+    k = min(int(neighbours), len(rel) - 1)
+    if v.shape[1] == 0 or k < 1 or weight <= 0:
+        return rel
+    v = normalise(v)
+    sim = v @ v.T
+    np.fill_diagonal(sim, -np.inf)  # a hit is not its own neighbour
+    nearest = np.argpartition(-sim, k - 1, axis=1)[:, :k]
+    evidence = rel[nearest].max(axis=1)
     return (1.0 - weight) * rel + weight * evidence
 
 
