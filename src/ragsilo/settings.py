@@ -450,7 +450,7 @@ class RetrievalSettings(_Section):
     candidates: int = Field(default=50, ge=1, le=16384)
     route_clusters: int = Field(default=0, ge=0, le=4096)
     # cluster_smooth: how much of a hit's score is its neighbours' evidence (0: none, 1: all)
-    cluster_weight: float = 0.15
+    cluster_weight: float = 0.25
 
     @field_validator("cluster_weight", mode="before")
     @classmethod

@@ -92,6 +92,23 @@ def test_weak_hits_are_not_carried_over_good_ones_by_a_good_neighbour() -> None:
         assert out[6:] == [f"y{i}" for i in range(6)], w
 
 
+def test_evidence_only_lifts_and_the_first_hit_stays_first() -> None:
+    # the first hit stands alone, far from every other; the rest sit close together
+    scores = np.asarray([0.95, 0.94, 0.93, 0.92, 0.91, 0.90, 0.89, 0.5])
+    vectors = np.stack([unit(*Z)] + [near(X, i) for i in range(7)])
+    rng = np.random.default_rng(7)
+    for w in (0.05, DEFAULT_CLUSTER_WEIGHT, 0.5, 1.0):
+        blended = cluster_smooth_scores(scores, vectors, w)
+        rel = (scores - scores.min()) / (scores.max() - scores.min())
+        assert np.all(blended >= rel - 1e-12), w  # no hit is pushed down
+        assert int(np.argmax(blended)) == 0, w  # the lone best hit keeps its place
+    for _ in range(20):  # and for any vectors
+        v = rng.normal(size=(8, 4))
+        s = rng.random(8)
+        order = np.argsort(-cluster_smooth_scores(np.sort(s)[::-1], v, 0.7), kind="stable")
+        assert order[0] == 0
+
+
 def test_the_blend_by_hand() -> None:
     scores = np.asarray([h.score for h in HITS])
     s = cluster_smooth_scores(scores, VECTORS, 0.4)
@@ -99,7 +116,8 @@ def test_the_blend_by_hand() -> None:
     sim = VECTORS @ VECTORS.T
     for i in range(len(HITS)):
         others = [j for j in np.argsort(-sim[i], kind="stable") if j != i][:CLUSTER_NEIGHBOURS]
-        assert math.isclose(s[i], 0.6 * rel[i] + 0.4 * max(rel[j] for j in others)), i
+        evidence = max(rel[i], *(rel[j] for j in others))  # the hit and its neighbours
+        assert math.isclose(s[i], 0.6 * rel[i] + 0.4 * evidence), i
     assert s.min() >= 0 and s.max() <= 1
 
 
@@ -112,9 +130,9 @@ def test_distances_count_as_their_negative() -> None:
 
 
 def test_fewer_hits_than_neighbours_and_no_vectors() -> None:
-    # three hits: each hit's cluster is the other two
+    # three hits: each hit's cluster is itself and the other two
     s = cluster_smooth_scores(np.asarray([0.9, 0.5, 0.1]), np.eye(3), 0.5)
-    assert np.allclose(s, [0.5 * 1 + 0.5 * 0.5, 0.5 * 0.5 + 0.5 * 1, 0.5 * 0 + 0.5 * 1])
+    assert np.allclose(s, [0.5 * 1 + 0.5 * 1, 0.5 * 0.5 + 0.5 * 1, 0.5 * 0 + 0.5 * 1])
     # no vectors at all (no columns): the relevance alone, the search's order
     s = cluster_smooth_scores(np.asarray([0.9, 0.5, 0.1]), np.zeros((3, 0)), 0.5)
     assert np.allclose(s, [1.0, 0.5, 0.0])
@@ -131,7 +149,7 @@ def test_one_hit_stays_and_the_vectors_are_asked_for() -> None:
 
 
 def test_the_default_weight() -> None:
-    assert load_settings(None).retrieval.cluster_weight == DEFAULT_CLUSTER_WEIGHT == 0.15
+    assert load_settings(None).retrieval.cluster_weight == DEFAULT_CLUSTER_WEIGHT == 0.25
 
 
 @pytest.mark.parametrize("bad", [-0.1, 1.5, float("nan"), float("inf"), "heavy", True])

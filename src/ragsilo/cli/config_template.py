@@ -118,7 +118,7 @@ retrieval:
                          # | custom:package.module:function
                          # | an entry point of the group ragsilo.rerankers
   mmr_lambda: 0.7        # mmr: 1 = relevance only, 0 = diversity only
-  cluster_weight: 0.15   # cluster_smooth: share of a hit's score from its neighbours (0 to 1)
+  cluster_weight: 0.25   # cluster_smooth: share of a hit's score from its neighbours (0 to 1)
   candidates: 50         # hits a reranker reorders (and each hybrid list brings)
   route_clusters: 0      # search only the N clusters nearest the query; 0 = search everything
 

@@ -38,7 +38,7 @@ from ragsilo.rerank.strategies import cluster_smooth_scores
 from ragsilo.retrieval.searcher import fuse_rows
 from ragsilo.store.schema import VECTOR_FIELD
 
-CLUSTER_WEIGHTS = (0.05, 0.1, 0.15, 0.2)
+CLUSTER_WEIGHTS = (0.1, 0.2, 0.25, 0.35)
 DENSE_WEIGHTS = (0.3, 0.5, 0.7)
 MIN_QUERIES = 10
 ProgressFn = Callable[[str, int, int], None]

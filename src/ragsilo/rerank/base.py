@@ -11,7 +11,7 @@ import numpy as np
 from ragsilo.cluster.model import ClusterModel
 from ragsilo.models import Hit
 
-DEFAULT_CLUSTER_WEIGHT = 0.15
+DEFAULT_CLUSTER_WEIGHT = 0.25
 
 
 @dataclass(frozen=True)

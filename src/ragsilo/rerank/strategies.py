@@ -95,7 +95,7 @@ class CentroidQueryReranker:
         return [hits[int(i)] for i in order]
 
 
-CLUSTER_NEIGHBOURS = 5  # the nearest candidates that make up each hit's query-specific cluster
+CLUSTER_NEIGHBOURS = 6  # the nearest candidates that make up each hit's query-specific cluster
 
 
 class ClusterSmoothReranker:
@@ -105,12 +105,14 @@ class ClusterSmoothReranker:
 
     Relevance is the search's score (a distance, when the scores grow down the list,
     counts as its negative). The clusters are query-specific, built from the candidates
-    themselves: each hit's cluster is its ``CLUSTER_NEIGHBOURS`` nearest candidates by
-    the cosine of their vectors, and its evidence is the best relevance in that cluster.
-    A hit whose closest neighbours include a strong hit rises over an isolated hit of
-    the same score; an isolated hit near the top gives up a little, a weak hit next to
-    strong ones gains a little. ``w`` is ``ctx.cluster_weight``
-    (``retrieval.cluster_weight``); 0 keeps the search's order.
+    themselves: each hit's cluster is the hit and its ``CLUSTER_NEIGHBOURS`` nearest
+    candidates by the cosine of their vectors, and its evidence is the best relevance in
+    that cluster. A hit whose closest neighbours include a stronger hit rises over an
+    isolated hit of the same score. The evidence only ever lifts: it is never below the
+    hit's own relevance, so no hit is pushed down for standing alone, and the first hit
+    stays first (a question with one right passage, found first, keeps it first).
+    ``w`` is ``ctx.cluster_weight`` (``retrieval.cluster_weight``); 0 keeps the search's
+    order.
 
     It needs the candidates' vectors (``needs_vectors``), which the search fetches with
     the hits, and not the collection's k-means clusters (``needs_clusters`` is false):
@@ -160,7 +162,8 @@ def cluster_smooth_scores(
     sim = v @ v.T
     np.fill_diagonal(sim, -np.inf)  # a hit is not its own neighbour
     nearest = np.argpartition(-sim, k - 1, axis=1)[:, :k]
-    evidence = rel[nearest].max(axis=1)
+    # the best relevance among the hit and its neighbours: evidence only lifts
+    evidence = np.maximum(rel[nearest].max(axis=1), rel)
     return (1.0 - weight) * rel + weight * evidence
 
 
