@@ -41,6 +41,7 @@ from ragsilo.eval.tune import (  # noqa: E402
     row_vectors,
     score_settings,
 )
+from ragsilo.rerank.base import DEFAULT_CLUSTER_WEIGHT  # noqa: E402
 from ragsilo.rerank.strategies import cluster_smooth_scores  # noqa: E402
 from ragsilo.retrieval.searcher import fuse_rows  # noqa: E402
 from ragsilo.settings import load_settings  # noqa: E402
@@ -219,7 +220,12 @@ def variant_sweep(
                 scores = []
                 for rows, q in zip(lists, qrels, strict=True):
                     if len(rows) > 1:
-                        blended = cluster_smooth_scores(
+                        blend = (
+                            cluster_smooth_scores
+                            if args.evidence == "lifts"
+                            else neighbours_only_scores
+                        )
+                        blended = blend(
                             np.asarray([float(r["distance"]) for r in rows]),
                             row_vectors(rows),
                             w,
@@ -242,6 +248,26 @@ def variant_sweep(
                 cells.append(f"{mean(deltas):+.4f}")
             print(f"| {mode} | {neighbours} | " + " | ".join(cells) + " |", flush=True)
     return out
+
+
+def neighbours_only_scores(
+    scores: np.ndarray, vectors: np.ndarray, weight: float, *, neighbours: int
+) -> np.ndarray:
+    """The first pick's evidence, for comparison: the best relevance among the hit's
+    ``neighbours`` nearest candidates, the hit itself left out (so a hit standing alone
+    is pushed down)."""
+    s = np.asarray(scores, dtype=np.float64)
+    if len(s) and s[0] < s[-1]:
+        s = -s
+    spread = s.max() - s.min()
+    rel = (s - s.min()) / spread if spread > 0 else np.zeros(len(s))
+    v = np.asarray(vectors, dtype=np.float64)
+    v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+    sim = v @ v.T
+    np.fill_diagonal(sim, -np.inf)
+    k = min(neighbours, len(rel) - 1)
+    nearest = np.argpartition(-sim, k - 1, axis=1)[:, :k]
+    return (1.0 - weight) * rel + weight * rel[nearest].max(axis=1)
 
 
 def real_path(silo: Silo, data: BeirDataset, args: argparse.Namespace) -> list[dict]:
@@ -432,7 +458,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="command", required=True)
     sub.add_parser("summary").add_argument("--dir", type=Path, required=True)
-    sub.choices["summary"].add_argument("--weight", type=float, default=0.15)
+    sub.choices["summary"].add_argument("--weight", type=float, default=DEFAULT_CLUSTER_WEIGHT)
 
     for name in ("prepare", "run"):
         p = sub.add_parser(name)
@@ -457,13 +483,26 @@ def main() -> None:
     r.add_argument(
         "--weights", type=float, nargs="+", default=[0.05, 0.075, 0.1, 0.125, 0.15, 0.2, 0.3]
     )
-    r.add_argument("--weight", type=float, default=0.15, help="cluster_weight for the search path")
+    r.add_argument(
+        "--weight",
+        type=float,
+        default=DEFAULT_CLUSTER_WEIGHT,
+        help="cluster_weight for the search path",
+    )
     r.add_argument("--seed-strategies", nargs="*", default=[])
     r.add_argument(
         "--variants",
         nargs="*",
         default=[],
         help="neighbour counts of the evidence to sweep offline too (e.g. 3 5 7)",
+    )
+    r.add_argument(
+        "--evidence",
+        choices=["lifts", "neighbours"],
+        default="lifts",
+        help="the evidence the --variants sweep scores: the shipped one (the best relevance "
+        "of the hit and its neighbours), or the best of its neighbours only (the first pick, "
+        "which can push a hit down)",
     )
     r.add_argument("--ask", action="store_true")
     args = ap.parse_args()
