@@ -42,7 +42,7 @@ from ragsilo.eval.tune import (  # noqa: E402
     score_settings,
 )
 from ragsilo.rerank.base import DEFAULT_CLUSTER_WEIGHT  # noqa: E402
-from ragsilo.rerank.strategies import cluster_smooth_scores  # noqa: E402
+from ragsilo.rerank.strategies import cluster_smooth_scores, neighbour_relevance  # noqa: E402
 from ragsilo.retrieval.searcher import fuse_rows  # noqa: E402
 from ragsilo.settings import load_settings  # noqa: E402
 from ragsilo.silo import Silo  # noqa: E402
@@ -256,18 +256,8 @@ def neighbours_only_scores(
     """The first pick's evidence, for comparison: the best relevance among the hit's
     ``neighbours`` nearest candidates, the hit itself left out (so a hit standing alone
     is pushed down)."""
-    s = np.asarray(scores, dtype=np.float64)
-    if len(s) and s[0] < s[-1]:
-        s = -s
-    spread = s.max() - s.min()
-    rel = (s - s.min()) / spread if spread > 0 else np.zeros(len(s))
-    v = np.asarray(vectors, dtype=np.float64)
-    v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
-    sim = v @ v.T
-    np.fill_diagonal(sim, -np.inf)
-    k = min(neighbours, len(rel) - 1)
-    nearest = np.argpartition(-sim, k - 1, axis=1)[:, :k]
-    return (1.0 - weight) * rel + weight * rel[nearest].max(axis=1)
+    rel, best = neighbour_relevance(scores, vectors, neighbours)
+    return rel if best is None else (1.0 - weight) * rel + weight * best
 
 
 def real_path(silo: Silo, data: BeirDataset, args: argparse.Namespace) -> list[dict]:

@@ -146,25 +146,37 @@ def cluster_smooth_scores(
     """The blended score of each hit (see :class:`ClusterSmoothReranker`); hits best first,
     ``vectors`` row ``i`` hit ``i``'s. Without vectors (no columns) it is the relevance
     alone, the search's order."""
+    rel, best = neighbour_relevance(scores, vectors, neighbours)
+    if best is None or weight <= 0:
+        return rel
+    # the best relevance among the hit and its neighbours: evidence only lifts
+    return (1.0 - weight) * rel + weight * np.maximum(best, rel)
+
+
+def neighbour_relevance(
+    scores: np.ndarray, vectors: np.ndarray, neighbours: int = CLUSTER_NEIGHBOURS
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Each hit's relevance (its score scaled to 0..1 over the hits; a distance, when the
+    scores grow down the list, counts as its negative) and the best relevance among its
+    ``neighbours`` nearest other hits by the cosine of their vectors (``None`` when there
+    is nothing to compare: fewer than two hits, or no vector columns)."""
     s = np.asarray(scores, dtype=np.float64)
     if len(s) and s[0] < s[-1]:  # scores that grow down the list are distances
         s = -s
     rel = _unit_range(s)
     if len(rel) < 2:
-        return rel
+        return rel, None
     v = np.asarray(vectors, dtype=np.float64)
     if v.ndim != 2 or len(v) != len(rel):
         raise ValueError(f"cluster_smooth needs one vector per hit: {v.shape} for {len(rel)}")
     k = min(int(neighbours), len(rel) - 1)
-    if v.shape[1] == 0 or k < 1 or weight <= 0:
-        return rel
+    if v.shape[1] == 0 or k < 1:
+        return rel, None
     v = normalise(v)
     sim = v @ v.T
     np.fill_diagonal(sim, -np.inf)  # a hit is not its own neighbour
     nearest = np.argpartition(-sim, k - 1, axis=1)[:, :k]
-    # the best relevance among the hit and its neighbours: evidence only lifts
-    evidence = np.maximum(rel[nearest].max(axis=1), rel)
-    return (1.0 - weight) * rel + weight * evidence
+    return rel, rel[nearest].max(axis=1)
 
 
 def _unit_range(x: np.ndarray) -> np.ndarray:
