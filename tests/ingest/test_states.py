@@ -84,3 +84,20 @@ def test_a_collection_with_rows_is_asked_about_every_block(make_silo) -> None:
     ingestor._begin_run()
     ingestor._prefetch_states(["text://x"])
     assert len(asked) == 1
+
+
+def test_a_run_counts_the_collection_once(make_silo) -> None:
+    silo = make_silo()
+    silo._ensure_collection(create=True)
+    counted: list[str] = []
+    count = silo.store.count
+
+    def counting(name: str, *args: Any, **kwargs: Any) -> int:
+        counted.append(name)
+        return count(name, *args, **kwargs)
+
+    silo.store.count = counting
+    report = silo.ingest_texts(_texts(40))  # past the tiny size: state lookups and dedup
+    assert report.ingested == 40
+    # the lookups and the writer's duplicate check share one count of the collection
+    assert counted.count(silo.collection) == 1

@@ -245,9 +245,12 @@ class Ingestor:
         # what the store holds per document id, prefetched a block at a time
         self._states: dict[str, list[dict[str, Any]]] = {}
         self._purged: dict[str, list[dict[str, Any]]] = {}
-        # per run: whether the collection and its quarantine held no rows when it began
-        # (None: not counted yet), and the documents it has looked up so far
-        self._empty_at_start: bool | None = None
+        # per run: the rows the collection and its quarantine held when it began (counted
+        # once, when first needed, for the lookups here and the writer's duplicate check),
+        # whether every block is looked up anyway, and the documents looked up so far
+        self._rows_at_start: dict[str, int] | None = None
+        self._count_lock = threading.Lock()
+        self._ask_every_block = False
         self._looked_up: set[str] = set()
         self._clock = _StageClock()
         # set when Milvus stays unreachable: the rest of the run is not attempted
@@ -433,6 +436,7 @@ class Ingestor:
             ensure_images=self._create_images,
             tenant=self._tenant,
             halt=self._halt,
+            had_rows=self._main_had_rows,
         )
         # a batch sized for the device (an embedder may know better, e.g. a GPU: hundreds)
         batch = int(getattr(self._embedder, "ingest_batch", 0) or self._embed_batch)
@@ -617,7 +621,8 @@ class Ingestor:
         self._halt = Halt()
         self._states.clear()
         self._purged.clear()
-        self._empty_at_start = None
+        self._rows_at_start = None
+        self._ask_every_block = False
         self._looked_up = set()
 
     def _prefetch_states(self, sources: list[str]) -> None:
@@ -638,7 +643,7 @@ class Ingestor:
             ask = [d for d in doc_ids if d in self._looked_up]
             self._looked_up.update(doc_ids)
             if len(self._looked_up) > _LOOKED_UP_CAP:
-                self._empty_at_start = False  # past this, every block is asked about again
+                self._ask_every_block = True  # past this, every block is asked about again
                 self._looked_up = set()
         fields = ["doc_id", "id", "file_sha256", "doc_chunks"]
         try:
@@ -658,16 +663,25 @@ class Ingestor:
             self._purged.update({d: purged.get(d, []) for d in doc_ids})
 
     def _began_empty(self) -> bool:
-        """Whether the collection and its quarantine held no rows when this run began
-        (counted on the first call; an error counts as "not empty")."""
-        if self._empty_at_start is None:
-            try:
-                self._empty_at_start = all(
-                    self._store.count(name) == 0 for _, name in self._collections()
-                )
-            except RagsiloError:
-                self._empty_at_start = False
-        return self._empty_at_start
+        """Whether the collection and its quarantine held no rows when this run began."""
+        return not self._ask_every_block and not any(self._counted_at_start().values())
+
+    def _main_had_rows(self) -> bool:
+        """Whether the collection held rows when this run began (the writer's question)."""
+        return self._counted_at_start().get(MAIN, 0) != 0
+
+    def _counted_at_start(self) -> dict[str, int]:
+        """The rows of the collection (and its quarantine) when this run began, counted on
+        the first call; a count that fails counts as rows (-1), so nothing is skipped."""
+        with self._count_lock:  # the prefetch and writer threads both ask
+            if self._rows_at_start is None:
+                try:
+                    self._rows_at_start = {
+                        where: self._store.count(name) for where, name in self._collections()
+                    }
+                except RagsiloError:
+                    self._rows_at_start = {MAIN: -1}
+            return self._rows_at_start
 
     def _collections(self) -> list[tuple[str, str]]:
         out = [(MAIN, self._collection)]
@@ -1023,6 +1037,7 @@ class _Writer:
         ensure_images: Callable[[], None] | None = None,
         tenant: str | None = None,
         halt: Halt | None = None,
+        had_rows: Callable[[], bool] | None = None,
     ) -> None:
         self._tenant = tenant
         self._halt = halt if halt is not None else Halt()
@@ -1048,8 +1063,9 @@ class _Writer:
         self.rows_written = 0
         self.rows_quarantined = 0
         self.rows_deleted = 0
-        # whether the collection held rows when this run began (counted once, when first needed)
+        # whether the collection held rows when this run began (asked once, when first needed)
         self._had_rows: bool | None = None
+        self._ask_had_rows = had_rows or (lambda: self._store.count(self._collection) > 0)
         # the chunks this run wrote to the collection, for the duplicate checks
         self._seen = _RunVectors()
 
@@ -1176,7 +1192,7 @@ class _Writer:
         verdict: list[str | None] = [None] * len(cands)
         if self._had_rows is None:
             # counted once per run: what this run writes is compared in memory (``_seen``)
-            self._had_rows = self._store.count(self._collection) > 0
+            self._had_rows = self._ask_had_rows()
         if not self._had_rows and not self._seen.overflowed:
             self._seen.check(unit, docs, [h for _, _, h in cands], exact, threshold, verdict)
         else:
