@@ -10,6 +10,8 @@ reused by every run, so the embedding is paid once.
         --dataset ../shared/datasets/scifact --docs 2500
     python bench/bench_cluster_smooth.py run --dir /tmp/ranking-bench \\
         --dataset ../shared/datasets/scifact --docs 2500 --weights 0 0.1 0.2 0.3 0.5
+    python bench/bench_cluster_smooth.py latency --dir /tmp/ranking-bench \\
+        --dataset ../shared/datasets/scifact --docs 2500
 """
 
 from __future__ import annotations
@@ -296,6 +298,57 @@ def real_path(silo: Silo, data: BeirDataset, args: argparse.Namespace) -> list[d
     return rows
 
 
+def latency(args: argparse.Namespace) -> None:
+    """p50 and p95 of ``Silo.search`` with ``none`` and with ``cluster_smooth`` at each
+    ``--ks`` and mode, with the extra cost of the reranker in percent. Every configuration
+    takes its turn on each query, ``--rounds`` times after one warm-up round, so a change in
+    the machine's load falls on all of them alike."""
+    data = subset(load_beir(args.dataset), args.docs, queries=args.queries)
+    with open_silo(args.dir, data) as silo:
+        if args.held:
+            data = held_subset(silo, data)
+        vectors = {q: silo.embed_query(data.queries[q]) for q in data.qrels}
+        configs = [
+            (mode, k, rerank)
+            for mode in args.modes
+            for k in args.ks
+            for rerank in ("none", "cluster_smooth")
+        ]
+        times: dict = {c: [] for c in configs}
+        load = [os.getloadavg()[0]]
+        for round_ in range(args.rounds + 1):
+            for q in data.qrels:
+                for mode, k, rerank in configs:
+                    t = time.perf_counter()
+                    silo.search(
+                        data.queries[q], k=k, mode=mode, rerank=rerank, query_vector=vectors[q]
+                    )
+                    if round_:
+                        times[(mode, k, rerank)].append(time.perf_counter() - t)
+            load.append(os.getloadavg()[0])
+    print(
+        f"\n{data.name}: {len(data.qrels)} queries x {args.rounds} rounds; "
+        f"load {min(load):.1f}-{max(load):.1f}\n"
+    )
+    print(
+        "| set | mode | k | p50 ms none | p50 ms cluster_smooth | extra "
+        "| p95 ms none | p95 ms smooth |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for mode in args.modes:
+        for k in args.ks:
+            none, smooth = (
+                np.asarray(times[(mode, k, r)]) * 1000 for r in ("none", "cluster_smooth")
+            )
+            p50n, p50s = float(np.median(none)), float(np.median(smooth))
+            print(
+                f"| {data.name} | {mode} | {k} | {p50n:.2f} | {p50s:.2f} "
+                f"| {100 * (p50s / p50n - 1):+.0f} % | {np.percentile(none, 95):.2f} "
+                f"| {np.percentile(smooth, 95):.2f} |",
+                flush=True,
+            )
+
+
 def ask_context(silo: Silo, data: BeirDataset, args: argparse.Namespace) -> dict:
     """Distinct relevant documents among k=5 context chunks: plain top-5 against the
     selection ``Silo.ask`` makes, for each search mode."""
@@ -450,7 +503,7 @@ def main() -> None:
     sub.add_parser("summary").add_argument("--dir", type=Path, required=True)
     sub.choices["summary"].add_argument("--weight", type=float, default=DEFAULT_CLUSTER_WEIGHT)
 
-    for name in ("prepare", "run"):
+    for name in ("prepare", "run", "latency"):
         p = sub.add_parser(name)
         p.add_argument("--dir", type=Path, required=True)
         p.add_argument("--dataset", type=Path, required=True)
@@ -495,11 +548,17 @@ def main() -> None:
         "which can push a hit down)",
     )
     r.add_argument("--ask", action="store_true")
+    lat = sub.choices["latency"]
+    lat.add_argument("--modes", nargs="+", default=["dense", "hybrid"])
+    lat.add_argument("--ks", type=int, nargs="+", default=[5, 50])
+    lat.add_argument("--rounds", type=int, default=2)
     args = ap.parse_args()
     logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
     args.dir.mkdir(parents=True, exist_ok=True)
     if args.command == "prepare":
         prepare(args)
+    elif args.command == "latency":
+        latency(args)
     elif args.command == "summary":
         summary(args)
     else:

@@ -94,7 +94,7 @@ class Hit:
         """The hit for one store row (its ``distance`` is the score); of ``fields``, those
         beyond the standard hit fields go to :attr:`fields`."""
         page = int(row.get("page") or 0)
-        extra = {f: row[f] for f in fields if f not in HIT_ROW_FIELDS and f in row}
+        extra = {f: _plain(row[f]) for f in fields if f not in HIT_ROW_FIELDS and f in row}
         return cls(
             id=str(row["id"]),
             score=float(row["distance"]),
@@ -108,6 +108,12 @@ class Hit:
             metadata=dict(row.get("metadata") or {}),
             fields=extra,
         )
+
+
+def _plain(value: Any) -> Any:
+    """A row value as plain Python data (a store may give a vector as an array)."""
+    tolist = getattr(value, "tolist", None)
+    return tolist() if callable(tolist) else value
 
 
 #: The row fields a :class:`Hit` carries itself (a store search returns them by default).

@@ -63,6 +63,27 @@ def test_upsert_search_and_count(store: MilvusStore, collection: str) -> None:
     assert first["source"] == "/docs/a.txt" and first["metadata"]["year"] == "2000"
 
 
+def test_search_returns_each_hits_stored_vector(store: MilvusStore, collection: str) -> None:
+    vecs = _fill(store, collection)
+    results = store.search(
+        collection, vecs[[4, 9, 30]], k=6, output_fields=["doc_id", "metadata", "vector"]
+    )
+    assert [len(r) for r in results] == [6, 6, 6]
+    for query, hits in zip((4, 9, 30), results, strict=True):
+        assert hits[0]["id"] == f"d-{query}"
+        for hit in hits:
+            i = int(hit["id"].split("-")[1])
+            assert np.allclose(np.asarray(hit["vector"], dtype=np.float32), vecs[i], atol=1e-6)
+            assert hit["metadata"] == {"year": str(2000 + i % 4), "n": i}
+            assert hit["doc_id"] == "d"
+    if store.info.kind != "memory":  # decoded in one pass, as rows of one float32 matrix
+        assert all(
+            isinstance(h["vector"], np.ndarray) and h["vector"].dtype == np.float32
+            for hits in results
+            for h in hits
+        )
+
+
 def test_upsert_same_ids_does_not_duplicate(store: MilvusStore, collection: str) -> None:
     vecs = _fill(store, collection)
     store.upsert_chunks(collection, make_chunks(40), vecs, batch_bytes=1 << 20)

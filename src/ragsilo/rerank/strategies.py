@@ -166,7 +166,7 @@ def neighbour_relevance(
     rel = _unit_range(s)
     if len(rel) < 2:
         return rel, None
-    v = np.asarray(vectors, dtype=np.float64)
+    v = np.asarray(vectors, dtype=np.float32)  # float32 tells neighbours apart well enough
     if v.ndim != 2 or len(v) != len(rel):
         raise ValueError(f"cluster_smooth needs one vector per hit: {v.shape} for {len(rel)}")
     k = min(int(neighbours), len(rel) - 1)
