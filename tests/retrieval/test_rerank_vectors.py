@@ -41,6 +41,10 @@ def test_cluster_smooth_gets_each_candidates_vector(
             str(r["id"]): np.asarray(r["vector"])
             for r in silo.store.get_rows(silo.collection, [h.id for h in plain], ["id", "vector"])
         }
-        assert np.allclose(vectors, np.stack([stored[h.id] for h in plain]), atol=1e-6)
+        exact = np.stack([stored[h.id] for h in plain])
+        # on Milvus Lite the search fetches the vectors' codes: each within half a step
+        # of 8-bit quantisation of its vector
+        step = np.abs(exact).max(axis=1, keepdims=True) / 127
+        assert np.all(np.abs(vectors - exact) <= step / 2 + 1e-6)
         assert np.allclose(scores, [h.score for h in plain])
         assert sorted(h.id for h in result.hits) == sorted(h.id for h in plain)

@@ -6,8 +6,16 @@ import numpy as np
 
 from ragsilo.models import Chunk
 from ragsilo.store.analysis import EnglishTerms
+from ragsilo.store.codes import encode_codes
 from ragsilo.store.milvus import chunk_row as chunk_row_from_store
-from ragsilo.store.rows import chunk_row, chunk_rows, row_terms, row_text, truncate_utf8
+from ragsilo.store.rows import (
+    chunk_row,
+    chunk_rows,
+    fit_codes,
+    row_terms,
+    row_text,
+    truncate_utf8,
+)
 from ragsilo.store.schema import MAX_LENGTHS, TENANT_FIELD, TERMS_FIELD
 
 
@@ -56,3 +64,16 @@ def test_row_terms_read_the_text_as_stored() -> None:
     long = "word " * 30_000
     assert len(row_terms(long, english).encode()) <= MAX_LENGTHS["text"]
     assert truncate_utf8("é" * 10, 5) == "éé"
+
+
+def test_fit_codes_makes_missing_codes_and_drops_unwanted_ones() -> None:
+    vectors = np.asarray([[0.6, 0.8], [1.0, 0.0]], dtype=np.float32)
+    coded = {"id": "a", "vector": vectors[0].tolist(), "vector_code": "kept as it is"}
+    bare = {"id": "b", "vector": vectors[1].tolist()}
+    out = fit_codes([coded, bare], True)
+    assert out[0] is coded and out[1]["vector_code"] == encode_codes(vectors[1:])[0]
+    assert "vector_code" not in bare  # the caller's rows are not changed
+    assert fit_codes([coded, bare], False) == [
+        {"id": "a", "vector": vectors[0].tolist()},
+        bare,
+    ]

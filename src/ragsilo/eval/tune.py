@@ -405,7 +405,9 @@ def collect_pools(
     store, collection = silo.store, silo.collection
     store.ensure_loaded(collection)
     depth = silo.settings.retrieval.candidates
-    fields = ["source", VECTOR_FIELD]
+    # what a search compares its hits by: the vector codes where the collection has them
+    field = store.candidate_vector_field(collection)
+    fields = ["source", field]
     qids = list(labelled.qrels)
     pools = []
     for i, qid in enumerate(qids):
@@ -415,6 +417,9 @@ def collect_pools(
         sparse = (
             store.search_bm25(collection, [text], k=depth, output_fields=fields)[0] if bm25 else []
         )
+        if field != VECTOR_FIELD:
+            for row in (*dense, *sparse):
+                row[VECTOR_FIELD] = row.pop(field)
         pools.append(QueryPool(vector, dense, sparse))
         if progress is not None and ((i + 1) % 25 == 0 or i + 1 == len(qids)):
             progress("queries", i + 1, len(qids))

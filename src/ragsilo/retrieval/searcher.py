@@ -29,7 +29,7 @@ from ragsilo.retrieval.modes import check_mode, needs_text_index, needs_vector
 from ragsilo.settings import RetrievalSettings, Settings
 from ragsilo.store.milvus import DEFAULT_OUTPUT_FIELDS, DEFAULT_PARTITION, cluster_partition
 from ragsilo.store.protocol import VectorStore
-from ragsilo.store.schema import UNASSIGNED, VECTOR_FIELD
+from ragsilo.store.schema import UNASSIGNED
 
 if TYPE_CHECKING:
     from ragsilo.retrieval.query import Query
@@ -142,8 +142,9 @@ class Retriever:
         fields = list(dict.fromkeys([*wanted, "cluster_id"]))
         # a reranker that says it needs no vectors (needs_vectors = False) spares their fetch
         vectors_needed = reranking and bool(getattr(reranker, "needs_vectors", True))
+        vector_field = self._store.candidate_vector_field(self._collection)
         if vectors_needed:
-            fields.append(VECTOR_FIELD)
+            fields.append(vector_field)
         rows = self._rows(query, vector, mode, fetch, expr, fields, partitions, opts)
 
         hits = [self._to_hit(r, wanted) for r in rows]
@@ -157,7 +158,7 @@ class Retriever:
                 query=query,
                 query_vector=vector,
                 vectors=(
-                    np.asarray([r[VECTOR_FIELD] for r in rows[:head]], dtype=np.float32)
+                    np.asarray([r[vector_field] for r in rows[:head]], dtype=np.float32)
                     if vectors_needed
                     else np.zeros((head, 0), dtype=np.float32)
                 ),

@@ -91,7 +91,9 @@ class MilvusAdmin(MilvusReads):
             state = CollectionState.from_described(described, plan)
         else:
             spec = bm25 if self.capabilities.bm25_function else None
-            schema = build_schema(dimension, description, spec, tenants=tenants)
+            # vector codes only pay on Milvus Lite, where fetching float vectors is slow
+            codes = self.info.kind == "lite"
+            schema = build_schema(dimension, description, spec, tenants=tenants, codes=codes)
             index_params = build_index_params(plan, self.info, spec)
             extra: dict[str, Any] = {"num_partitions": tenant_partitions} if tenants else {}
             self._create_indexed(
@@ -108,6 +110,7 @@ class MilvusAdmin(MilvusReads):
                 has_bm25=spec is not None,
                 has_terms=spec is not None and spec.input_field == TERMS_FIELD,
                 has_tenants=tenants,
+                has_codes=codes,
                 plan=plan,
             )
         self._remember(name, state)

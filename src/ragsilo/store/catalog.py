@@ -11,11 +11,13 @@ from ragsilo.store.analysis import EnglishTerms
 from ragsilo.store.connection import MilvusConnection
 from ragsilo.store.indexes import IndexPlan
 from ragsilo.store.schema import (
+    CODE_FIELD,
     SCALAR_FIELD_NAMES,
     TENANT_FIELD,
     TERMS_FIELD,
     VECTOR_FIELD,
     has_bm25,
+    has_code_field,
     has_tenant_field,
     has_terms_field,
 )
@@ -34,6 +36,8 @@ class CollectionState:
     has_terms: bool = False
     #: It has the ``tenant`` partition key.
     has_tenants: bool = False
+    #: It keeps a vector code beside each vector (``vector_code``).
+    has_codes: bool = False
     #: The index plan searches use; ``None`` until the collection was ensured.
     plan: IndexPlan | None = None
 
@@ -47,6 +51,7 @@ class CollectionState:
             has_bm25=has_bm25(described),
             has_terms=has_terms_field(described),
             has_tenants=has_tenant_field(described),
+            has_codes=has_code_field(described),
             plan=plan,
         )
 
@@ -56,6 +61,8 @@ class CollectionState:
         extra = [TERMS_FIELD] if self.has_terms else []
         if self.has_tenants:
             extra.append(TENANT_FIELD)
+        if self.has_codes:
+            extra.append(CODE_FIELD)
         return [*SCALAR_FIELD_NAMES, *extra, VECTOR_FIELD]
 
 
@@ -154,6 +161,16 @@ class MilvusCatalog(MilvusConnection):
     def has_terms(self, name: str) -> bool:
         """Whether ``name`` keeps ragsilo-made BM25 terms (English on Milvus Lite)."""
         return self._state(name).has_terms
+
+    def has_codes(self, name: str) -> bool:
+        """Whether ``name`` keeps a vector code beside each vector."""
+        return self._state(name).has_codes
+
+    def candidate_vector_field(self, name: str) -> str:
+        """The field a search of ``name`` fetches to compare its hits with each other: the
+        vector codes where it has them (a search decodes them into float32 vectors, close
+        to the vectors and cheaper to fetch), else the vectors."""
+        return CODE_FIELD if self.has_codes(name) else VECTOR_FIELD
 
     def row_fields(self, name: str) -> list[str]:
         """Every field a whole row of ``name`` is written with (the vector included)."""

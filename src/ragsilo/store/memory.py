@@ -308,6 +308,10 @@ class InMemoryStore:
     def has_tenants(self, name: str) -> bool:
         return self._coll(name).tenants
 
+    def candidate_vector_field(self, name: str) -> str:
+        self._coll(name)
+        return VECTOR_FIELD
+
     def require_bm25(self, name: str, mode: str) -> None:
         raise CapabilityError(
             f"{mode} search needs Milvus's BM25 function, which the in-memory store does not "

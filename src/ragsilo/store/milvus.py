@@ -27,6 +27,7 @@ from ragsilo.store.rows import (
     byte_batches,
     chunk_row,
     chunk_rows,
+    fit_codes,
     row_bytes,
     row_terms,
     truncate_utf8,
@@ -111,7 +112,9 @@ class MilvusStore(MilvusAdmin):
                 terms = [row_terms(c.text, self.bm25_terms) for c in chunks]
         else:
             terms = None
-        rows = chunk_rows(chunks, vectors, cluster_ids, terms=terms, tenant=tenant)
+        rows = chunk_rows(
+            chunks, vectors, cluster_ids, terms=terms, tenant=tenant, codes=self.has_codes(name)
+        )
         if partitioned:
             return self.place_rows(name, rows, batch_bytes=batch_bytes)
         return self.write_rows(
@@ -127,7 +130,9 @@ class MilvusStore(MilvusAdmin):
         partition: str | None = None,
         insert: bool = False,
     ) -> int:
-        """Upsert (or, with ``insert``, insert) whole rows in byte-bounded batches."""
+        """Upsert (or, with ``insert``, insert) whole rows in byte-bounded batches; a row
+        gets or loses its vector code as the collection has the field or not."""
+        rows = fit_codes(rows, self.has_codes(name))
         written = 0
         op = "insert" if insert else "upsert"
         kwargs: dict[str, Any] = {"partition_name": partition} if partition else {}

@@ -123,6 +123,12 @@ class VectorStore(Protocol):
         """Every field a whole row of ``name`` is written with (the vector included)."""
         ...
 
+    def candidate_vector_field(self, name: str) -> str:
+        """The field a search of ``name`` fetches to compare its hits with each other
+        (``vector``, or a close and cheaper copy that a search returns as a float32
+        vector)."""
+        ...
+
     # ----------------------------------------------------------------------- data
     def upsert_chunks(
         self,

@@ -11,7 +11,8 @@ from pymilvus import DataType
 
 from ragsilo.models import HIT_ROW_FIELDS
 from ragsilo.store.catalog import MilvusCatalog
-from ragsilo.store.schema import SPARSE_FIELD, VECTOR_FIELD
+from ragsilo.store.codes import decode_codes
+from ragsilo.store.schema import CODE_FIELD, SPARSE_FIELD, VECTOR_FIELD
 
 # Milvus caps offset + limit of one query at 16384 rows.
 QUERY_WINDOW = 16384
@@ -175,7 +176,7 @@ class MilvusReads(MilvusCatalog):
                 **kwargs,
             ),
         )
-        return flatten_result(res)
+        return self._decode_codes(name, flatten_result(res), output_fields)
 
     def search_bm25(
         self,
@@ -217,11 +218,26 @@ class MilvusReads(MilvusCatalog):
             ),
         )
         # Milvus reports the BM25 score; Milvus Lite reports it negated (a distance).
-        out = flatten_result(res)
+        out = self._decode_codes(name, flatten_result(res), output_fields)
         for flat in out:
             for h in flat:
                 h["distance"] = abs(h["distance"])
         return out
+
+
+    def _decode_codes(
+        self, name: str, results: list[list[dict[str, Any]]], output_fields: Sequence[str]
+    ) -> list[list[dict[str, Any]]]:
+        """Search results with each hit's vector code (when fetched, see
+        :meth:`candidate_vector_field`) decoded into a float32 vector."""
+        if CODE_FIELD not in output_fields:
+            return results
+        dimension = self._state(name).dimension
+        for rows in results:
+            vectors = decode_codes([r.get(CODE_FIELD) for r in rows], dimension)
+            for row, vector in zip(rows, vectors, strict=True):
+                row[CODE_FIELD] = vector
+        return results
 
 
 def id_list(ids: Sequence[str]) -> str:

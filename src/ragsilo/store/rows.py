@@ -15,7 +15,15 @@ import numpy as np
 
 from ragsilo.models import Chunk
 from ragsilo.sources import escape_surrogates, is_utf8
-from ragsilo.store.schema import MAX_LENGTHS, TENANT_FIELD, TERMS_FIELD, UNASSIGNED, VECTOR_FIELD
+from ragsilo.store.codes import encode_codes
+from ragsilo.store.schema import (
+    CODE_FIELD,
+    MAX_LENGTHS,
+    TENANT_FIELD,
+    TERMS_FIELD,
+    UNASSIGNED,
+    VECTOR_FIELD,
+)
 
 _TEXT_LIMIT = MAX_LENGTHS["text"]
 
@@ -32,14 +40,17 @@ def chunk_rows(
     *,
     terms: Sequence[str] | None = None,
     tenant: str | None = None,
+    codes: bool = False,
 ) -> list[dict[str, Any]]:
     """The rows of ``chunks`` (one vector each), as :func:`chunk_row` makes them.
 
     ``terms`` (one per chunk, from :func:`row_terms`) fills the BM25 terms field;
-    ``tenant`` the tenant field of every row. The vectors are converted once, as a
-    matrix, not row by row.
+    ``tenant`` the tenant field of every row; ``codes`` adds each vector's code
+    (:mod:`ragsilo.store.codes`). The vectors are converted once, as a matrix, not row
+    by row.
     """
-    lists = np.asarray(vectors, dtype=np.float32).tolist()
+    matrix = np.asarray(vectors, dtype=np.float32)
+    lists = matrix.tolist()
     ids = [UNASSIGNED] * len(chunks) if cluster_ids is None else [int(c) for c in cluster_ids]
     rows = [_row(c, v, cid) for c, v, cid in zip(chunks, lists, ids, strict=True)]
     if terms is not None:
@@ -48,7 +59,29 @@ def chunk_rows(
     if tenant is not None:
         for row in rows:
             row[TENANT_FIELD] = tenant
+    if codes and rows:
+        for row, code in zip(rows, encode_codes(matrix), strict=True):
+            row[CODE_FIELD] = code
     return rows
+
+
+def fit_codes(rows: Sequence[dict[str, Any]], codes: bool) -> list[dict[str, Any]]:
+    """``rows`` as a collection with (``codes``) or without vector codes takes them: a
+    row without a code gets one made from its vector, and a code the collection has no
+    field for is left out (rows copied from one collection to another)."""
+    if not codes:
+        return [_without(r, CODE_FIELD) if CODE_FIELD in r else r for r in rows]
+    need = [i for i, r in enumerate(rows) if CODE_FIELD not in r and VECTOR_FIELD in r]
+    out = list(rows)
+    if need:
+        made = encode_codes(np.asarray([rows[i][VECTOR_FIELD] for i in need], dtype=np.float32))
+        for i, code in zip(need, made, strict=True):
+            out[i] = {**rows[i], CODE_FIELD: code}
+    return out
+
+
+def _without(row: dict[str, Any], field: str) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k != field}
 
 
 def row_text(text: str) -> str:

@@ -22,11 +22,14 @@ from pymilvus.milvus_client import IndexParams
 from ragsilo.errors import MissingDependencyError, SchemaMismatchError
 from ragsilo.models import ServerInfo
 from ragsilo.store.capabilities import capabilities_of
+from ragsilo.store.codes import code_length
 from ragsilo.store.indexes import IndexPlan
 
 VECTOR_FIELD = "vector"
 SPARSE_FIELD = "sparse"
 TERMS_FIELD = "bm25_text"
+#: A compact copy of each row's vector, for reranking (see :mod:`ragsilo.store.codes`).
+CODE_FIELD = "vector_code"
 #: The partition-key field of a multi-tenant collection.
 TENANT_FIELD = "tenant"
 TENANT_MAX_LENGTH = 128
@@ -117,10 +120,16 @@ def bm25_spec(
 
 
 def build_schema(
-    dimension: int, description: str, bm25: BM25Spec | None = None, *, tenants: bool = False
+    dimension: int,
+    description: str,
+    bm25: BM25Spec | None = None,
+    *,
+    tenants: bool = False,
+    codes: bool = False,
 ) -> Any:
     """The chunk schema; with ``tenants``, a ``tenant`` VARCHAR field that is the partition
-    key (Milvus routes each tenant's rows to a partition by its hash)."""
+    key (Milvus routes each tenant's rows to a partition by its hash); with ``codes``, the
+    ``vector_code`` field (:mod:`ragsilo.store.codes`)."""
     schema = MilvusClient.create_schema(
         auto_id=False, enable_dynamic_field=False, description=description
     )
@@ -137,6 +146,8 @@ def build_schema(
             TENANT_FIELD, DataType.VARCHAR, max_length=TENANT_MAX_LENGTH, is_partition_key=True
         )
     schema.add_field(VECTOR_FIELD, DataType.FLOAT_VECTOR, dim=dimension)
+    if codes:
+        schema.add_field(CODE_FIELD, DataType.VARCHAR, max_length=code_length(dimension))
     if bm25 is not None:
         if bm25.input_field == TERMS_FIELD:
             schema.add_field(
@@ -252,6 +263,11 @@ def has_terms_field(described: dict[str, Any]) -> bool:
     return any(f["name"] == TERMS_FIELD for f in described.get("fields", []))
 
 
+def has_code_field(described: dict[str, Any]) -> bool:
+    """Whether a described collection keeps vector codes in ``vector_code``."""
+    return any(f["name"] == CODE_FIELD for f in described.get("fields", []))
+
+
 def has_tenant_field(described: dict[str, Any]) -> bool:
     """Whether a described collection has the tenant partition key."""
     return any(f["name"] == TENANT_FIELD for f in described.get("fields", []))
@@ -308,6 +324,11 @@ def check_schema(
                     f"ask for {_describe_analyzer(bm25.input_field, bm25.analyzer_params)} "
                     "(retrieval.analyzer)"
                 )
+    code = have.get(CODE_FIELD)
+    if code is not None and code.get("type") != DataType.VARCHAR:
+        problems.append(
+            f"field {CODE_FIELD!r} is {_type_name(code.get('type'))}, expected VARCHAR"
+        )
     tenant = have.get(TENANT_FIELD)
     if tenants is True and tenant is None:
         problems.append(
@@ -321,7 +342,7 @@ def check_schema(
     extra = sorted(
         set(have)
         - set(SCALAR_FIELD_NAMES)
-        - {VECTOR_FIELD, SPARSE_FIELD, TERMS_FIELD, TENANT_FIELD}
+        - {VECTOR_FIELD, SPARSE_FIELD, TERMS_FIELD, TENANT_FIELD, CODE_FIELD}
     )
     if extra and not problems:
         problems.append(f"unexpected fields {extra}")
