@@ -81,9 +81,13 @@ def held_subset(silo: Silo, data: BeirDataset) -> BeirDataset:
     return BeirDataset(data.name, data.path, corpus, queries, qrels)
 
 
-def open_silo(directory: Path, data: BeirDataset, extra: dict | None = None) -> Silo:
+def open_silo(
+    directory: Path, data: BeirDataset, extra: dict | None = None, *, uri: str | None = None
+) -> Silo:
+    """The silo of ``data``: a Milvus Lite file of its own in ``directory``, or a
+    collection on the Milvus at ``uri`` (``RAGSILO_MILVUS__TOKEN`` logs in)."""
     overrides = {
-        "milvus": {"uri": str(directory / f"{data.name}-{len(data.corpus)}.db")},
+        "milvus": {"uri": uri or str(directory / f"{data.name}-{len(data.corpus)}.db")},
         "collection": {"name": f"eval_{data.name}"},
     }
     for key, value in (extra or {}).items():
@@ -95,7 +99,7 @@ def prepare(args: argparse.Namespace) -> None:
     data = subset(load_beir(args.dataset), args.docs, queries=args.queries)
     started = time.perf_counter()
     if args.held:
-        with open_silo(args.dir, data) as silo:
+        with open_silo(args.dir, data, uri=args.uri) as silo:
             held = held_subset(silo, data)
             silo.recluster()
             print(
@@ -105,7 +109,7 @@ def prepare(args: argparse.Namespace) -> None:
                 flush=True,
             )
         return
-    with open_silo(args.dir, data) as silo:
+    with open_silo(args.dir, data, uri=args.uri) as silo:
         written, seconds = ingest_dataset(
             silo,
             data,
@@ -304,7 +308,7 @@ def latency(args: argparse.Namespace) -> None:
     takes its turn on each query, ``--rounds`` times after one warm-up round, so a change in
     the machine's load falls on all of them alike."""
     data = subset(load_beir(args.dataset), args.docs, queries=args.queries)
-    with open_silo(args.dir, data) as silo:
+    with open_silo(args.dir, data, uri=args.uri) as silo:
         if args.held:
             data = held_subset(silo, data)
         vectors = {q: silo.embed_query(data.queries[q]) for q in data.qrels}
@@ -321,7 +325,12 @@ def latency(args: argparse.Namespace) -> None:
                 for mode, k, rerank in configs:
                     t = time.perf_counter()
                     silo.search(
-                        data.queries[q], k=k, mode=mode, rerank=rerank, query_vector=vectors[q]
+                        data.queries[q],
+                        k=k,
+                        mode=mode,
+                        rerank=rerank,
+                        query_vector=vectors[q],
+                        consistency_level=args.consistency,
                     )
                     if round_:
                         times[(mode, k, rerank)].append(time.perf_counter() - t)
@@ -548,10 +557,20 @@ def main() -> None:
         "which can push a hit down)",
     )
     r.add_argument("--ask", action="store_true")
+    for name in ("prepare", "latency"):
+        sub.choices[name].add_argument(
+            "--uri", default=None, help="a Milvus server's URI instead of a Lite file in --dir"
+        )
     lat = sub.choices["latency"]
     lat.add_argument("--modes", nargs="+", default=["dense", "hybrid"])
     lat.add_argument("--ks", type=int, nargs="+", default=[5, 50])
     lat.add_argument("--rounds", type=int, default=2)
+    lat.add_argument(
+        "--consistency",
+        default=None,
+        help="the searches' consistency level (default the collection's; on a server, "
+        "Strong waits for the time tick)",
+    )
     args = ap.parse_args()
     logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
     args.dir.mkdir(parents=True, exist_ok=True)

@@ -211,6 +211,13 @@ class CollectionSettings(_Section):
     tenant's chunks. It is fixed when the collection is created. ``replicas``
     is how many in-memory copies a Milvus cluster loads (one per query node
     group; a single server holds one).
+
+    ``vector_codes`` gives a new collection an 8-bit copy of each vector
+    (``vector_code``, dimension + 4 bytes in base64: 520 characters a row at
+    dimension 384), which a reranking search fetches instead of the float
+    vectors: fetching 50 vectors costs a search about 1 ms on Milvus Lite and 2
+    ms on a Milvus server. Also fixed at creation; a collection without codes is
+    reranked with its vectors.
     """
 
     name: str = "ragsilo"
@@ -220,6 +227,7 @@ class CollectionSettings(_Section):
     tenants: bool = False
     tenant_partitions: int = Field(default=16, ge=1, le=1024)
     replicas: int = Field(default=1, ge=1, le=64)
+    vector_codes: bool = True
 
     @field_validator("name")
     @classmethod

@@ -298,6 +298,7 @@ class Silo:
             tenants=c.tenants,
             tenant_partitions=c.tenant_partitions,
             replicas=c.replicas,
+            codes=c.vector_codes,
         )
         if self.settings.quality.enabled and self.store.has_collection(self.quarantine_collection):
             self._create_like(self.quarantine_collection)  # checked and loaded
@@ -758,6 +759,7 @@ class Silo:
             tenants=self.store.has_tenants(self.collection),
             tenant_partitions=c.tenant_partitions,
             replicas=c.replicas,
+            codes=self.store.has_codes(self.collection),
         )
 
     def cluster_model(self, *, refresh: bool = False) -> ClusterModel | None:

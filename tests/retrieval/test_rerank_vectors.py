@@ -15,9 +15,10 @@ TEXTS = [f"river {w} valley stone water number {i}" for i, w in enumerate("abcde
 TEXTS += [f"forest {w} tree leaf bird number {i}" for i, w in enumerate("klmnopqrst")]
 
 
+@pytest.mark.parametrize("codes", [True, False])
 @pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
 def test_cluster_smooth_gets_each_candidates_vector(
-    mode: str, lite_uri: str, hash_embedder, monkeypatch
+    mode: str, codes: bool, lite_uri: str, hash_embedder, monkeypatch
 ) -> None:
     seen: list[tuple[np.ndarray, np.ndarray]] = []
     original = strategies.cluster_smooth_scores
@@ -27,7 +28,9 @@ def test_cluster_smooth_gets_each_candidates_vector(
         return original(scores, vectors, weight, **kw)
 
     monkeypatch.setattr(strategies, "cluster_smooth_scores", spy)
-    settings = load_settings(None, {"milvus": {"uri": lite_uri}})
+    settings = load_settings(
+        None, {"milvus": {"uri": lite_uri}, "collection": {"vector_codes": codes}}
+    )
     with Silo.open(settings, embedder=hash_embedder) as silo:
         silo.ingest_texts(TEXTS)
         silo.recluster(k=2)
@@ -42,9 +45,11 @@ def test_cluster_smooth_gets_each_candidates_vector(
             for r in silo.store.get_rows(silo.collection, [h.id for h in plain], ["id", "vector"])
         }
         exact = np.stack([stored[h.id] for h in plain])
-        # on Milvus Lite the search fetches the vectors' codes: each within half a step
-        # of 8-bit quantisation of its vector
-        step = np.abs(exact).max(axis=1, keepdims=True) / 127
-        assert np.all(np.abs(vectors - exact) <= step / 2 + 1e-6)
+        assert silo.store.has_codes(silo.collection) is codes
+        if codes:  # the vectors' codes: each within half a step of 8-bit quantisation
+            step = np.abs(exact).max(axis=1, keepdims=True) / 127
+            assert np.all(np.abs(vectors - exact) <= step / 2 + 1e-6)
+        else:
+            assert np.allclose(vectors, exact, atol=1e-6)
         assert np.allclose(scores, [h.score for h in plain])
         assert sorted(h.id for h in result.hits) == sorted(h.id for h in plain)

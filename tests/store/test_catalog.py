@@ -17,8 +17,6 @@ from ragsilo.store.schema import (
     SCALAR_FIELD_NAMES,
     VECTOR_FIELD,
     bm25_spec,
-    build_index_params,
-    build_schema,
 )
 
 from .conftest import flat_plan, make_chunks, unit_vectors
@@ -56,13 +54,8 @@ def test_one_describe_fills_every_fact_of_a_collection(
     lite._forget(name)  # as a store that has not opened it yet
     calls = _counting_describe(lite, monkeypatch)
     assert lite.has_bm25(name) and lite.has_terms(name) and not lite.has_tenants(name)
-    assert lite.has_codes(name)
-    assert lite.row_fields(name) == [
-        *SCALAR_FIELD_NAMES,
-        "bm25_text",
-        "vector_code",
-        VECTOR_FIELD,
-    ]
+    assert not lite.has_codes(name)
+    assert lite.row_fields(name) == [*SCALAR_FIELD_NAMES, "bm25_text", VECTOR_FIELD]
     assert lite.upsert_chunks(name, make_chunks(3), unit_vectors(3, DIM), batch_bytes=1 << 20)
     assert calls == [name]  # read once, then remembered
     assert lite.plan_of(name) is None  # a plan comes only from ensure_collection
@@ -75,7 +68,7 @@ def test_ensure_remembers_without_describing_a_new_collection(
     name = f"c_{uuid.uuid4().hex[:8]}"
     plan = flat_plan(lite, DIM)
     assert lite.ensure_collection(name, dimension=DIM, plan=plan, consistency_level="Strong")
-    assert lite._states[name] == CollectionState(dimension=DIM, has_codes=True, plan=plan)
+    assert lite._states[name] == CollectionState(dimension=DIM, plan=plan)
     lite.upsert_chunks(name, make_chunks(2), unit_vectors(2, DIM), batch_bytes=1 << 20)
     assert lite.row_fields(name)[-1] == VECTOR_FIELD and calls == []
 
@@ -131,38 +124,51 @@ def test_a_new_collection_is_ready_without_waiting_on_its_empty_indexes(
         store.close()
 
 
-def test_a_new_lite_collection_keeps_codes_and_searches_compare_by_them(
-    lite: MilvusStore,
-) -> None:
+@pytest.mark.parametrize("kind", ["lite", pytest.param("server", marks=pytest.mark.server)])
+def test_a_collection_with_codes_is_compared_by_them(kind: str, request, tmp_path) -> None:
+    if kind == "lite":
+        store = MilvusStore.connect(MilvusSettings(uri=str(tmp_path / "codes.db")))
+    else:
+        server = request.getfixturevalue("milvus_server")
+        store = MilvusStore.connect(MilvusSettings(uri=server.uri, token=server.token))
     name = f"c_{uuid.uuid4().hex[:8]}"
-    lite.ensure_collection(
-        name, dimension=DIM, plan=flat_plan(lite, DIM), consistency_level="Strong"
-    )
-    vectors = unit_vectors(6, DIM)
-    lite.upsert_chunks(name, make_chunks(6), vectors, batch_bytes=1 << 20)
-    lite.commit(name)
-    field = lite.candidate_vector_field(name)
-    assert field == CODE_FIELD
-    hits = lite.search(name, vectors[:1], k=6, output_fields=[field])[0]
-    for hit in hits:
-        exact = vectors[int(hit["id"].split("-")[1])]
-        assert hit[field].dtype == np.float32
-        assert np.abs(hit[field] - exact).max() <= np.abs(exact).max() / 254 + 1e-6
-    # rows written whole without codes (copied from elsewhere) get theirs made
-    rows = lite.get_rows(name, ["d-0"], lite.row_fields(name))
-    assert rows[0][CODE_FIELD] == encode_codes(vectors[:1])[0]
-    lite.write_rows(name, [{k: v for k, v in rows[0].items() if k != CODE_FIELD}])
-    lite.commit(name)
-    again = lite.get_rows(name, ["d-0"], [CODE_FIELD])
-    assert again[0][CODE_FIELD] == rows[0][CODE_FIELD]
+    try:
+        plan = flat_plan(store, DIM)
+        store.ensure_collection(
+            name, dimension=DIM, plan=plan, consistency_level="Strong", codes=True
+        )
+        store._forget(name)  # read back from Milvus, as another process would
+        assert store.has_codes(name) and store.row_fields(name)[-2:] == [CODE_FIELD, VECTOR_FIELD]
+        vectors = unit_vectors(6, DIM)
+        store.upsert_chunks(name, make_chunks(6), vectors, batch_bytes=1 << 20)
+        store.commit(name)
+        field = store.candidate_vector_field(name)
+        assert field == CODE_FIELD
+        hits = store.search(name, vectors[:1], k=6, output_fields=[field])[0]
+        assert len(hits) == 6
+        for hit in hits:
+            exact = vectors[int(hit["id"].split("-")[1])]
+            assert hit[field].dtype == np.float32
+            assert np.abs(hit[field] - exact).max() <= np.abs(exact).max() / 254 + 1e-6
+        # rows written whole without codes (copied from elsewhere) get theirs made
+        rows = store.get_rows(name, ["d-0"], store.row_fields(name))
+        assert rows[0][CODE_FIELD] == encode_codes(vectors[:1])[0]
+        store.write_rows(name, [{k: v for k, v in rows[0].items() if k != CODE_FIELD}])
+        store.commit(name)
+        assert store.get_rows(name, ["d-0"], [CODE_FIELD]) == [
+            {"id": "d-0", CODE_FIELD: rows[0][CODE_FIELD]}
+        ]
+    finally:
+        store.drop_collection(name)
+        store.close()
 
 
-def test_a_collection_made_without_codes_is_searched_by_its_vectors(lite: MilvusStore) -> None:
+def test_a_collection_without_codes_is_compared_by_its_vectors(lite: MilvusStore) -> None:
     name = f"c_{uuid.uuid4().hex[:8]}"
     plan = flat_plan(lite, DIM)
-    # as a collection made before codes existed
-    lite._create_indexed(name, build_schema(DIM, ""), build_index_params(plan, lite.info))
     lite.ensure_collection(name, dimension=DIM, plan=plan, consistency_level="Strong")
+    # asking for codes later does not change a collection that exists
+    lite.ensure_collection(name, dimension=DIM, plan=plan, consistency_level="Strong", codes=True)
     assert not lite.has_codes(name) and CODE_FIELD not in lite.row_fields(name)
     assert lite.candidate_vector_field(name) == VECTOR_FIELD
     vectors = unit_vectors(4, DIM)

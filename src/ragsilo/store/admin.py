@@ -68,6 +68,7 @@ class MilvusAdmin(MilvusReads):
         tenants: bool = False,
         tenant_partitions: int = 16,
         replicas: int = 1,
+        codes: bool = False,
     ) -> bool:
         """Create the chunk collection, or check that the existing one matches.
 
@@ -78,7 +79,9 @@ class MilvusAdmin(MilvusReads):
 
         With ``bm25`` and a Milvus that has the BM25 function, a new collection
         gets the analysed text and BM25 sparse field; without either it gets
-        none. An existing collection is accepted with or without it. Either way
+        none. An existing collection is accepted with or without it. With ``codes`` a
+        new collection keeps vector codes (:mod:`ragsilo.store.codes`); an existing one
+        is accepted with or without them. Either way
         the collection ends indexed and loaded, which is verified. Returns
         ``True`` when it was created.
         """
@@ -91,8 +94,6 @@ class MilvusAdmin(MilvusReads):
             state = CollectionState.from_described(described, plan)
         else:
             spec = bm25 if self.capabilities.bm25_function else None
-            # vector codes only pay on Milvus Lite, where fetching float vectors is slow
-            codes = self.info.kind == "lite"
             schema = build_schema(dimension, description, spec, tenants=tenants, codes=codes)
             index_params = build_index_params(plan, self.info, spec)
             extra: dict[str, Any] = {"num_partitions": tenant_partitions} if tenants else {}

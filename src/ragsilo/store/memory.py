@@ -173,9 +173,11 @@ class InMemoryStore:
         tenants: bool = False,
         tenant_partitions: int = 16,
         replicas: int = 1,
+        codes: bool = False,
     ) -> bool:
         """Create the collection, or check that the stored one has this dimension,
-        metric and tenant setting. ``bm25`` is accepted and ignored (no BM25 here)."""
+        metric and tenant setting. ``bm25`` and ``codes`` are accepted and ignored (no
+        BM25 here, and the vectors are at hand)."""
         if dimension < 1:
             raise InputError(f"the vector dimension must be at least 1, not {dimension}")
         self._require_replicas(replicas)
@@ -307,6 +309,10 @@ class InMemoryStore:
 
     def has_tenants(self, name: str) -> bool:
         return self._coll(name).tenants
+
+    def has_codes(self, name: str) -> bool:
+        self._coll(name)
+        return False
 
     def candidate_vector_field(self, name: str) -> str:
         self._coll(name)

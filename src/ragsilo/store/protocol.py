@@ -76,9 +76,11 @@ class VectorStore(Protocol):
         tenants: bool = False,
         tenant_partitions: int = 16,
         replicas: int = 1,
+        codes: bool = False,
     ) -> bool:
-        """Create the chunk collection, or check that the existing one matches (dimension,
-        metric, tenants); it ends loaded. ``True`` when it was created."""
+        """Create the chunk collection (with ``codes``, with vector codes), or check that
+        the existing one matches (dimension, metric, tenants); it ends loaded. ``True``
+        when it was created."""
         ...
 
     def ensure_vector_collection(
@@ -112,6 +114,10 @@ class VectorStore(Protocol):
     def has_bm25(self, name: str) -> bool: ...
 
     def has_tenants(self, name: str) -> bool: ...
+
+    def has_codes(self, name: str) -> bool:
+        """Whether ``name`` keeps a vector code beside each vector."""
+        ...
 
     def require_bm25(self, name: str, mode: str) -> None:
         """Raise ``CapabilityError`` unless ``name`` can answer a ``mode`` query."""

@@ -224,7 +224,6 @@ class MilvusReads(MilvusCatalog):
                 h["distance"] = abs(h["distance"])
         return out
 
-
     def _decode_codes(
         self, name: str, results: list[list[dict[str, Any]]], output_fields: Sequence[str]
     ) -> list[list[dict[str, Any]]]:

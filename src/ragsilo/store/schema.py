@@ -326,9 +326,7 @@ def check_schema(
                 )
     code = have.get(CODE_FIELD)
     if code is not None and code.get("type") != DataType.VARCHAR:
-        problems.append(
-            f"field {CODE_FIELD!r} is {_type_name(code.get('type'))}, expected VARCHAR"
-        )
+        problems.append(f"field {CODE_FIELD!r} is {_type_name(code.get('type'))}, expected VARCHAR")
     tenant = have.get(TENANT_FIELD)
     if tenants is True and tenant is None:
         problems.append(
