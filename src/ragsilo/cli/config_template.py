@@ -32,6 +32,8 @@ collection:
                          # (fixed when the collection is created)
   tenant_partitions: 16  # partitions the tenants are hashed into
   replicas: 1            # in-memory replicas when loading (each needs a query node)
+  vector_codes: true     # an 8-bit copy of each vector (dimension + 4 bytes, base64) that
+                         # reranking fetches instead of the vectors (fixed at creation)
 
 index:
   type: auto             # auto | FLAT | IVF_FLAT | IVF_SQ8 | IVF_PQ | HNSW | DISKANN | SCANN
