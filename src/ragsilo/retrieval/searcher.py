@@ -142,8 +142,9 @@ class Retriever:
         fields = list(dict.fromkeys([*wanted, "cluster_id"]))
         # a reranker that says it needs no vectors (needs_vectors = False) spares their fetch
         vectors_needed = reranking and bool(getattr(reranker, "needs_vectors", True))
-        vector_field = self._store.candidate_vector_field(self._collection)
-        if vectors_needed:
+        vector_field = ""
+        if vectors_needed:  # the codes, where the collection keeps them, else the vectors
+            vector_field = self._store.candidate_vector_field(self._collection)
             fields.append(vector_field)
         rows = self._rows(query, vector, mode, fetch, expr, fields, partitions, opts)
 
