@@ -246,17 +246,15 @@ def test_new_chunks_are_inserted_and_a_changed_file_keeps_one_row_per_chunk(
     """On Milvus Lite a chunk the store does not hold is inserted (an upsert there looks up
     each id among the stored rows); one it may hold is upserted, so none is stored twice."""
     silo = make_silo()
-    client = silo.store.client
     rows_by_op = {"insert": 0, "upsert": 0}
-    for op in rows_by_op:
-        real = getattr(client, op)
+    real = silo.store._send_rows
 
-        def counted(name, rows, *args, _real=real, _op=op, **kwargs):
-            if name == silo.collection:
-                rows_by_op[_op] += len(rows)
-            return _real(name, rows, *args, **kwargs)
+    def counted(name, rows, *args, upsert, **kwargs):  # each insert or upsert request
+        if name == silo.collection:
+            rows_by_op["upsert" if upsert else "insert"] += len(rows)
+        return real(name, rows, *args, upsert=upsert, **kwargs)
 
-        monkeypatch.setattr(client, op, counted)
+    monkeypatch.setattr(silo.store, "_send_rows", counted)
     first = silo.ingest([docs])
     assert rows_by_op == {"insert": first.chunks_written, "upsert": 0}
     target = docs / "bees.md"

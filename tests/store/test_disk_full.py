@@ -9,7 +9,6 @@ import threading
 from pathlib import Path
 
 import pytest
-from pymilvus import MilvusClient
 from pymilvus.exceptions import MilvusException
 from tests.conftest import HashEmbedder
 
@@ -18,6 +17,7 @@ from ragsilo.errors import StoreFullError
 from ragsilo.ingest.journal import Journal
 from ragsilo.models import FileResult
 from ragsilo.settings import load_settings
+from ragsilo.store import MilvusStore
 from ragsilo.store.errors import RetryPolicy, call_with_retry, translate
 
 ENOSPC_TEXT = "[Errno 28] No space left on device"
@@ -61,19 +61,15 @@ def test_ingest_stops_at_a_full_disk_with_a_report_and_reruns(tmp_path, monkeypa
         }
     )
     writes: list[int] = []
-    real_upsert, real_insert = MilvusClient.upsert, MilvusClient.insert
+    real_send = MilvusStore._send_rows
 
-    def full(real):
-        def write(self, collection_name, data, *args, **kwargs):
-            writes.append(len(data))
-            if len(writes) > 1:  # the first write fits, then the disk is full
-                raise MilvusException(code=1, message=ENOSPC_TEXT)
-            return real(self, collection_name, data, *args, **kwargs)
+    def full(self, collection_name, data, *args, **kwargs):  # each insert or upsert request
+        writes.append(len(data))
+        if len(writes) > 1:  # the first write fits, then the disk is full
+            raise MilvusException(code=1, message=ENOSPC_TEXT)
+        return real_send(self, collection_name, data, *args, **kwargs)
 
-        return write
-
-    monkeypatch.setattr(MilvusClient, "upsert", full(real_upsert))
-    monkeypatch.setattr(MilvusClient, "insert", full(real_insert))
+    monkeypatch.setattr(MilvusStore, "_send_rows", full)
     with Silo.open(settings, embedder=HashEmbedder()) as silo:
         report = silo.ingest([docs])
     assert report.ingested >= 1 and report.failed == 12 - report.ingested
@@ -82,8 +78,7 @@ def test_ingest_stops_at_a_full_disk_with_a_report_and_reruns(tmp_path, monkeypa
     assert all("free space" in (f.message or "") for f in report.failures)
     assert len(writes) == 2  # the failing write was not repeated file by file
 
-    monkeypatch.setattr(MilvusClient, "upsert", real_upsert)
-    monkeypatch.setattr(MilvusClient, "insert", real_insert)
+    monkeypatch.setattr(MilvusStore, "_send_rows", real_send)
     with Silo.open(settings, embedder=HashEmbedder()) as silo:
         again = silo.ingest([docs])
         assert again.failed == 0 and again.ingested == report.failed

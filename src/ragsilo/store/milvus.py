@@ -18,6 +18,7 @@ import numpy as np
 from ragsilo.errors import ConnectionFailedError, DimensionMismatchError, InputError
 from ragsilo.models import Chunk
 from ragsilo.store.admin import MilvusAdmin
+from ragsilo.store.columns import write_columns
 from ragsilo.store.connection import lite_file_holder
 from ragsilo.store.indexes import (  # noqa: F401 - the name silo.py imports from here
     plan_from_described as _plan_from_described,
@@ -141,13 +142,21 @@ class MilvusStore(MilvusAdmin):
             if replace:
                 # delete + insert: the same rows as an upsert, each in its tenant's partition
                 self.delete_ids(name, [str(r["id"]) for r in batch])
-            fn = self.client.insert if insert or replace else self.client.upsert
             self._call(
                 f"{op} {len(batch)} rows into {name!r}",
-                lambda b=batch, f=fn: f(name, b, **kwargs),
+                lambda b=batch: self._send_rows(name, b, upsert=not (insert or replace), **kwargs),
             )
             written += len(batch)
         return written
+
+    def _send_rows(
+        self, name: str, rows: list[dict[str, Any]], *, upsert: bool, partition_name: str = ""
+    ) -> None:
+        """One request: the rows as columns where they fit the schema, else as rows."""
+        if write_columns(self.client, name, rows, upsert=upsert, partition=partition_name):
+            return
+        send = self.client.upsert if upsert else self.client.insert
+        send(name, rows, **({"partition_name": partition_name} if partition_name else {}))
 
     def _upsert_misroutes(self, name: str) -> bool:
         """Whether upserts into ``name`` would land in the wrong partitions: Milvus 2.3 does
