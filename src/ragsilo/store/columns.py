@@ -17,12 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pymilvus.exceptions import DataNotMatchException
-
-try:  # pymilvus 2.6+: a stale cached schema is reported apart
-    from pymilvus.exceptions import SchemaMismatchRetryableException
-except ImportError:  # pragma: no cover - older pymilvus
-    SchemaMismatchRetryableException = DataNotMatchException  # type: ignore[misc,assignment]
+from pymilvus.exceptions import DataNotMatchException, SchemaMismatchRetryableException
 
 
 def write_columns(
