@@ -279,6 +279,8 @@ class EmbeddingSettings(_Section):
     tokenizer_path: Path | None = None
     dimension: int | None = Field(default=None, ge=1, le=32768)
     batch_size: int = Field(default=32, ge=1, le=4096)
+    # ONNX on the CPU: padded tokens per model batch (unset: 256 per intra-op thread)
+    batch_tokens: int | None = Field(default=None, ge=1, le=1_048_576)
     max_tokens: int = Field(default=256, ge=8, le=8192)
     device: Literal["auto", "cpu", "cuda"] = "auto"
     threads: int | None = Field(default=None, ge=1, le=256)

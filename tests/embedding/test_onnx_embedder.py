@@ -10,6 +10,7 @@ import onnxruntime
 import pytest
 
 from ragsilo.embedding import OnnxEmbedder, load_tokenizer_counter
+from ragsilo.embedding.onnx import token_batches
 from ragsilo.errors import DimensionMismatchError, EmbeddingError, InputError
 from ragsilo.settings import EmbeddingSettings
 
@@ -214,3 +215,47 @@ def test_an_ingest_hands_it_batches_long_enough_to_sort_by_length(embedder: Onnx
     texts = [("word " * n).strip() for n in (3, 90, 7, 40, 1, 60)]
     big = embedder.embed(texts)
     assert np.allclose(big, np.vstack([embedder.embed([t]) for t in texts]), atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("lengths", "max_texts", "max_tokens", "sizes"),
+    [
+        ([], 4, 0, []),
+        ([5, 6, 7, 8, 9], 2, 0, [2, 2, 1]),  # no token limit: batch_size alone
+        ([10, 10, 10, 10, 50, 60, 300], 32, 64, [4, 1, 1, 1]),  # 4 x 10 <= 64 < 5 x 50
+        ([10, 20, 30, 40], 3, 1000, [3, 1]),  # the text limit still holds
+        ([100, 200], 8, 50, [1, 1]),  # a text longer than the limit goes alone
+    ],
+)
+def test_token_batches_cut_sorted_lengths_by_texts_and_padded_tokens(
+    lengths: list[int], max_texts: int, max_tokens: int, sizes: list[int]
+) -> None:
+    cuts = token_batches(lengths, max_texts, max_tokens)
+    assert [c.stop - c.start for c in cuts] == sizes
+    assert [i for c in cuts for i in range(c.start, c.stop)] == list(range(len(lengths)))
+
+
+@pytest.mark.embed
+def test_cpu_batches_hold_at_most_256_padded_tokens_per_thread() -> None:
+    """On the CPU a model batch is cut by padded tokens too (smaller batches run faster per
+    token there); the vectors are the same however the texts are batched."""
+    texts = [("word " * n).strip() for n in (3, 90, 7, 40, 1, 60, 200, 12, 12, 12, 30, 5)] * 4
+    embedder = OnnxEmbedder(EmbeddingSettings(threads=1, device="cpu"))
+    batches: list[tuple[int, int]] = []
+    run = embedder._run
+
+    def spy(session, encodings):
+        batches.append((len(encodings), max(len(e.ids) for e in encodings)))
+        return run(session, encodings)
+
+    embedder._run = spy  # type: ignore[method-assign]
+    vectors = embedder.embed(texts)
+    assert all(n * length <= 256 or n == 1 for n, length in batches)
+    assert max(n for n, _ in batches) > 8 and sum(n for n, _ in batches) == len(texts)
+    by_count = OnnxEmbedder(EmbeddingSettings(batch_tokens=1_000_000, device="cpu"))
+    np.testing.assert_allclose(vectors, by_count.embed(texts), atol=1e-5)
+
+
+def test_batch_tokens_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="batch_tokens"):
+        EmbeddingSettings(batch_tokens=0)

@@ -51,7 +51,8 @@ embedding:
   # model_path: /models/my-model.onnx     # another ONNX model (with tokenizer_path)
   # base_url: http://localhost:8000/v1    # for provider: openai
   # dimension: 384                        # checked against the model when set
-  batch_size: 32
+  batch_size: 32         # texts per model batch at most
+  # batch_tokens: 512    # ONNX on the CPU: padded tokens per batch (default: 256 per thread)
   max_tokens: 256
   device: auto           # auto | cpu | cuda
   # threads: 2           # ONNX intra-op threads (default: all cores)

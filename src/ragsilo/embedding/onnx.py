@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 _CUDA = "CUDAExecutionProvider"
 # an ingest's call to ``embed`` holds this many batches (see ``OnnxEmbedder.ingest_batch``)
 INGEST_CALL_BATCHES = 8
+# padded tokens a model batch holds on the CPU, per intra-op thread (``embedding.batch_tokens``
+# unset); measured on 2 cores: 256-512 a batch is fastest, see ``OnnxEmbedder.embed``
+CPU_TOKENS_PER_THREAD = 256
 _CPU = "CPUExecutionProvider"
 _INPUT_NAMES = ("input_ids", "attention_mask", "token_type_ids")
 _OUTPUT_NAMES = ("last_hidden_state", "token_embeddings")
@@ -49,9 +52,14 @@ class OnnxEmbedder:
     Both loads are thread-safe, and so is ``embed`` once loaded.
 
     Texts are truncated to ``embedding.max_tokens`` tokens (special tokens
-    included). Within one call the texts are sorted by length and batched by
-    ``embedding.batch_size``, each batch padded to its longest text, and the
-    rows are returned in input order.
+    included). Within one call the texts are sorted by length and cut into
+    batches, each padded to its longest text, and the rows are returned in input
+    order. A batch holds at most ``embedding.batch_size`` texts and, on the CPU,
+    at most ``embedding.batch_tokens`` padded tokens (by default 256 per intra-op
+    thread): on the CPU a batch whose activations stay in the cache runs faster
+    per token (on 2 cores, 800 passages of about 150 tokens: 20.4-21.5 s in
+    batches of 512 tokens, 26.3-26.7 s in batches of 32 texts). On a GPU only
+    ``batch_size`` counts.
     """
 
     def __init__(self, settings: EmbeddingSettings) -> None:
@@ -64,6 +72,7 @@ class OnnxEmbedder:
         self._input_types: dict[str, Any] = {}
         self._output: str = ""
         self._dimension: int | None = None
+        self._batch_tokens = 0  # set with the session: 0 is no limit
 
     # -- public -----------------------------------------------------------------
 
@@ -125,9 +134,9 @@ class OnnxEmbedder:
             return out
         encodings = self._tokenizer.encode_batch(items)
         order = sorted(range(len(items)), key=lambda i: len(encodings[i].ids))
-        batch_size = self._settings.batch_size
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
+        lengths = [len(encodings[i].ids) for i in order]
+        for cut in token_batches(lengths, self._settings.batch_size, self._batch_tokens):
+            rows = order[cut]
             out[rows] = self._run(session, [encodings[i] for i in rows])
         return out
 
@@ -209,7 +218,8 @@ class OnnxEmbedder:
                 "bundled all-MiniLM-L6-v2",
             )
         options = ort.SessionOptions()
-        options.intra_op_num_threads = self._settings.threads or os.cpu_count() or 1
+        threads = self._settings.threads or os.cpu_count() or 1
+        options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.log_severity_level = 3
@@ -228,6 +238,9 @@ class OnnxEmbedder:
                 hint="fix the CUDA installation, or set embedding.device: cpu",
             )
         self._inspect(session, path)
+        self._batch_tokens = self._settings.batch_tokens or (
+            0 if _CUDA in session.get_providers() else CPU_TOKENS_PER_THREAD * threads
+        )
         return session
 
     def _providers(self, available: list[str]) -> list[str]:
@@ -279,3 +292,21 @@ class OnnxEmbedder:
             dimension = int(probe.shape[1])
         check_dimension(self._settings.dimension, dimension, self.name)
         self._dimension = dimension
+
+
+def token_batches(lengths: Sequence[int], max_texts: int, max_tokens: int = 0) -> list[slice]:
+    """Consecutive runs of ``lengths`` (token counts, sorted ascending) that make the model
+    batches: each at most ``max_texts`` long and, when ``max_tokens`` > 0, padded to its
+    last (longest) length at most ``max_tokens`` tokens; a text longer than that alone."""
+    cuts: list[slice] = []
+    start, n = 0, len(lengths)
+    while start < n:
+        end = min(start + max_texts, n)
+        if max_tokens > 0:
+            fit = start + 1
+            while fit < end and (fit + 1 - start) * lengths[fit] <= max_tokens:
+                fit += 1
+            end = fit
+        cuts.append(slice(start, end))
+        start = end
+    return cuts
