@@ -1,13 +1,17 @@
 """Throughput of the default ONNX embedder, and its cold load time.
 
 Embeds passages of a fixed token length with every combination of
-``--threads`` and ``--batch-sizes`` and prints a table of passages per second.
+``--threads`` and batching and prints a table of passages per second. Batching
+is either ``--batch-sizes`` (texts per model batch, no token limit) or
+``--batch-tokens`` (padded tokens per model batch, up to 256 texts; the default
+on the CPU is 256 per thread). The configurations of one thread count take
+turns, run after run, so a change in the machine's load falls on all alike.
 Passages come from a BEIR-style ``corpus.jsonl`` (``--corpus``) or, by
 default, from deterministic synthetic English text; each is cut to exactly
 ``--tokens`` tokens by the MiniLM tokenizer.
 
     python bench/bench_embed.py
-    python bench/bench_embed.py --threads 1 2 --batch-sizes 16 32 64 --passages 512
+    python bench/bench_embed.py --threads 1 2 --batch-sizes 8 32 --batch-tokens 256 512 1024
     python bench/bench_embed.py --corpus path/to/corpus.jsonl --tokens 150
 """
 
@@ -91,16 +95,26 @@ def make_passages(count: int, tokens: int, corpus: Path | None, seed: int) -> li
     return passages
 
 
-def measure(passages: list[str], threads: int, batch: int, repeats: int) -> tuple[float, float]:
-    """Median and best passages per second over ``repeats`` runs."""
-    embedder = OnnxEmbedder(EmbeddingSettings(device="cpu", threads=threads, batch_size=batch))
-    embedder.embed(passages[: batch * 2])  # load and warm up
-    rates = []
+def measure(
+    passages: list[str], threads: int, batchings: list[tuple[int, int]], repeats: int
+) -> list[tuple[float, float]]:
+    """Median and best passages per second over ``repeats`` runs of each ``(batch_size,
+    batch_tokens)``, the configurations taking turns."""
+    embedders = [
+        OnnxEmbedder(
+            EmbeddingSettings(device="cpu", threads=threads, batch_size=size, batch_tokens=tokens)
+        )
+        for size, tokens in batchings
+    ]
+    for embedder in embedders:
+        embedder.embed(passages[:16])  # load and warm up
+    rates: list[list[float]] = [[] for _ in embedders]
     for _ in range(repeats):
-        started = time.perf_counter()
-        embedder.embed(passages)
-        rates.append(len(passages) / (time.perf_counter() - started))
-    return statistics.median(rates), max(rates)
+        for embedder, out in zip(embedders, rates, strict=True):
+            started = time.perf_counter()
+            embedder.embed(passages)
+            out.append(len(passages) / (time.perf_counter() - started))
+    return [(statistics.median(r), max(r)) for r in rates]
 
 
 def cold_load(threads: int, runs: int) -> dict[str, float]:
@@ -119,7 +133,8 @@ def cold_load(threads: int, runs: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[16, 32, 64])
+    parser.add_argument("--batch-sizes", type=int, nargs="*", default=[8, 32])
+    parser.add_argument("--batch-tokens", type=int, nargs="*", default=[256, 512, 1024])
     parser.add_argument("--passages", type=int, default=512, help="passages per measurement")
     parser.add_argument("--tokens", type=int, default=150, help="tokens per passage")
     parser.add_argument("--repeats", type=int, default=3, help="runs per cell (median)")
@@ -136,11 +151,13 @@ def main() -> None:
         f"passages/s, median (best) of {args.repeats} runs"
     )
     print()
-    header = "| threads | " + " | ".join(f"batch {b}" for b in args.batch_sizes) + " |"
-    print(header)
-    print("|---:|" + "---:|" * len(args.batch_sizes))
+    no_limit = 1 << 20
+    batchings = [(b, no_limit) for b in args.batch_sizes] + [(256, t) for t in args.batch_tokens]
+    names = [f"batch {b}" for b in args.batch_sizes] + [f"<= {t} tokens" for t in args.batch_tokens]
+    print("| threads | " + " | ".join(names) + " |")
+    print("|---:|" + "---:|" * len(names))
     for threads in args.threads:
-        cells = [measure(passages, threads, b, args.repeats) for b in args.batch_sizes]
+        cells = measure(passages, threads, batchings, args.repeats)
         print(f"| {threads} | " + " | ".join(f"{m:.1f} ({b:.1f})" for m, b in cells) + " |")
     print()
     for threads in args.threads:
