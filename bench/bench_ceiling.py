@@ -225,22 +225,36 @@ def _write_heavy_corpus(folder: Path, n: int, skip: int = 0) -> list[Path]:
     return out
 
 
-def workers_sweep(n: int, tmp: Path, counts: list[int], repeat: int) -> list[dict[str, Any]]:
+def workers_sweep(
+    n: int,
+    tmp: Path,
+    counts: list[int],
+    repeat: int,
+    *,
+    uri: str | None = None,
+    server_pid: int | None = None,
+) -> list[dict[str, Any]]:
     """Each worker count ``repeat`` times, interleaved (1 2 4 1 2 4), each into a fresh, empty
     collection with its workers started before the clock (as the ceiling's cold run); the
     fastest run of each count is kept (on a shared machine the slow runs measure the
     neighbours). CPU seconds are counted apart for the ingest process (its threads and
     Milvus Lite's) and for the parse workers (reaped when the silo closes), so a row shows
-    how much of the machine's cores the run kept busy."""
+    how much of the machine's cores the run kept busy. With ``uri`` (a Milvus server) each
+    run writes a collection of its own there, dropped afterwards; with ``server_pid`` the
+    server process's CPU seconds are counted too."""
     files = tmp / "heavy"
     _write_heavy_corpus(files, n)
     best: dict[int, dict[str, Any]] = {}
     cores = len(os.sched_getaffinity(0))
     for rep in range(repeat):
         for w in counts:
-            uri = str(tmp / f"workers-{w}-{rep}.db")
-            with Silo.open(_settings(uri, workers=w), embedder=ZeroCostEmbedder()) as silo:
+            settings = _settings(uri or str(tmp / f"workers-{w}-{rep}.db"), workers=w)
+            if uri:
+                settings.collection.name = f"bench_workers_{w}_{rep}_{os.getpid()}"
+            with Silo.open(settings, embedder=ZeroCostEmbedder()) as silo:
+                silo.store.drop_collection(silo.collection)
                 silo._ensure_collection(create=True)
+                s0 = _processes_cpu([server_pid]) if server_pid else 0.0
                 t0 = time.perf_counter()
                 pool = silo._ingestor(silo.settings.ingest)._worker_pool()
                 assert pool is not None
@@ -253,6 +267,10 @@ def workers_sweep(n: int, tmp: Path, counts: list[int], repeat: int) -> list[dic
                 wall, cpu = time.perf_counter() - t0, time.process_time() - c0
                 # the workers' CPU during the ingest (a worker replaced meanwhile is not counted)
                 workers_cpu = _processes_cpu(pids) - k0
+                server_cpu = _processes_cpu([server_pid]) - s0 if server_pid else 0.0
+                if uri:
+                    silo.store.drop_collection(silo.collection)
+                    silo.store.drop_collection(silo.quarantine_collection)
             chunks = report.chunks_written + report.chunks_quarantined
             row = {
                 "workers": w,
@@ -265,7 +283,8 @@ def workers_sweep(n: int, tmp: Path, counts: list[int], repeat: int) -> list[dic
                 "workers_start_s": round(startup, 2),
                 "cpu_s_ingest_process": round(cpu, 2),
                 "cpu_s_workers": round(workers_cpu, 2),
-                "cores_busy": round((cpu + workers_cpu) / wall, 2),
+                **({"cpu_s_server": round(server_cpu, 2)} if server_pid else {}),
+                "cores_busy": round((cpu + workers_cpu + server_cpu) / wall, 2),
                 "cores": cores,
                 "us_per_chunk": _stages_us(report.stages, chunks),
             }
@@ -457,6 +476,8 @@ def main() -> None:
     )
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument("--corpus", help="a BEIR corpus.jsonl (default: the SciFact one)")
+    ap.add_argument("--uri", help="the workers sweep into this Milvus server, not Milvus Lite")
+    ap.add_argument("--server-pid", type=int, help="count this server process's CPU seconds")
     args = ap.parse_args()
     CORPUS.append(corpus_path(args.corpus))
     logging.basicConfig(level=logging.WARNING)
@@ -478,7 +499,14 @@ def main() -> None:
             ratios = sorted(x["ratio_cold"] for x in runs)
             print("ceiling cold ratios:", ratios, "median", ratios[len(ratios) // 2], flush=True)
         if args.files and args.workers:
-            result["workers"] = workers_sweep(args.files, tmp, args.workers, args.repeat)
+            result["workers"] = workers_sweep(
+                args.files,
+                tmp,
+                args.workers,
+                args.repeat,
+                uri=args.uri,
+                server_pid=args.server_pid,
+            )
             for row in result["workers"]:
                 print("workers:", json.dumps(row), flush=True)
             result["parse_only"] = parse_only(tmp, args.workers, args.repeat)
