@@ -20,14 +20,20 @@ def store(request: pytest.FixtureRequest, tmp_path) -> MilvusStore:
         yield mem
         mem.close()
         return
+    s = connect_milvus(request, tmp_path)
+    yield s
+    s.close()
+
+
+def connect_milvus(request: pytest.FixtureRequest, tmp_path) -> MilvusStore:
+    """A store on a Milvus Lite file in ``tmp_path`` (``request.param`` "lite") or on the
+    real Milvus server the tests share ("server")."""
     if request.param == "lite":
         settings = MilvusSettings(uri=str(tmp_path / "contract.db"))
     else:
         server = request.getfixturevalue("milvus_server")
         settings = MilvusSettings(uri=server.uri, token=server.token)
-    s = MilvusStore.connect(settings)
-    yield s
-    s.close()
+    return MilvusStore.connect(settings)
 
 
 @pytest.fixture

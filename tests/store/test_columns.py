@@ -10,11 +10,10 @@ import pytest
 from pymilvus import DataType, MilvusClient
 from pymilvus.client.cache import GlobalCache
 
-from ragsilo.settings import MilvusSettings
 from ragsilo.store import MilvusStore
 from ragsilo.store.columns import as_columns, write_columns
 
-from .conftest import flat_plan, make_chunks, unit_vectors
+from .conftest import connect_milvus, flat_plan, make_chunks, unit_vectors
 
 DIM = 16
 
@@ -82,12 +81,7 @@ def test_a_client_without_the_column_path_writes_nothing() -> None:
 
 @pytest.fixture(params=["lite", pytest.param("server", marks=pytest.mark.server)])
 def milvus(request: pytest.FixtureRequest, tmp_path) -> MilvusStore:
-    if request.param == "lite":
-        settings = MilvusSettings(uri=str(tmp_path / "columns.db"))
-    else:
-        server = request.getfixturevalue("milvus_server")
-        settings = MilvusSettings(uri=server.uri, token=server.token)
-    store = MilvusStore.connect(settings)
+    store = connect_milvus(request, tmp_path)
     yield store
     store.close()
 
