@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from pymilvus import DataType, MilvusClient
 from pymilvus.client.cache import GlobalCache
+from pymilvus.client.prepare import Prepare
 
 from ragsilo.store import MilvusStore
 from ragsilo.store.columns import as_columns, write_columns
@@ -131,6 +132,35 @@ def test_rows_stored_as_columns_equal_rows_stored_as_rows(
     finally:
         for name in names:
             milvus.drop_collection(name)
+
+
+def test_a_chunk_rows_request_as_columns_sends_the_same_field_data(
+    milvus: MilvusStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pymilvus packs the same chunk rows into the same field data either way (a guard for
+    pymilvus upgrades: the column path must not change what is stored)."""
+    name = f"t_{uuid.uuid4().hex[:10]}"
+    milvus.ensure_collection(
+        name, dimension=DIM, plan=flat_plan(milvus, DIM), consistency_level="Strong"
+    )
+    sent: list[list[dict]] = []
+    monkeypatch.setattr(milvus, "_send_rows", lambda n, rows, **k: sent.append(rows))
+    try:
+        milvus.upsert_chunks(name, make_chunks(12), unit_vectors(12, DIM), batch_bytes=1 << 20)
+        rows = sent[0]
+        conn = milvus.client._get_connection()
+        schema, stamp = conn._get_schema(name, context=milvus.client._generate_call_context())
+        as_rows = Prepare.row_insert_param(
+            name, rows, "", schema["fields"], [], enable_dynamic=False, schema_timestamp=stamp
+        )
+        columns = as_columns(schema, rows)
+        assert columns is not None
+        as_cols = Prepare.batch_insert_param(name, columns, "", schema["fields"])
+        by_name = {f.field_name: f.SerializeToString() for f in as_rows.fields_data}
+        assert by_name == {f.field_name: f.SerializeToString() for f in as_cols.fields_data}
+        assert as_rows.num_rows == as_cols.num_rows == 12
+    finally:
+        milvus.drop_collection(name)
 
 
 def test_an_upsert_as_columns_replaces_the_rows(
