@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
 import pytest
 
 from ragsilo.errors import InputError, NotFoundError
@@ -44,7 +48,19 @@ def rows(silo: Silo) -> dict[str, int]:
     return out
 
 
-def test_recluster_reassigns_in_place_and_loses_nothing(make) -> None:
+def stored_copies(silo: Silo, lite_uri: str) -> int:
+    """The rows in the collection's data files, replaced copies included (Milvus Lite's
+    manifest lists the files; each is a Parquet file)."""
+    folder = Path(lite_uri) / "collections" / silo.collection
+    manifest = json.loads((folder / "manifest.json").read_text())
+    total = 0
+    for name, part in manifest["partitions"].items():
+        for rel in part["data_files"]:
+            total += pq.read_metadata(folder / "partitions" / name / rel).num_rows
+    return total
+
+
+def test_recluster_reassigns_every_chunk_and_loses_nothing(make, lite_uri: str) -> None:
     silo = make()
     silo.ingest_texts(TEXTS)
     before = rows(silo)
@@ -53,11 +69,29 @@ def test_recluster_reassigns_in_place_and_loses_nothing(make) -> None:
     after = rows(silo)
     assert set(after) == set(before) and silo.stats().rows == 60
     assert set(after.values()) == {0, 1, 2, 3}
-    assert (report.rows, report.k, report.moved, report.rebuilt) == (60, 4, 60, False)
+    # every chunk changed: rebuilt rather than upserted, so no replaced copy is left behind
+    assert (report.rows, report.k, report.moved, report.rebuilt) == (60, 4, 60, True)
+    assert stored_copies(silo, lite_uri) == 60
     model = silo.cluster_model()
     assert model is not None and model.k == 4 and int(model.sizes.sum()) == 60
-    assert silo.recluster(k=4).moved == 0  # seeded: the same data gives the same clusters
+    again = silo.recluster(k=4)  # seeded: the same data gives the same clusters
+    assert (again.moved, again.rebuilt) == (0, False)
     assert rows(silo) == after
+
+
+def test_a_recluster_that_changes_few_chunks_upserts_them_in_place(make) -> None:
+    silo = make()
+    silo.ingest_texts(TEXTS)
+    silo.recluster(k=4)
+    right = rows(silo)
+    wrong = sorted(right)[:5]
+    fields = silo.store.row_fields(silo.collection)
+    stored = silo.store.get_rows(silo.collection, wrong, fields)
+    silo.store.write_rows(silo.collection, [{**r, "cluster_id": 9} for r in stored])
+    silo.store.flush(silo.collection)
+    report = silo.recluster(k=4)
+    assert (report.moved, report.rebuilt) == (5, False)
+    assert rows(silo) == right
 
 
 def test_new_chunks_get_the_nearest_centroid_at_ingest(make, hash_embedder) -> None:

@@ -29,12 +29,14 @@ def test_lite_differs_from_a_server_by_name() -> None:
         gpu_indexes=False,
         routes_by_partition=True,
         durable_writes=False,
+        keeps_replaced_rows=True,
     )
     server = capabilities_of(SERVER_25)
     assert server.bm25_function and server.builtin_analyzers and server.replicas
     assert server.loads_partitions and server.gpu_indexes and not server.nested_index_params
     assert not server.routes_by_partition
     assert server.durable_writes  # a server logs every acknowledged write: no flush needed
+    assert not server.keeps_replaced_rows  # its compaction drops replaced rows
 
 
 @pytest.mark.parametrize(
