@@ -706,10 +706,14 @@ class Silo:
         return n
 
     # ----------------------------------------------------------------- clusters
-    def recluster(self, *, k: int | None = None, progress: Any = None) -> ReclusterReport:
+    def recluster(
+        self, *, k: int | None = None, rebuild: bool = False, progress: Any = None
+    ) -> ReclusterReport:
         """Fit k-means to every chunk's vector (``k`` default: ``clustering.k``) and reassign
         each chunk's cluster id, rewriting by primary key; nothing is added or lost (checked
-        at the end). Stores the centroids in ``<collection>_centroids``.
+        at the end). Stores the centroids in ``<collection>_centroids``. ``rebuild`` copies
+        the collection afresh even where few chunks change (on Milvus Lite it drops the old
+        copies that upserts leave behind and every search walks past).
 
         ``progress`` is called as ``progress(stage, done, total)``.
         """
@@ -740,6 +744,7 @@ class Silo:
             partitioned=partitioned,
             create_like=self._create_like,
             k=k,
+            rebuild=rebuild,
             progress=progress,
         )
         self._clusters, self._clusters_loaded = model, True

@@ -31,6 +31,16 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> str:
     return path
 
 
+def test_recluster_rebuild_copies_the_collection_afresh(db: str) -> None:
+    runner = CliRunner()
+    res = runner.invoke(app, ["--uri", db, "recluster", "-k", "6"], catch_exceptions=False)
+    assert res.exit_code == 0 and "0 chunks updated in place" in res.output, res.output
+    res = runner.invoke(
+        app, ["--uri", db, "recluster", "-k", "6", "--rebuild"], catch_exceptions=False
+    )
+    assert res.exit_code == 0 and "chunks rebuilt" in res.output, res.output
+
+
 @pytest.fixture
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.chdir(tmp_path)

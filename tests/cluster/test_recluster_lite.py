@@ -79,7 +79,7 @@ def test_recluster_reassigns_every_chunk_and_loses_nothing(make, lite_uri: str) 
     assert rows(silo) == after
 
 
-def test_a_recluster_that_changes_few_chunks_upserts_them_in_place(make) -> None:
+def test_a_recluster_that_changes_few_chunks_upserts_them_in_place(make, lite_uri) -> None:
     silo = make()
     silo.ingest_texts(TEXTS)
     silo.recluster(k=4)
@@ -92,6 +92,11 @@ def test_a_recluster_that_changes_few_chunks_upserts_them_in_place(make) -> None
     report = silo.recluster(k=4)
     assert (report.moved, report.rebuilt) == (5, False)
     assert rows(silo) == right
+    # the five rows were upserted twice (cluster 9, then back): two old copies each
+    assert stored_copies(silo, lite_uri) == 70
+    again = silo.recluster(k=4, rebuild=True)  # afresh, though nothing changes
+    assert (again.moved, again.rebuilt) == (60, True)
+    assert rows(silo) == right and stored_copies(silo, lite_uri) == 60
 
 
 def test_new_chunks_get_the_nearest_centroid_at_ingest(make, hash_embedder) -> None:

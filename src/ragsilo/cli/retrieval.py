@@ -38,6 +38,14 @@ def recluster(
     k: Annotated[
         int | None, typer.Option("-k", help="Number of clusters (default: clustering.k)")
     ] = None,
+    rebuild: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild",
+            help="Copy the collection afresh even if few chunks change (on Milvus Lite: drops "
+            "the old copies of upserted rows, which slow every search)",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
 ) -> None:
     """Fit k-means to the chunk vectors again and reassign every chunk's cluster."""
@@ -46,7 +54,7 @@ def recluster(
 
     def body() -> None:
         with state.silo() as silo:
-            report = silo.recluster(k=k, progress=_stderr_progress(as_json))
+            report = silo.recluster(k=k, rebuild=rebuild, progress=_stderr_progress(as_json))
         if as_json:
             out_console().print_json(json.dumps(report.to_dict()))
         else:

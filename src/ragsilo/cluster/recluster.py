@@ -166,12 +166,15 @@ def recluster(
     partitioned: bool,
     create_like: Callable[[str], None],
     k: int | None = None,
+    rebuild: bool = False,
     progress: ProgressFn | None = None,
 ) -> tuple[ClusterModel, ReclusterReport]:
     """Fit ``k`` clusters (default: ``settings.k``) to ``collection`` and reassign its chunks.
 
     ``create_like(name)`` creates an empty collection with ``collection``'s schema
-    and index (used when the collection has to be rebuilt).
+    and index (used when the collection has to be rebuilt). ``rebuild`` copies the
+    collection afresh whatever changes (on Milvus Lite this drops the replaced copies an
+    earlier in-place recluster or re-ingest left behind).
     """
     started = time.perf_counter()
     step = progress or (lambda stage, done, total: None)
@@ -226,7 +229,7 @@ def recluster(
         and changed.size > 0
         and changed.size >= REBUILD_SHARE * n
     )
-    rebuilt = relayout or rewrites_most
+    rebuilt = rebuild or relayout or rewrites_most
     # the keywords are counted during a full pass over the rows when there is one anyway
     counter = KeywordCounter(chosen) if settings.keywords > 0 else None
     if rebuilt:
