@@ -202,3 +202,17 @@ def test_clusters_show_live_sizes_keywords_and_representatives(make) -> None:
     assert all(r["text"] in TEXTS for c in summary for r in c.representatives)
     silo.drop_collection()
     assert silo.collections() == []  # the centroids went with the chunks
+
+
+def test_a_tenant_collection_is_rebuilt_with_every_tenant_kept(make, lite_uri: str) -> None:
+    silo = make(collection={"tenants": True, "tenant_partitions": 4})
+    silo.ingest_texts(TEXTS[:30], tenant="acme")
+    silo.ingest_texts(TEXTS[30:], tenant="globex")
+    before = rows(silo)
+    report = silo.recluster(k=3)
+    assert report.rebuilt and report.moved == 60 and stored_copies(silo, lite_uri) == 60
+    assert set(rows(silo)) == set(before)
+    assert silo.store.has_tenants(silo.collection)  # still keyed by tenant
+    for tenant, texts in (("acme", TEXTS[:30]), ("globex", TEXTS[30:])):
+        hits = silo.search(texts[4], k=30, tenant=tenant)
+        assert {h.text for h in hits} == set(texts)  # its own chunks, and only them
