@@ -216,3 +216,19 @@ def test_a_tenant_collection_is_rebuilt_with_every_tenant_kept(make, lite_uri: s
     for tenant, texts in (("acme", TEXTS[:30]), ("globex", TEXTS[30:])):
         hits = silo.search(texts[4], k=30, tenant=tenant)
         assert {h.text for h in hits} == set(texts)  # its own chunks, and only them
+
+
+def test_a_rebuild_keeps_the_index_the_collection_has(make, lite_uri: str) -> None:
+    silo = make()
+    silo.ingest_texts(TEXTS)
+    silo.set_index("IVF_FLAT", params={"nlist": 8})  # not what the settings say (auto: HNSW)
+    silo.close()
+    again = make()
+    assert again.recluster(k=4).rebuilt
+    assert (again.index()["type"], again.index()["params"]) == ("IVF_FLAT", {"nlist": 8})
+    again.set_index("HNSW", params={"M": 24, "efConstruction": 100})  # the type, other params
+    again.close()
+    third = make()
+    assert third.recluster(k=4, rebuild=True).rebuilt
+    assert third.index()["params"] == {"M": 24, "efConstruction": 100}
+    assert third.search(TEXTS[7], k=1)[0].text == TEXTS[7]
