@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -232,3 +233,30 @@ def test_a_rebuild_keeps_the_index_the_collection_has(make, lite_uri: str) -> No
     assert third.recluster(k=4, rebuild=True).rebuilt
     assert third.index()["params"] == {"M": 24, "efConstruction": 100}
     assert third.search(TEXTS[7], k=1)[0].text == TEXTS[7]
+
+
+def test_searches_during_a_rebuild_wait_for_the_swap_instead_of_failing(make) -> None:
+    silo = make()
+    silo.ingest_texts(TEXTS)
+    silo.search(TEXTS[0], k=1)  # opened and loaded before the race
+    stop = threading.Event()
+    found: list[int] = []
+    errors: list[BaseException] = []
+
+    def search() -> None:
+        while not stop.is_set():
+            try:
+                found.append(len(silo.search(TEXTS[9], k=3)))
+            except BaseException as e:  # noqa: BLE001 - every failure is the test's
+                errors.append(e)
+
+    thread = threading.Thread(target=search)
+    thread.start()
+    try:
+        for _ in range(3):
+            assert silo.recluster(k=4, rebuild=True).rebuilt
+    finally:
+        stop.set()
+        thread.join()
+    assert not errors, errors[:1]
+    assert found and set(found) == {3}

@@ -22,7 +22,8 @@ How chunks are rewritten depends on the layout:
   collection is rebuilt: every chunk is copied into ``<collection>__rebuild``
   in its new partition, the copy is checked, the old collection is dropped and
   the copy renamed. A crash leaves either the old collection whole or the
-  checked copy, which the next open of the silo renames into place.
+  checked copy, which the next open of the silo renames into place. Searches
+  through the same store while the copy is swapped in wait for the swap.
 
 Do not ingest while a recluster runs.
 """
@@ -452,9 +453,11 @@ def _rebuild(
     except Exception:
         store.drop_collection(scratch)
         raise
-    store.drop_collection(collection)
-    store.rename_collection(scratch, collection)
-    store.ensure_loaded(collection)
+    # searches from other threads wait the swap out rather than find no collection
+    with store.exclusive():
+        store.drop_collection(collection)
+        store.rename_collection(scratch, collection)
+        store.ensure_loaded(collection)
     return done
 
 

@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlparse
@@ -24,6 +25,7 @@ from ragsilo.models import ServerInfo
 from ragsilo.settings import MilvusSettings
 from ragsilo.store.capabilities import Capabilities, capabilities_for, capabilities_of
 from ragsilo.store.errors import RetryPolicy, call_with_retry, connection_error
+from ragsilo.store.gate import SwapGate
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -44,6 +46,7 @@ class MilvusConnection:
         self._client: MilvusClient | None = None
         self._info: ServerInfo | None = None
         self._caps: Capabilities | None = None
+        self._gate = SwapGate()
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
@@ -137,9 +140,16 @@ class MilvusConnection:
                 self._client = None
 
     def _call(self, op: str, fn: Callable[..., Any]) -> Any:
-        return call_with_retry(
-            fn, op, self._retry, uri=self._settings.display_uri, user=self._settings.login_user
-        )
+        with self._gate.call():
+            return call_with_retry(
+                fn, op, self._retry, uri=self._settings.display_uri, user=self._settings.login_user
+            )
+
+    def exclusive(self) -> AbstractContextManager[None]:
+        """A block in which this store's calls from other threads wait (after the calls
+        already under way end): for swapping one collection for another, which no search
+        should see half done (see :mod:`ragsilo.store.gate`)."""
+        return self._gate.exclusive()
 
     def call(self, op: str, fn: Callable[[MilvusClient], T]) -> T:
         """``fn(client)``, retried and with its errors translated as every store call is.

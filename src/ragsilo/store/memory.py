@@ -23,6 +23,7 @@ import copy
 import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -138,6 +139,12 @@ class InMemoryStore:
 
     def close(self) -> None:
         self._closed = True
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Holds the store's lock: other threads' writes and lookups wait."""
+        with self._lock:
+            yield
 
     def _coll(self, name: str) -> _Collection:
         if self._closed:

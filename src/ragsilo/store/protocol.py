@@ -18,6 +18,7 @@ smaller for L2).
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -53,6 +54,10 @@ class VectorStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+    def exclusive(self) -> AbstractContextManager[None]:
+        """A block in which other threads' calls on this store wait (swapping collections)."""
+        ...
 
     # ---------------------------------------------------------------- collections
     def list_collections(self) -> list[str]: ...
