@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -16,6 +17,7 @@ from ragsilo.store.schema import CODE_FIELD, SPARSE_FIELD, VECTOR_FIELD
 
 # Milvus caps offset + limit of one query at 16384 rows.
 QUERY_WINDOW = 16384
+_ITERATOR_LOG = "pymilvus.client.iterator.query_iterator"
 DEFAULT_OUTPUT_FIELDS = HIT_ROW_FIELDS
 
 
@@ -132,7 +134,8 @@ class MilvusReads(MilvusCatalog):
             kwargs["limit"] = limit
         if partitions:
             kwargs["partition_names"] = list(partitions)
-        it = self._call(f"query {name!r}", lambda: self.client.query_iterator(name, **kwargs))
+        with _quiet_on_lite(self.info.kind == "lite"):
+            it = self._call(f"query {name!r}", lambda: self.client.query_iterator(name, **kwargs))
         try:
             while True:
                 page = self._call(f"query {name!r}", it.next)
@@ -237,6 +240,28 @@ class MilvusReads(MilvusCatalog):
             for row, vector in zip(rows, vectors, strict=True):
                 row[CODE_FIELD] = vector
         return results
+
+
+class _NoSessionTimestampNotice(logging.Filter):
+    """Drops pymilvus's warning that it "failed to get mvccTs" for a query iterator:
+    Milvus Lite has no session timestamps, and the client-side one pymilvus falls back to
+    is what it should use, so the warning (on every iterator) only alarms."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "mvccTs" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def _quiet_on_lite(lite: bool) -> Iterator[None]:
+    if not lite:
+        yield
+        return
+    logger, notice = logging.getLogger(_ITERATOR_LOG), _NoSessionTimestampNotice()
+    logger.addFilter(notice)
+    try:
+        yield
+    finally:
+        logger.removeFilter(notice)
 
 
 def id_list(ids: Sequence[str]) -> str:
