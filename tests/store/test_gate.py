@@ -72,3 +72,33 @@ def test_the_swapping_thread_calls_through_its_own_swap() -> None:
     with gate.call():  # and the gate is open again afterwards
         done.append(2)
     assert done == [1, 2]
+
+
+def test_a_call_inside_a_call_passes_while_a_swap_waits() -> None:
+    gate = SwapGate()
+    order: list[str] = []
+    outer_in = threading.Event()
+    go_on = threading.Event()
+
+    def nested() -> None:
+        with gate.call():
+            outer_in.set()
+            go_on.wait(5)
+            with gate.call():  # would wait for the swap, which waits for this call
+                order.append("inner call")
+
+    def swap() -> None:
+        with gate.exclusive():
+            order.append("swap")
+
+    caller = threading.Thread(target=nested)
+    caller.start()
+    outer_in.wait(5)
+    swapper = threading.Thread(target=swap)
+    swapper.start()
+    time.sleep(0.05)  # the swap is now waiting for the outer call
+    go_on.set()
+    caller.join(5)
+    swapper.join(5)
+    assert not caller.is_alive() and not swapper.is_alive()
+    assert order == ["inner call", "swap"]

@@ -20,24 +20,29 @@ class SwapGate:
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
-        self._calls = 0  # calls under way, the swapping thread's own not counted
+        self._calls = 0  # threads in a call, the swapping thread not counted
         self._owner: int | None = None  # the thread swapping, if one is
+        self._inside = threading.local()  # this thread's depth of nested calls
 
     @contextmanager
     def call(self) -> Iterator[None]:
-        """One call: it waits while another thread swaps."""
-        me = threading.get_ident()
-        with self._cond:
-            if self._owner == me:
-                counted = False
-            else:
-                while self._owner is not None:
-                    self._cond.wait()
-                self._calls += 1
-                counted = True
+        """One call: it waits while another thread swaps. A call made inside another
+        call of the same thread passes (it is part of the first)."""
+        depth = getattr(self._inside, "depth", 0)
+        counted = False
+        if depth == 0:
+            me = threading.get_ident()
+            with self._cond:
+                if self._owner != me:
+                    while self._owner is not None:
+                        self._cond.wait()
+                    self._calls += 1
+                    counted = True
+        self._inside.depth = depth + 1
         try:
             yield
         finally:
+            self._inside.depth = depth
             if counted:
                 with self._cond:
                     self._calls -= 1
