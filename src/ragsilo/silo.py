@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 import numpy as np
 
@@ -58,6 +59,7 @@ from ragsilo.store import (
     plan_index,
 )
 from ragsilo.store.doctor import DoctorReport, run_doctor
+from ragsilo.store.gate import SwapGate
 from ragsilo.store.indexes import IndexPlan
 
 if TYPE_CHECKING:
@@ -65,6 +67,34 @@ if TYPE_CHECKING:
     from ragsilo.answer.stream import AnswerStream
 
 log = logging.getLogger(__name__)
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _writer(method: Callable[Concatenate[Silo, P], R]) -> Callable[Concatenate[Silo, P], R]:
+    """A method that writes to the silo's collections. Writers run side by side, but not
+    beside a recluster (:func:`_alone`), which may copy the whole collection and swap the
+    copy in: the rows of a write made meanwhile would be missing from the copy."""
+
+    @functools.wraps(method)
+    def wrapper(self: Silo, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self._writes.call():
+            return method(self, *args, **kwargs)
+
+    return wrapper
+
+
+def _alone(method: Callable[Concatenate[Silo, P], R]) -> Callable[Concatenate[Silo, P], R]:
+    """A writer that waits for the silo's other writes to end and holds new ones back."""
+
+    @functools.wraps(method)
+    def wrapper(self: Silo, *args: P.args, **kwargs: P.kwargs) -> R:
+        with self._writes.exclusive():
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 class Silo:
@@ -97,7 +127,9 @@ class Silo:
         self._journal: Journal | None = None
         self._parsers: Any = None
         self._image_embedder: Any = None
-        self._write_lock = threading.Lock()  # async writes run one at a time
+        self._async_writes = threading.Lock()  # async ingests run one at a time
+        # writes go side by side, but never beside a recluster (see `_writer`)
+        self._writes = SwapGate()
         # parse workers, kept warm between ingests and stopped by close()
         self._parse_pools: Any = None
 
@@ -214,6 +246,7 @@ class Silo:
             "server_types": list(self.info.index_types),
         }
 
+    @_writer
     def set_index(
         self,
         type: str | None = None,
@@ -325,6 +358,7 @@ class Silo:
         return bm25_spec(r.analyzer, self.info, k1=r.bm25_k1, b=r.bm25_b)
 
     # ---------------------------------------------------------------------- ingest
+    @_writer
     def ingest(
         self,
         paths: Sequence[str | Path],
@@ -495,11 +529,13 @@ class Silo:
         """The quarantined chunks (lowest score first), optionally of one reason or source."""
         return self._quarantine().list(limit=limit, reason=reason, source=source)
 
+    @_writer
     def promote(self, ids: Sequence[str]) -> int:
         """Move quarantined chunks into the collection, where search finds them; returns
         how many moved. They stay there when their file is ingested again unchanged."""
         return self._quarantine().promote(ids, clusters=self._cluster_assigner)
 
+    @_writer
     def purge(self, ids: Sequence[str] | None = None) -> int:
         """Delete quarantined chunks (the given ids, or all); returns how many went.
 
@@ -669,6 +705,7 @@ class Silo:
     def collections(self) -> list[str]:
         return self.store.list_collections()
 
+    @_writer
     def drop_collection(self, name: str | None = None) -> bool:
         """Drop a collection (this silo's when ``name`` is None); False when absent."""
         target = name or self.collection
@@ -684,6 +721,7 @@ class Silo:
             self._clusters, self._clusters_loaded = None, False
         return dropped
 
+    @_writer
     def delete(
         self,
         *,
@@ -706,6 +744,7 @@ class Silo:
         return n
 
     # ----------------------------------------------------------------- clusters
+    @_alone
     def recluster(
         self, *, k: int | None = None, rebuild: bool = False, progress: Any = None
     ) -> ReclusterReport:
@@ -817,6 +856,7 @@ class Silo:
         collection (like Milvus's hello_milvus)."""
         return run_doctor(self.store)
 
+    @_writer
     def ingest_texts(
         self,
         texts: Sequence[tuple[str, dict[str, Any]]] | Sequence[str],
@@ -939,7 +979,7 @@ class Silo:
         return await asyncio.to_thread(self._one_writer, self.ingest, paths, **kwargs)
 
     def _one_writer(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        with self._write_lock:
+        with self._async_writes:
             return fn(*args, **kwargs)
 
     def ask_context(

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from tests.conftest import HashEmbedder
 
 from ragsilo.errors import InputError, NotFoundError
 from ragsilo.settings import load_settings
@@ -260,3 +262,47 @@ def test_searches_during_a_rebuild_wait_for_the_swap_instead_of_failing(make) ->
         thread.join()
     assert not errors, errors[:1]
     assert found and set(found) == {3}
+
+
+class _HeldEmbedder(HashEmbedder):
+    """Embeds the texts of an ingest only once ``release`` is set."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.holding, self.release = threading.Event(), threading.Event()
+
+    def embed(self, texts):
+        if any(t.startswith("late ") for t in texts):
+            self.holding.set()
+            self.release.wait(10)
+        return super().embed(texts)
+
+
+def test_a_recluster_waits_for_an_ingest_under_way_and_loses_none_of_it(lite_uri: str) -> None:
+    embedder = _HeldEmbedder()
+    silo = Silo.open(load_settings(None, {"milvus": {"uri": lite_uri}}), embedder=embedder)
+    try:
+        silo.ingest_texts(TEXTS)
+        late = [f"late {t}" for t in TEXTS]
+        ingest = threading.Thread(target=silo.ingest_texts, args=(late,))
+        ingest.start()
+        assert embedder.holding.wait(10)  # the ingest is under way, its rows not yet written
+        stages: list[str] = []
+        reports = []
+        recluster = threading.Thread(
+            target=lambda: reports.append(
+                silo.recluster(k=4, rebuild=True, progress=lambda s, d, t: stages.append(s))
+            )
+        )
+        recluster.start()
+        time.sleep(0.3)
+        assert stages == []  # the recluster has not begun to read the collection
+        embedder.release.set()
+        ingest.join(10)
+        recluster.join(30)
+        assert reports and reports[0].rows == 120 and reports[0].rebuilt
+        stored = rows(silo)
+        assert len(stored) == 120 and -1 not in stored.values()
+    finally:
+        embedder.release.set()
+        silo.close()

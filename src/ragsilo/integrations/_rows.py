@@ -135,15 +135,16 @@ def write_texts(
     if model is not None:
         clusters = {"cluster_ids": model.assign(rows), "partitioned": model.partitioned}
     store = silo.store
-    store.upsert_chunks(
-        silo.collection,
-        chunks,
-        rows,
-        batch_bytes=int(silo.settings.ingest.batch_mb * 1024 * 1024),
-        tenant=tenant,
-        **clusters,
-    )
-    store.commit(silo.collection)
+    with silo._writes.call():  # not beside a recluster, whose copy would miss them
+        store.upsert_chunks(
+            silo.collection,
+            chunks,
+            rows,
+            batch_bytes=int(silo.settings.ingest.batch_mb * 1024 * 1024),
+            tenant=tenant,
+            **clusters,
+        )
+        store.commit(silo.collection)
     return keys
 
 
@@ -204,8 +205,9 @@ def delete_ids(silo: Silo, ids: Sequence[str], *, tenant: str | None = None) -> 
         wanted = [str(r["id"]) for r in silo.store.query(silo.collection, expr, ["id"])]
         if not wanted:
             return 0
-    n = silo.store.delete_ids(silo.collection, wanted)
-    silo.store.commit(silo.collection)
+    with silo._writes.call():
+        n = silo.store.delete_ids(silo.collection, wanted)
+        silo.store.commit(silo.collection)
     return n
 
 

@@ -1,11 +1,13 @@
-"""A gate that lets a store's calls pass, except while one thread swaps a collection.
+"""A gate that lets calls pass side by side, except while one thread works alone.
 
 A recluster that rebuilds a collection ends by dropping the old one and renaming the
 copy into its place; on Milvus Lite the rename takes about a second (4,619 chunks), and
-a search made meanwhile would find no collection. Inside :meth:`SwapGate.exclusive`, the
-calls of every other thread wait until the swap is over, and the swap first waits for
-the calls already under way. Calls never wait on each other, and the swapping thread's
-own calls pass.
+a search made meanwhile would find no collection. A store's calls go through a gate, and
+the swap is made inside :meth:`SwapGate.exclusive`: the calls of every other thread wait
+until the swap is over, and the swap first waits for the calls already under way. Calls
+never wait on each other, and the thread inside ``exclusive`` passes its own calls. A
+silo's writes go through a gate of their own, the recluster holding it exclusively, so
+that nothing is written while the collection is copied.
 """
 
 from __future__ import annotations
