@@ -5,6 +5,9 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
+from ragsilo.errors import InputError
 from ragsilo.store.gate import SwapGate
 
 
@@ -102,3 +105,11 @@ def test_a_call_inside_a_call_passes_while_a_swap_waits() -> None:
     swapper.join(5)
     assert not caller.is_alive() and not swapper.is_alive()
     assert order == ["inner call", "swap"]
+
+
+def test_working_alone_from_inside_a_call_is_refused_not_a_deadlock() -> None:
+    gate = SwapGate()
+    with gate.call(), pytest.raises(InputError, match="would wait"), gate.exclusive():
+        pass
+    with gate.exclusive():  # the refusal left the gate as it was
+        pass

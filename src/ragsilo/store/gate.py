@@ -16,6 +16,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from ragsilo.errors import InputError
+
 
 class SwapGate:
     """Many calls at once, or one swap (see the module docstring)."""
@@ -53,7 +55,14 @@ class SwapGate:
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:
-        """A swap: no other thread's call runs until the block ends. Not re-entrant."""
+        """A swap: no other thread's call runs until the block ends. Not re-entrant, and
+        refused inside a call of the same thread, which it would wait for for ever."""
+        if getattr(self._inside, "depth", 0):
+            raise InputError(
+                "cannot work alone from inside a call of the same thread: it would wait for "
+                "that call to end (e.g. a recluster started from an ingest's progress callback)",
+                hint="start it after the call returns",
+            )
         me = threading.get_ident()
         with self._cond:
             while self._owner is not None:
