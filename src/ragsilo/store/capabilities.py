@@ -111,7 +111,7 @@ class Capabilities:
     #: An upserted row's old copy stays in its file, and every search walks past it, until
     #: a compaction merges the file (Milvus Lite: its compaction is size-tiered and does not
     #: merge for replaced rows, so a first clustering that rewrites every chunk left
-    #: searches 35 % slower for good). A server's compaction drops replaced rows on its own.
+    #: searches 29-43 % slower for good). A server's compaction drops replaced rows itself.
     keeps_replaced_rows: bool
 
     def to_dict(self) -> dict[str, bool]:
