@@ -195,7 +195,10 @@ def test_milvus_stopped_in_the_middle_then_rerun(fault_server, tmp_path, hash_em
 
 
 def test_kill_9_of_the_ingest_process_then_rerun(fault_server, tmp_path, embedder) -> None:
-    folder = _corpus(tmp_path / "docs", 80, paragraphs=2, seed=2)
+    # one chunk a file; enough of them that the ingest is far from done when the watcher
+    # below sees the first 30 rows (with 80, a fast machine had written them all by then)
+    files = 240
+    folder = _corpus(tmp_path / "docs", files, paragraphs=2, seed=2)
     state = tmp_path / "state"
     settings = _settings(fault_server, "fault_kill", state)
     with Silo.open(settings, embedder=embedder) as silo:
@@ -236,7 +239,7 @@ def test_kill_9_of_the_ingest_process_then_rerun(fault_server, tmp_path, embedde
 
     with Silo.open(settings, embedder=embedder) as silo:
         partial = silo.store.count("fault_kill")
-        assert 0 < partial < 160, partial  # killed halfway
+        assert 0 < partial < files, partial  # killed partway
         again = silo.ingest([folder])
         assert again.failed == 0 and again.ingested > 0 and again.skipped > 0
         ids = _ids(silo)
