@@ -796,7 +796,8 @@ class Silo:
         self.store.ensure_collection(
             name,
             dimension=self.embedder.dimension,
-            plan=self._held_plan(),
+            # the index the collection has (the store reads it when it opens the collection)
+            plan=self.store.plan_of(self.collection) or self.index_plan,
             consistency_level=c.consistency_level,
             shards=c.shards,
             description=c.description,
@@ -806,24 +807,6 @@ class Silo:
             replicas=c.replicas,
             codes=self.store.has_codes(self.collection),
         )
-
-    def _held_plan(self) -> IndexPlan:
-        """The plan of the vector index the chunk collection has, its build parameters
-        included (the settings' plan where the store cannot say)."""
-        from dataclasses import replace
-
-        from ragsilo.store.indexes import plan_from_described
-
-        plan = self.store.plan_of(self.collection) or self.index_plan
-        if not isinstance(self.store, IndexAdmin):
-            return plan
-        try:
-            stored = plan_from_described(self.store.vector_index(self.collection))
-        except StoreError:
-            return plan
-        if stored is None or stored.type != plan.type:
-            return plan
-        return replace(plan, build=stored.build)
 
     def cluster_model(self, *, refresh: bool = False) -> ClusterModel | None:
         """The silo's clusters (``None`` before the first :meth:`recluster`), read once and

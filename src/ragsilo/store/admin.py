@@ -7,6 +7,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from ragsilo.errors import (
@@ -119,18 +120,20 @@ class MilvusAdmin(MilvusReads):
         return created
 
     def _stored_plan(self, name: str, plan: IndexPlan) -> IndexPlan:
-        """``plan``, or the plan of the index ``name`` really has when that is another type
-        (after ``ragsilo index set``): searches use the parameters of the index there is."""
+        """The plan of the index ``name`` really has (after ``ragsilo index set`` it may
+        differ from ``plan``, the settings'): its type and build parameters, so that a copy
+        of the collection gets the same index, and, for another type, that type's search
+        parameters. ``plan`` where Milvus cannot say."""
         try:
             described = self.vector_index(name)
         except StoreError:
             return plan
         kind = str(described.get("index_type", ""))
-        if not kind or kind == plan.type or kind not in CATALOGUE:
-            return plan
         stored = plan_from_described(described)
-        if stored is None:
+        if not kind or kind not in CATALOGUE or stored is None:
             return plan
+        if kind == plan.type:
+            return replace(plan, build=stored.build or plan.build)
         log.info("collection %r has a %s index; searching it as such", name, kind)
         search = dict(CATALOGUE[kind].search)
         if "nprobe" in search and isinstance(stored.build.get("nlist"), int):
