@@ -30,6 +30,7 @@ def test_lite_differs_from_a_server_by_name() -> None:
         routes_by_partition=True,
         durable_writes=False,
         keeps_replaced_rows=True,
+        session_timestamps=False,
     )
     server = capabilities_of(SERVER_25)
     assert server.bm25_function and server.builtin_analyzers and server.replicas
@@ -37,6 +38,7 @@ def test_lite_differs_from_a_server_by_name() -> None:
     assert not server.routes_by_partition
     assert server.durable_writes  # a server logs every acknowledged write: no flush needed
     assert not server.keeps_replaced_rows  # its compaction drops replaced rows
+    assert server.session_timestamps
 
 
 @pytest.mark.parametrize(

@@ -113,6 +113,9 @@ class Capabilities:
     #: merge for replaced rows, so a first clustering that rewrites every chunk left
     #: searches 29-43 % slower for good). A server's compaction drops replaced rows itself.
     keeps_replaced_rows: bool
+    #: A query iterator gets a session timestamp from Milvus (a server). Milvus Lite has
+    #: none; pymilvus then warns on every iterator and uses a client-side one, as it should.
+    session_timestamps: bool
 
     def to_dict(self) -> dict[str, bool]:
         return {f.name: bool(getattr(self, f.name)) for f in fields(self)}
@@ -133,4 +136,5 @@ def capabilities_of(info: ServerInfo) -> Capabilities:
         routes_by_partition=info.kind == "lite",
         durable_writes=server,
         keeps_replaced_rows=info.kind == "lite",
+        session_timestamps=server,
     )

@@ -134,7 +134,7 @@ class MilvusReads(MilvusCatalog):
             kwargs["limit"] = limit
         if partitions:
             kwargs["partition_names"] = list(partitions)
-        with _quiet_on_lite(self.info.kind == "lite"):
+        with _no_timestamp_notice(not self.capabilities.session_timestamps):
             it = self._call(f"query {name!r}", lambda: self.client.query_iterator(name, **kwargs))
         try:
             while True:
@@ -252,8 +252,8 @@ class _NoSessionTimestampNotice(logging.Filter):
 
 
 @contextlib.contextmanager
-def _quiet_on_lite(lite: bool) -> Iterator[None]:
-    if not lite:
+def _no_timestamp_notice(drop: bool) -> Iterator[None]:
+    if not drop:
         yield
         return
     logger, notice = logging.getLogger(_ITERATOR_LOG), _NoSessionTimestampNotice()
