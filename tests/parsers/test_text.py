@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from ragsilo.chunking import RecursiveChunker
 from ragsilo.errors import ParseError
 from ragsilo.parsers import parse_bytes
 from ragsilo.parsers.text import TextParser, decode_text
@@ -18,17 +19,30 @@ RUSSIAN = (
 )
 
 
-def test_paragraphs_become_sections() -> None:
+def test_the_text_is_one_section_of_its_paragraphs() -> None:
     data = b"First paragraph,\nstill first.\n\n\n\nSecond paragraph.\n   \nThird."
     doc = TextParser().parse(data, "/docs/notes.txt")
     assert [s.text for s in doc.sections] == [
-        "First paragraph,\nstill first.",
-        "Second paragraph.",
-        "Third.",
+        "First paragraph,\nstill first.\n\nSecond paragraph.\n\nThird."
     ]
     assert doc.title == "notes"
     assert doc.mime_type == "text/plain"
     assert all(s.page is None and s.heading is None for s in doc.sections)
+
+
+def test_short_paragraphs_are_packed_into_chunks_of_the_size() -> None:
+    # one section, so the chunker packs paragraphs up to its size instead of
+    # making a chunk of every paragraph (a title alone, a one-line paragraph)
+    paragraphs = ["A title of the paper"] + [
+        f"Paragraph {i} says one short thing about compost." for i in range(30)
+    ]
+    doc = TextParser().parse("\n\n".join(paragraphs).encode(), "paper.txt")
+    chunker = RecursiveChunker(lambda t: len(t.split()), size=60)
+    texts = [c.text for c in chunker.chunk(doc, doc_id="d", source="s", file_sha256="x")]
+    assert texts[0].startswith("A title of the paper\n\nParagraph 0 says")
+    assert len(texts) == 5  # 245 words in chunks of at most 60, paragraphs whole
+    assert all(len(t.split()) <= 60 for t in texts)
+    assert "\n\n".join(texts) == "\n\n".join(paragraphs)
 
 
 def test_newlines_are_normalised_and_nuls_stripped() -> None:
@@ -74,7 +88,7 @@ def test_utf8_with_one_damaged_byte_stays_utf8() -> None:
 
 def test_utf16_file_parses_through_parse_bytes() -> None:
     doc = parse_bytes(("\ufeff" + GERMAN + "\r\n\r\n" + FRENCH).encode("utf-16-le"), "w.txt")
-    assert [s.text for s in doc.sections] == [GERMAN, FRENCH]
+    assert [s.text for s in doc.sections] == [f"{GERMAN}\n\n{FRENCH}"]
 
 
 def test_latin1_file_parses_through_parse_bytes() -> None:

@@ -1,4 +1,4 @@
-"""Plain text: encoding detection and paragraph sections."""
+"""Plain text: encoding detection; the whole text is one section."""
 
 from __future__ import annotations
 
@@ -95,7 +95,8 @@ def _charset_normalizer_guess(data: bytes) -> str | None:
 
 
 class TextParser:
-    """Plain text: one section per paragraph (paragraphs are split by blank lines)."""
+    """Plain text: the whole text is one section (plain text has no headings or pages), so
+    the chunker packs its paragraphs into chunks of the configured size."""
 
     mime_type = TEXT
 
@@ -103,8 +104,9 @@ class TextParser:
         self.budget = budget or ParseBudget()
 
     def parse(self, data: bytes, name: str) -> ParsedDocument:
-        """Decode ``data`` and cut it into paragraph sections."""
+        """Decode ``data`` into one section of its paragraphs (separated by blank lines)."""
         text = decode_text(data)
         self.budget.check_text(len(text), display_name(name))
-        sections = [Section(text=p) for p in split_paragraphs(text)]
+        body = "\n\n".join(split_paragraphs(text))
+        sections = [Section(text=body)] if body else []
         return build_document(name=name, mime_type=self.mime_type, title=None, sections=sections)
