@@ -36,6 +36,21 @@ def test_empty_documents_are_counted_and_left_out(tmp_path: Path) -> None:
     assert set(data.corpus) == set(TINY_DOCS) and data.qrels["q1"] == {"d1": 1}
 
 
+def test_a_document_without_text_is_its_title_or_empty(tmp_path: Path) -> None:
+    root = write_beir(tmp_path / "e", TINY_DOCS, TINY_QUERIES, TINY_QRELS)
+    with (root / "corpus.jsonl").open("a", encoding="utf-8") as f:
+        f.write('{"_id": "t1", "title": "A title alone", "text": null}\n')
+        f.write('{"_id": "t2", "title": ""}\n')
+        f.write('{"_id": "t3", "title": "Numbers", "text": 12}\n')
+    with pytest.raises(InputError, match=r"corpus.jsonl:\d+: 'text' is not a string"):
+        load_beir(root)
+    lines = (root / "corpus.jsonl").read_text(encoding="utf-8").splitlines()[:-1]
+    (root / "corpus.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    data = load_beir(root)
+    assert data.corpus["t1"] == ("A title alone", "")
+    assert data.empty_documents == ("t2",)
+
+
 def test_a_corpus_of_only_empty_documents_says_so(tmp_path: Path) -> None:
     root = write_beir(tmp_path / "e", {"e1": ("", "")}, TINY_QUERIES, [("q1", "e1", 1)])
     with pytest.raises(InputError, match="no documents with text"):

@@ -4,8 +4,9 @@
 ``{"_id", "text"}``, and the qrels file ``query-id<TAB>corpus-id<TAB>score`` with
 a header line. Only queries with at least one judged document are kept.
 
-Documents with neither title nor text (classic collections have a few) are left
-out and counted in ``empty_documents``; judgements of them are dropped.
+Documents with neither title nor text (classic collections have a few; a ``text``
+that is absent or null counts as none) are left out and counted in
+``empty_documents``; judgements of them are dropped.
 """
 
 from __future__ import annotations
@@ -64,8 +65,10 @@ def load_beir(
     for n, rec in _jsonl(corpus_file):
         doc_id = _field(rec, "_id", corpus_file, n)
         text = rec.get("text")
+        if text is None:  # absent or null: the document is its title, or empty
+            text = ""
         if not isinstance(text, str):
-            raise InputError(f"{corpus_file}:{n}: 'text' is missing or not a string")
+            raise InputError(f"{corpus_file}:{n}: 'text' is not a string")
         title = rec.get("title") or ""
         if not text.strip() and not str(title).strip():
             empty.append(doc_id)
