@@ -59,10 +59,12 @@ def test_slices_keep_judged_documents_first(tiny_beir: Path) -> None:
         (lambda r: (r / "corpus.jsonl").unlink(), "corpus.jsonl' is missing"),
         (lambda r: (r / "qrels" / "test.tsv").unlink(), "test.tsv' is missing"),
         (lambda r: (r / "corpus.jsonl").write_text("{not json\n"), "not valid JSON"),
-        (lambda r: (r / "corpus.jsonl").write_text('{"_id": "x"}\n'), "'text' is missing"),
+        (lambda r: (r / "corpus.jsonl").write_text('{"_id": "x"}\n'), "holds no documents"),
         (lambda r: (r / "queries.jsonl").write_text('{"_id": "q1"}\n'), "'text' is missing"),
         (lambda r: (r / "qrels" / "test.tsv").write_text("h\th\th\nq1\td1\n"), "expected query-id"),
         (lambda r: (r / "qrels" / "test.tsv").write_text("q\td\ts\nq9\td1\t1\n"), "no query"),
+        (lambda r: (r / "qrels" / "test.tsv").write_text("q\td\ts\nq1\td1\thigh\n"), "not a whole"),
+        (lambda r: (r / "qrels" / "test.tsv").write_text("q\td\ts\nq1\td1\t0.5\n"), "not a whole"),
     ],
 )
 def test_a_broken_dataset_names_its_problem(tmp_path: Path, breakage, message: str) -> None:
@@ -70,6 +72,23 @@ def test_a_broken_dataset_names_its_problem(tmp_path: Path, breakage, message: s
     breakage(root)
     with pytest.raises(InputError, match=message):
         load_beir(root)
+
+
+@pytest.mark.parametrize(
+    "qrels",
+    [
+        "query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t2\nq3\td3\t0\n",  # BEIR
+        "q1\td1\t1\nq2\td2\t2\nq3\td3\t0\n",  # no header
+        "q1 d1 1\nq2  d2 2\nq3 d3 0\n",  # spaces
+        "q1 0 d1 1\nq2 0 d2 2\nq3 0 d3 0\n",  # TREC: query, iteration, document, score
+        "q1\td1\t1.0\r\nq2\td2\t2\r\n\r\nq3\td3\t0\r\n",  # Windows lines, a float score
+    ],
+)
+def test_qrels_in_the_usual_layouts(tmp_path: Path, qrels: str) -> None:
+    root = write_beir(tmp_path / "q", TINY_DOCS, TINY_QUERIES, TINY_QRELS)
+    (root / "qrels" / "test.tsv").write_text(qrels, encoding="utf-8", newline="")
+    data = load_beir(root)
+    assert data.qrels == {"q1": {"d1": 1}, "q2": {"d2": 2}}  # a score of 0 is not relevant
 
 
 def test_missing_folder_and_bad_limits(tmp_path: Path, tiny_beir: Path) -> None:

@@ -144,19 +144,36 @@ def _field(rec: dict[str, object], key: str, path: Path, n: int) -> str:
 
 
 def _read_qrels(path: Path) -> dict[str, dict[str, int]]:
+    """``query-id, corpus-id, score`` per line, split by tabs (BEIR) or by spaces; the
+    four columns of a TREC qrels file (``query-id iteration corpus-id score``) too."""
     qrels: dict[str, dict[str, int]] = {}
     with path.open(encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
-            parts = line.rstrip("\r\n").split("\t")
-            if n == 1 and parts and not parts[-1].lstrip("-").isdigit():
-                continue  # the header
             if not line.strip():
                 continue
+            parts = line.rstrip("\r\n").split("\t")
             if len(parts) != 3:
-                raise InputError(f"{path}:{n}: expected query-id, corpus-id and score")
-            try:
-                score = int(parts[2])
-            except ValueError:
-                raise InputError(f"{path}:{n}: score {parts[2]!r} is not a whole number") from None
-            qrels.setdefault(parts[0], {})[parts[1]] = score
+                parts = line.split()
+            if n == 1 and parts and not _whole(parts[-1]):
+                continue  # the header
+            if len(parts) == 4:
+                parts = [parts[0], parts[2], parts[3]]
+            if len(parts) != 3:
+                raise InputError(
+                    f"{path}:{n}: expected query-id, corpus-id and score "
+                    "(tab-separated, or the four columns of a TREC qrels file)"
+                )
+            score = _whole(parts[2])
+            if score is None:
+                raise InputError(f"{path}:{n}: score {parts[2]!r} is not a whole number")
+            qrels.setdefault(parts[0].strip(), {})[parts[1].strip()] = score
     return qrels
+
+
+def _whole(text: str) -> int | None:
+    """``text`` as a whole number ("2", "-1", "1.0"), else None."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return int(value) if value.is_integer() else None
