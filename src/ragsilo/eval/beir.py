@@ -2,7 +2,8 @@
 
 ``corpus.jsonl`` holds ``{"_id", "title", "text"}`` per line, ``queries.jsonl``
 ``{"_id", "text"}``, and the qrels file ``query-id<TAB>corpus-id<TAB>score`` with
-a header line. Only queries with at least one judged document are kept.
+a header line (or without one; split by spaces, or in TREC's four columns). Only
+queries with at least one judged document are kept.
 
 Documents with neither title nor text (classic collections have a few; a ``text``
 that is absent or null counts as none) are left out and counted in
