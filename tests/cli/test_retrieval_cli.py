@@ -158,5 +158,7 @@ def test_eval_prints_a_table_and_json(tmp_path: Path, run) -> None:
     table = run("--uri", db, "eval", str(data), "--mode", "bm25")
     assert table.exit_code == 0 and "nDCG@10" in table.output and "bm25" in table.output
     assert "0 written this run" in table.output  # the corpus was not ingested again
+    assert "each search asks for 300 chunks" in table.output  # what the latencies are for
+    assert report["search_k"] == 300
     res = run("--uri", db, "eval", str(tmp_path / "missing"))
     assert res.exit_code == 2 and "does not exist" in res.output

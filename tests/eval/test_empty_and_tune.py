@@ -74,6 +74,7 @@ def test_eval_warns_about_empty_documents_and_scores_the_rest(
     assert report.empty_documents == 2 and report.documents == 5 and report.queries == 3
     assert "2 documents of e are empty and left out (e1, e2)" in caplog.text
     assert report.to_dict()["empty_documents"] == 2
+    assert report.search_k == 30  # three chunks per document of the depth scored
     assert report.rows[0].ndcg_at_10 > 0.5  # BM25 finds the tiny set's answers
 
 

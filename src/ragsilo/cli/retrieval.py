@@ -253,6 +253,7 @@ def print_eval(con: Console, report: EvalReport) -> None:
         )
     con.print(t)
     con.print(
+        f"each search asks for {report.search_k} chunks; "
         f"query embedding p50 {report.embed_p50_ms:.1f} ms (not in the latencies above); "
         f"load average {env.get('load_average')} on {env.get('cpu_cores')} cores"
     )

@@ -82,6 +82,9 @@ class EvalReport:
     rows: tuple[EvalRow, ...]
     environment: dict[str, Any] = field(default_factory=dict)
     empty_documents: int = 0
+    #: chunks each search asks for (three per document of the depth scored), which the
+    #: latencies are for
+    search_k: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -95,6 +98,7 @@ class EvalReport:
             "chunks_written": self.chunks_written,
             "clusters": self.clusters,
             "query_embed_p50_ms": round(self.embed_p50_ms, 2),
+            "search_k": self.search_k,
             "environment": self.environment,
             "results": [r.to_dict() for r in self.rows],
         }
@@ -233,6 +237,7 @@ def run_eval(
         rows=tuple(rows),
         environment=environment(silo),
         empty_documents=len(data.empty_documents),
+        search_k=k_chunks,
     )
 
 
