@@ -49,7 +49,8 @@ def main() -> None:
 
     rows, real = read_source(args.source_uri, args.source_collection)
     queries = [json.loads(x)["text"] for x in DEFAULT_QUERIES.read_text().splitlines() if x]
-    qvecs = create_embedder(EmbeddingSettings()).embed(queries[: args.queries])
+    queries = queries[: args.queries]
+    qvecs = create_embedder(EmbeddingSettings()).embed(queries)
     args.dir.mkdir(parents=True, exist_ok=True)
     print("| rows | k | p50 ms none | p50 ms cluster_smooth | extra | load |")
     print("|---:|---:|---:|---:|---:|---|")
@@ -66,7 +67,7 @@ def main() -> None:
             times: dict = {c: [] for c in configs}
             load = [os.getloadavg()[0]]
             for round_ in range(args.rounds + 1):  # the first round warms up
-                for q, v in zip(queries, qvecs, strict=False):
+                for q, v in zip(queries, qvecs, strict=True):
                     for k, rerank in configs:
                         t = time.perf_counter()
                         silo.search(q, k=k, mode="dense", rerank=rerank, query_vector=v)
